@@ -1,0 +1,22 @@
+"""tipqa: answers with exact citations from reports on trafficking in persons."""
+from __future__ import annotations
+
+__version__ = "0.1.0"
+__all__ = ["Assistant", "Answer", "TipqaError", "Settings", "load_settings", "__version__"]
+
+
+def __getattr__(name: str):
+    # Lazy so that `import tipqa` (and `tipqa --help`) stays fast: no numpy/faiss/torch until used.
+    if name == "Assistant":
+        from .engine import Assistant
+        return Assistant
+    if name == "Answer":
+        from .answer import Answer
+        return Answer
+    if name == "TipqaError":
+        from .errors import TipqaError
+        return TipqaError
+    if name in ("Settings", "load_settings"):
+        from . import config
+        return getattr(config, name)
+    raise AttributeError(name)

@@ -1,0 +1,110 @@
+"""Split a report's sections into chunks that never cross a section, with stable readable ids."""
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from dataclasses import asdict, dataclass
+
+from .reports import Report, Section
+from .text import sentence_spans, slugify
+
+
+@dataclass
+class Chunk:
+    chunk_id: str  # "<report-id>/<section-slug>/<n>"
+    report_id: str
+    report_title: str
+    section: str  # the section's own heading
+    section_path: list[str]
+    text: str
+    sentences: list[tuple[int, int]]  # character spans inside text
+    content_hash: str  # of the text the embedder sees
+    page: int | None = None
+    position: int = 0  # order of the chunk inside its report
+
+    @property
+    def section_text(self) -> str:
+        return " › ".join(self.section_path)
+
+    def embedding_text(self) -> str:
+        """What the embedder sees: the section path as context, then the passage."""
+        return f"{self.section_text}\n{self.text}"
+
+    def to_record(self) -> dict:
+        record = asdict(self)
+        record["sentences"] = [list(span) for span in self.sentences]
+        return record
+
+    @classmethod
+    def from_record(cls, record: dict) -> "Chunk":
+        fields = dict(record)
+        fields["sentences"] = [tuple(span) for span in fields["sentences"]]
+        return cls(**fields)
+
+
+def chunk_report(report: Report, max_chars: int = 700) -> list[Chunk]:
+    chunks: list[Chunk] = []
+    used_slugs: dict[str, int] = {}
+    for section in report.sections:
+        slug = slugify(section.heading)
+        used_slugs[slug] = used_slugs.get(slug, 0) + 1
+        if used_slugs[slug] > 1:
+            slug = f"{slug}-{used_slugs[slug]}"
+        for n, (text, page) in enumerate(chunk_section(section, max_chars), start=1):
+            chunk = Chunk(
+                chunk_id=f"{report.report_id}/{slug}/{n:03d}", report_id=report.report_id,
+                report_title=report.title, section=section.heading, section_path=list(section.path or [section.heading]),
+                text=text, sentences=sentence_spans(text), content_hash="", page=page, position=len(chunks),
+            )
+            chunk.content_hash = hashlib.sha256(chunk.embedding_text().encode()).hexdigest()[:16]
+            chunks.append(chunk)
+    return chunks
+
+
+def chunk_section(section: Section, max_chars: int) -> list[tuple[str, int | None]]:
+    """Pack whole paragraphs up to max_chars; a longer paragraph is cut between sentences.
+
+    Returns:
+        (text, page) pairs; page is the page the chunk starts on, where the format has pages.
+    """
+    pages = section.paragraph_pages or [section.page] * len(section.paragraphs)
+    pieces: list[tuple[str, int | None]] = []
+    for paragraph, page in zip(section.paragraphs, pages):
+        for piece in _split_long(paragraph.strip(), max_chars):
+            pieces.append((piece, page))
+    out: list[tuple[str, int | None]] = []
+    for piece, page in pieces:
+        if out and len(out[-1][0]) + 1 + len(piece) <= max_chars // 2:
+            # Join short neighbours (list items, one-line paragraphs) so a chunk has enough context.
+            out[-1] = (out[-1][0] + "\n" + piece, out[-1][1])
+        else:
+            out.append((piece, page))
+    return out
+
+
+_CONTINUES = re.compile(r"^(It|Its|They|Their|This|That|These|He|She|Also|However|In addition)\b")
+
+
+def _split_long(paragraph: str, max_chars: int) -> list[str]:
+    """Cut between sentences into pieces of balanced length, never before 'It also ...' when avoidable."""
+    if len(paragraph) <= max_chars:
+        return [paragraph] if paragraph else []
+    target = len(paragraph) / math.ceil(len(paragraph) / max_chars)
+    pieces: list[str] = []
+    current = ""
+    for start, end in sentence_spans(paragraph):
+        sentence = paragraph[start:end]
+        full = len(current) + 1 + len(sentence) > max_chars
+        ready = len(current) >= target * 0.9 and not _CONTINUES.match(sentence)
+        if current and (full or ready):
+            pieces.append(current)
+            current = sentence
+        else:
+            current = f"{current} {sentence}" if current else sentence
+    if current:
+        if pieces and len(current) < target / 3 and len(pieces[-1]) + len(current) <= max_chars * 1.25:
+            current = pieces.pop() + " " + current  # no orphan 'It also ...' tail
+        pieces.append(current)
+    # A single sentence longer than the limit is kept whole: cutting it would break the evidence.
+    return pieces

@@ -1,0 +1,144 @@
+"""The tipqa command: a thin adapter over Assistant. Results on stdout, progress and errors on stderr."""
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from .config import load_settings
+from .errors import TipqaError
+
+
+def _options(func):
+    """--corpus / --index / --model, shared by every command (flags > TIPQA_* env > defaults)."""
+    func = click.option("--model", help="Embedding model id or folder [default: $TIPQA_MODEL or all-MiniLM-L6-v2]")(func)
+    func = click.option("--index", "index_dir", type=click.Path(path_type=Path),
+                        help="Index folder [default: $TIPQA_INDEX_DIR or index/]")(func)
+    func = click.option("--corpus", "corpus_dir", type=click.Path(path_type=Path),
+                        help="Corpus folder [default: $TIPQA_CORPUS_DIR or corpus/]")(func)
+    return func
+
+
+def _friendly(func):
+    """Turn TipqaError into a one-line message and exit code 1; never a traceback."""
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except TipqaError as error:
+            raise click.ClickException(str(error)) from None
+        except KeyboardInterrupt:
+            raise click.ClickException("Interrupted; the index is unchanged unless a build had finished.") from None
+    return wrapper
+
+
+def _assistant(corpus_dir, index_dir, model, refresh: bool = True, **overrides):
+    from .engine import Assistant
+    settings = load_settings(corpus_dir=corpus_dir, index_dir=index_dir, model=model, **overrides)
+    return Assistant.open(settings=settings, refresh=refresh)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="tipqa")
+def cli():
+    """Ask questions of reports on trafficking in persons; get the answer, the sentence and the source."""
+
+
+@cli.command()
+@click.argument("question")
+@click.option("-k", "--top-k", type=click.IntRange(1, 50), help="Passages to show [default: 5]")
+@click.option("--report", help="Only this report id (see 'tipqa reports')")
+@click.option("json_", "--json", is_flag=True, help="Print the answer object as JSON")
+@_options
+@_friendly
+def ask(question, top_k, report, json_, corpus_dir, index_dir, model):
+    """Answer QUESTION from the indexed reports. With QUESTION '-', read one question per stdin line.
+
+    \b
+        tipqa ask "Which country proposed joint investigation teams?"
+        tipqa ask --json "Who chaired the drafting group?"
+        cat questions.txt | tipqa ask -
+    """
+    assistant = _assistant(corpus_dir, index_dir, model)
+    if question == "-":
+        for line in sys.stdin:
+            if not line.strip():
+                continue
+            try:
+                record = assistant.ask(line.strip(), k=top_k, report=report).to_dict()
+            except TipqaError as error:
+                record = {"question": line.strip(), "error": str(error)}
+            click.echo(json.dumps(record, ensure_ascii=False))
+        return
+    answer = assistant.ask(question, k=top_k, report=report)
+    click.echo(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False) if json_ else answer.to_text())
+
+
+@cli.command()
+@click.option("--rebuild", is_flag=True, help="Re-embed everything instead of only what changed")
+@click.option("json_", "--json", is_flag=True, help="Print what the build did as JSON")
+@_options
+@_friendly
+def build(rebuild, json_, corpus_dir, index_dir, model):
+    """Refresh the index from the corpus folder (incremental: only new or changed reports are embedded)."""
+    from .engine import Assistant
+    settings = load_settings(corpus_dir=corpus_dir, index_dir=index_dir, model=model)
+    result = Assistant(settings).refresh(rebuild=rebuild)
+    _print_result(result, json_)
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("json_", "--json", is_flag=True, help="Print the outcome per file as JSON")
+@_options
+@_friendly
+def add(files, json_, corpus_dir, index_dir, model):
+    """Copy FILES into the corpus and index them."""
+    from .engine import Assistant
+    settings = load_settings(corpus_dir=corpus_dir, index_dir=index_dir, model=model)
+    result = Assistant(settings).add(files)
+    _print_result(result, json_)
+    if result.errors and len(result.errors) == len(files):
+        sys.exit(1)
+
+
+@cli.command()
+@click.argument("report_id")
+@_options
+@_friendly
+def remove(report_id, corpus_dir, index_dir, model):
+    """Delete REPORT_ID from the corpus and the index."""
+    from .engine import Assistant
+    settings = load_settings(corpus_dir=corpus_dir, index_dir=index_dir, model=model)
+    _print_result(Assistant(settings).remove(report_id), False)
+
+
+@cli.command()
+@click.option("json_", "--json", is_flag=True, help="Print reports (with their sections) as JSON")
+@_options
+@_friendly
+def reports(json_, corpus_dir, index_dir, model):
+    """List the indexed reports."""
+    items = _assistant(corpus_dir, index_dir, model).reports()
+    if json_:
+        click.echo(json.dumps(items, indent=2, ensure_ascii=False))
+        return
+    for item in items:
+        click.echo(f"{item['report_id']}\t{item.get('date') or '-'}\t{item['chunks']} passages\t"
+                   f"{len(item['sections'])} sections\t{item['title']}")
+
+
+def _print_result(result, json_: bool) -> None:
+    if json_:
+        click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        click.echo(result.summary())
+    for name, message in result.errors.items():
+        click.echo(f"error: {message}", err=True)
+
+
+def main() -> None:  # pragma: no cover
+    cli(prog_name="tipqa")

@@ -1,0 +1,63 @@
+"""One settings registry: defaults < TIPQA_* environment variables < explicit overrides (CLI flags)."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+from .errors import ConfigError
+
+DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+
+
+@dataclass(frozen=True)
+class Settings:
+    corpus_dir: Path = field(default=Path("corpus"), metadata={"help": "Folder holding the reports"})
+    index_dir: Path = field(default=Path("index"), metadata={"help": "Folder holding the index generations"})
+    model: str = field(default=DEFAULT_MODEL, metadata={"help": "Embedding model: id or local folder"})
+    chunk_chars: int = field(default=700, metadata={"help": "Target characters per chunk"})
+    top_k: int = field(default=5, metadata={"help": "Passages returned per question"})
+    batch_size: int = field(default=32, metadata={"help": "Texts per embedding batch"})
+    max_question_chars: int = field(default=2000, metadata={"help": "Longest question accepted"})
+    host: str = field(default="127.0.0.1", metadata={"help": "Web server address"})
+    port: int = field(default=7860, metadata={"help": "Web server port"})
+    auth: str = field(default="", metadata={"help": "user:password required by the web app"})
+    max_upload_mb: int = field(default=50, metadata={"help": "Largest report the web app accepts (MB)"})
+
+    def with_overrides(self, **overrides) -> "Settings":
+        return replace(self, **{k: v for k, v in overrides.items() if v is not None})
+
+
+def setting_names() -> list[str]:
+    return [f.name for f in fields(Settings)]
+
+
+def _coerce(name: str, raw: object, default: object) -> object:
+    kind = type(default)
+    if isinstance(raw, kind):
+        return raw
+    try:
+        return Path(str(raw)).expanduser() if isinstance(default, Path) else kind(raw)
+    except (TypeError, ValueError):
+        raise ConfigError(
+            f"Setting {name} (TIPQA_{name.upper()}) must be {kind.__name__}, got {raw!r}."
+        ) from None
+
+
+def load_settings(**overrides) -> Settings:
+    """Defaults < TIPQA_* environment variables < explicit overrides (None means 'not given')."""
+    known = {f.name: f for f in fields(Settings)}
+    if unknown := set(overrides) - set(known):
+        raise ConfigError(f"Unknown setting(s): {', '.join(sorted(unknown))}; valid: {', '.join(known)}")
+    values = {}
+    for name, f in known.items():
+        raw = overrides.get(name)
+        if raw is None:
+            raw = os.environ.get(f"TIPQA_{name.upper()}")
+        if raw is not None and raw != "":
+            values[name] = _coerce(name, raw, f.default)
+    settings = Settings(**values)
+    for name in ("chunk_chars", "top_k", "batch_size", "max_question_chars", "max_upload_mb"):
+        if getattr(settings, name) < 1:
+            raise ConfigError(f"Setting {name} must be at least 1, got {getattr(settings, name)}.")
+    return settings

@@ -1,0 +1,346 @@
+"""Assistant: the one object every front end uses (CLI, web app, benchmarks, Python API)."""
+from __future__ import annotations
+
+import hashlib
+import shutil
+import sys
+import threading
+import time
+import unicodedata
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+import numpy as np
+
+from .answer import Answer, build_answer
+from .chunking import Chunk, chunk_report
+from .config import Settings, load_settings
+from .embedding import Embedder, SentenceTransformerEmbedder, resolve_model
+from .errors import (CorpusNotFound, IndexCorrupt, IndexNotFound, QuestionError, ReportError, ReportNotFound,
+                     TipqaError)
+from .index import IndexData, IndexStore
+from .reports import load_report, report_id_for, sidecar_path, supported_extensions
+from .retrieval import Hit, search
+
+Progress = Callable[[float, str], None]
+
+
+def _stderr_progress(fraction: float, message: str) -> None:
+    print(f"tipqa: {message}", file=sys.stderr, flush=True)
+
+
+@dataclass
+class BuildResult:
+    """What a refresh did: per-report outcome, and how many texts were sent to the embedder."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    errors: dict[str, str] = field(default_factory=dict)  # file name -> message
+    embedded: int = 0
+    chunks: int = 0
+    generation: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def summary(self) -> str:
+        parts = [f"{len(v)} {k}" for k, v in (("added", self.added), ("updated", self.updated),
+                                              ("removed", self.removed), ("unchanged", self.unchanged)) if v]
+        text = ", ".join(parts) or "no reports"
+        return (f"{text}; {self.embedded} passages embedded, {self.chunks} in the index"
+                f" ({self.seconds:.1f} s)" + (f"; {len(self.errors)} file(s) skipped" if self.errors else ""))
+
+
+@dataclass
+class CorpusFile:
+    report_id: str
+    path: Path
+    source_hash: str  # sha256 of the file and its sidecar metadata
+    size: int
+    mtime_ns: int
+
+
+class Assistant:
+    """Loads the index once, refreshes it from the corpus, and answers questions with citations."""
+
+    def __init__(self, settings: Settings, embedder: Embedder | None = None, progress: Progress | None = None):
+        self.settings = settings
+        self.store = IndexStore(settings.index_dir)
+        self.progress = progress or _stderr_progress
+        self._embedder = embedder
+        self._embedder_lock = threading.Lock()
+        self._build_lock = threading.Lock()
+        self._data: IndexData | None = None
+
+    @classmethod
+    def open(cls, corpus_dir: str | Path | None = None, index_dir: str | Path | None = None, *,
+             settings: Settings | None = None, embedder: Embedder | None = None, refresh: bool = True,
+             progress: Progress | None = None) -> "Assistant":
+        """Open the index, building or refreshing it first when the corpus changed since the live generation."""
+        settings = (settings or load_settings()).with_overrides(
+            corpus_dir=Path(corpus_dir) if corpus_dir is not None else None,
+            index_dir=Path(index_dir) if index_dir is not None else None,
+        )
+        assistant = cls(settings, embedder=embedder, progress=progress)
+        if refresh:
+            assistant.refresh()
+        else:
+            assistant._data = assistant._load_checked()
+        return assistant
+
+    # ---- model and index ---------------------------------------------------------------------
+    @property
+    def embedder(self) -> Embedder:
+        with self._embedder_lock:
+            if self._embedder is None:
+                self._embedder = SentenceTransformerEmbedder(self.settings.model, self.settings.batch_size)
+            return self._embedder
+
+    @property
+    def data(self) -> IndexData:
+        if self._data is None:
+            self._data = self._load_checked()
+        return self._data
+
+    def _expected_model_id(self) -> str:
+        return self._embedder.model_id if self._embedder is not None else resolve_model(self.settings.model).model_id
+
+    def _load_checked(self) -> IndexData:
+        data = self.store.load()
+        for warning in data.warnings:
+            self.progress(0.0, f"warning: {warning}")
+        expected = self._expected_model_id()
+        if data.model_id != expected:
+            raise IndexCorrupt(
+                f"The index in {self.settings.index_dir} was built with the model {data.model_id!r}, "
+                f"but tipqa is set to use {expected!r}. Run 'tipqa build --rebuild' to re-embed the corpus, "
+                f"or set TIPQA_MODEL back to {data.model_id!r}."
+            )
+        return data
+
+    # ---- corpus --------------------------------------------------------------------------------
+    def scan_corpus(self) -> list[CorpusFile]:
+        corpus = Path(self.settings.corpus_dir)
+        if not corpus.is_dir():
+            raise CorpusNotFound(corpus)
+        extensions = set(supported_extensions())
+        files: list[CorpusFile] = []
+        seen: set[str] = set()
+        for path in sorted(corpus.iterdir()):
+            if not path.is_file() or path.name.startswith(".") or path.suffix.lower() not in extensions:
+                continue
+            report_id = report_id_for(path)
+            if report_id in seen:  # 'a.txt' and 'a.pdf' both present
+                report_id = f"{report_id}-{path.suffix.lower().lstrip('.')}"
+            seen.add(report_id)
+            stat = path.stat()
+            files.append(CorpusFile(report_id, path, "", stat.st_size, stat.st_mtime_ns))
+        return files
+
+    def _source_hash(self, file: CorpusFile) -> str:
+        digest = hashlib.sha256(file.path.read_bytes())
+        meta = sidecar_path(file.path)
+        if meta.is_file():
+            digest.update(b"\0meta\0" + meta.read_bytes())
+        return digest.hexdigest()
+
+    def _unchanged(self, file: CorpusFile, previous: dict | None) -> bool:
+        if not previous or previous.get("source") != file.path.name:
+            return False
+        meta = sidecar_path(file.path)
+        meta_mtime = meta.stat().st_mtime_ns if meta.is_file() else None
+        if (previous.get("size"), previous.get("mtime_ns"), previous.get("meta_mtime_ns")) == (
+                file.size, file.mtime_ns, meta_mtime):
+            file.source_hash = previous["source_hash"]
+            return True
+        file.source_hash = self._source_hash(file)
+        return file.source_hash == previous.get("source_hash")
+
+    # ---- building ------------------------------------------------------------------------------
+    def refresh(self, rebuild: bool = False) -> BuildResult:
+        """Bring the index in line with the corpus: embed only new or changed passages, drop removed reports."""
+        with self._build_lock, self.store.lock():
+            started = time.perf_counter()
+            old = self._load_for_refresh(rebuild)
+            result = BuildResult()
+            files = self.scan_corpus()
+            old_reports = old.reports if old else {}
+            reports_meta: dict[str, dict] = {}
+            chunks: list[Chunk] = []
+            for file in files:
+                previous = old_reports.get(file.report_id)
+                if old and self._unchanged(file, previous):
+                    kept = [c for c in old.chunks if c.report_id == file.report_id]
+                    chunks.extend(kept)
+                    reports_meta[file.report_id] = {**previous, "size": file.size, "mtime_ns": file.mtime_ns}
+                    result.unchanged.append(file.report_id)
+                    continue
+                try:
+                    new_chunks, meta = self._parse(file)
+                except ReportError as error:
+                    result.errors[file.path.name] = str(error)
+                    self.progress(0.0, f"skipped {error}")
+                    if previous and old:  # keep the last good version rather than lose the report
+                        chunks.extend(c for c in old.chunks if c.report_id == file.report_id)
+                        reports_meta[file.report_id] = previous
+                    continue
+                meta["added"] = previous.get("added", meta["added"]) if previous else meta["added"]
+                chunks.extend(new_chunks)
+                reports_meta[file.report_id] = meta
+                (result.updated if previous else result.added).append(file.report_id)
+            result.removed = sorted(set(old_reports) - {f.report_id for f in files})
+            model_changed = old is not None and old.model_id != self._expected_model_id()
+            if old is not None and not (result.added or result.updated or result.removed or model_changed):
+                self._data = old
+                result.chunks, result.generation = len(old.chunks), old.generation
+                result.seconds = time.perf_counter() - started
+                return result
+            vectors, result.embedded = self._vectors_for(chunks, old if not model_changed else None)
+            embedder = self.embedder
+            manifest = {
+                "model": {"id": embedder.model_id, "weights_sha256": embedder.weights_hash, "dim": int(embedder.dim),
+                          "normalized": True},
+                "chunking": {"max_chars": self.settings.chunk_chars},
+                "reports": reports_meta,
+            }
+            self._data = self.store.write(chunks, vectors, manifest)
+            result.chunks, result.generation = len(chunks), self._data.generation
+            result.seconds = time.perf_counter() - started
+            self.progress(1.0, f"index {result.generation}: {result.summary()}")
+            return result
+
+    def _load_for_refresh(self, rebuild: bool) -> IndexData | None:
+        if rebuild:
+            return None
+        try:
+            data = self.store.load()
+        except IndexNotFound:
+            return None
+        except IndexCorrupt as error:
+            self.progress(0.0, f"warning: {error} Rebuilding from the corpus.")
+            return None
+        for warning in data.warnings:
+            self.progress(0.0, f"warning: {warning}")
+        if data.manifest.get("chunking", {}).get("max_chars") != self.settings.chunk_chars:
+            return None  # chunking changed: every report must be re-chunked
+        return data
+
+    def _parse(self, file: CorpusFile) -> tuple[list[Chunk], dict]:
+        report = load_report(file.path)
+        report.report_id = file.report_id
+        chunks = chunk_report(report, self.settings.chunk_chars)
+        if not file.source_hash:
+            file.source_hash = self._source_hash(file)
+        meta_file = sidecar_path(file.path)
+        meta = {
+            "report_id": file.report_id, "title": report.title, "date": report.date, "language": report.language,
+            "source": file.path.name, "format": report.format, "source_hash": file.source_hash,
+            "content_hash": report.content_hash, "size": file.size, "mtime_ns": file.mtime_ns,
+            "meta_mtime_ns": meta_file.stat().st_mtime_ns if meta_file.is_file() else None,
+            "sections": [s.path_text for s in report.sections], "chunks": len(chunks),
+            "added": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        }
+        return chunks, meta
+
+    def _vectors_for(self, chunks: list[Chunk], old: IndexData | None) -> tuple[np.ndarray, int]:
+        """Reuse the vectors of passages whose content hash the old generation has; embed the rest."""
+        known: dict[str, int] = {}
+        if old is not None:
+            known = {c.content_hash: i for i, c in enumerate(old.chunks)}
+        todo = [i for i, c in enumerate(chunks) if c.content_hash not in known]
+        dim = self.embedder.dim
+        vectors = np.zeros((len(chunks), dim), dtype=np.float32)
+        reuse = [i for i, c in enumerate(chunks) if c.content_hash in known]
+        if reuse:
+            old_vectors = old.all_vectors()
+            vectors[reuse] = old_vectors[[known[chunks[i].content_hash] for i in reuse]]
+        batch = 256
+        for start in range(0, len(todo), batch):
+            rows = todo[start:start + batch]
+            self.progress(start / max(len(todo), 1), f"embedding passages {start + 1}-{start + len(rows)} of {len(todo)}")
+            vectors[rows] = self.embedder.embed_documents([chunks[i].embedding_text() for i in rows])
+        return vectors, len(todo)
+
+    # ---- corpus management ---------------------------------------------------------------------
+    def add(self, paths: Iterable[str | Path]) -> BuildResult:
+        """Copy report files into the corpus and index them. Files that cannot be read are reported, not copied."""
+        corpus = Path(self.settings.corpus_dir)
+        if not corpus.is_dir():
+            raise CorpusNotFound(corpus)
+        errors: dict[str, str] = {}
+        for raw in paths:
+            path = Path(raw)
+            try:
+                load_report(path)  # refuse unreadable files before they reach the corpus
+            except ReportError as error:
+                errors[path.name] = str(error)
+                continue
+            if path.resolve() != (corpus / path.name).resolve():
+                shutil.copy2(path, corpus / path.name)
+                meta = sidecar_path(path)
+                if meta.is_file():
+                    shutil.copy2(meta, corpus / meta.name)
+        result = self.refresh()
+        result.errors.update(errors)
+        return result
+
+    def remove(self, report_id: str) -> BuildResult:
+        files = {f.report_id: f for f in self.scan_corpus()}
+        if report_id not in files:
+            raise ReportNotFound(report_id, sorted(files))
+        path = files[report_id].path
+        path.unlink()
+        meta = sidecar_path(path)
+        if meta.is_file():
+            meta.unlink()
+        return self.refresh()
+
+    def reports(self) -> list[dict]:
+        return [dict(meta, report_id=rid) for rid, meta in sorted(self.data.reports.items())]
+
+    # ---- questions -----------------------------------------------------------------------------
+    def check_question(self, question: str) -> str:
+        question = " ".join((question or "").split())
+        if not question:
+            raise QuestionError("The question is empty. Ask something like: "
+                                "\"Which country proposed joint investigation teams?\"")
+        limit = self.settings.max_question_chars
+        if len(question) > limit:
+            raise QuestionError(f"The question is {len(question):,} characters long; the limit is {limit:,}. "
+                                f"Ask the question itself in a sentence or two.")
+        letters = [c for c in question if c.isalpha()]
+        if not letters:
+            raise QuestionError("The question has no words in it. Ask in English or Spanish.")
+        latin = sum("LATIN" in unicodedata.name(c, "") for c in letters)
+        if latin / len(letters) < 0.5:
+            raise QuestionError("tipqa answers questions in English or Spanish (Latin script), and the reports are "
+                                "in those languages. Please ask again in English or Spanish.")
+        return question
+
+    def search(self, question: str, k: int | None = None, report: str | None = None, mode: str = "hybrid") -> list[Hit]:
+        question = self.check_question(question)
+        data = self.data
+        if report is not None and report not in data.reports:
+            raise ReportNotFound(report, sorted(data.reports))
+        query = self.embedder.embed_query(question)
+        return search(data, query, question, k or self.settings.top_k, report=report, mode=mode)
+
+    def ask(self, question: str, k: int | None = None, report: str | None = None) -> Answer:
+        question = self.check_question(question)
+        data = self.data  # one generation for the whole question, even if a rebuild swaps in meanwhile
+        if report is not None and report not in data.reports:
+            raise ReportNotFound(report, sorted(data.reports))
+        query = self.embedder.embed_query(question)
+        hits = search(data, query, question, k or self.settings.top_k, report=report)
+        return build_answer(question, hits, self.embedder.embed_documents, query)
+
+
+__all__ = ["Assistant", "BuildResult", "TipqaError"]

@@ -1,0 +1,132 @@
+"""Reports: the typed result of loading one file, and the loader registry (one loader per format)."""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from ..errors import ReportError, UnsupportedFormat
+from ..text import slugify
+
+
+@dataclass
+class Section:
+    heading: str
+    paragraphs: list[str]
+    path: list[str] = field(default_factory=list)  # ancestors' headings, outermost first, then heading
+    subtitle: str = ""
+    page: int | None = None
+    # Page of each paragraph where the format has pages (PDF); None elsewhere.
+    paragraph_pages: list[int | None] | None = None
+
+    @property
+    def path_text(self) -> str:
+        return " › ".join(self.path or [self.heading])
+
+
+@dataclass
+class Report:
+    report_id: str
+    title: str
+    sections: list[Section]
+    source: str  # file name inside the corpus
+    content_hash: str  # sha256 of the file's bytes
+    format: str
+    date: str | None = None
+    language: str | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+Loader = Callable[[bytes, str], tuple[str | None, str | None, list[Section]]]
+"""A loader turns a file's bytes (and name) into (title?, date?, sections)."""
+
+_LOADERS: dict[str, Loader] = {}
+
+
+def register_loader(*extensions: str) -> Callable[[Loader], Loader]:
+    def wrap(func: Loader) -> Loader:
+        for ext in extensions:
+            _LOADERS[ext.lower()] = func
+        return func
+    return wrap
+
+
+def supported_extensions() -> list[str]:
+    _import_loaders()
+    return sorted(_LOADERS)
+
+
+def report_id_for(path: Path) -> str:
+    return slugify(path.stem, max_len=80)
+
+
+def file_hash(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def load_report(path: Path, data: bytes | None = None) -> Report:
+    """Read one report file into sections.
+
+    Raises:
+        UnsupportedFormat: the extension has no loader.
+        ReportError: the file is empty, unreadable or holds no text.
+    """
+    _import_loaders()
+    ext = path.suffix.lower()
+    loader = _LOADERS.get(ext)
+    if loader is None:
+        raise UnsupportedFormat(
+            f"{path.name}: unsupported file type {ext or '(none)'}; "
+            f"tipqa reads {', '.join(sorted(_LOADERS))}. Convert it to one of these first."
+        )
+    if data is None:
+        try:
+            data = path.read_bytes()
+        except OSError as error:
+            raise ReportError(f"{path.name}: cannot read the file ({error.strerror}). Check it exists and is readable.") from None
+    if not data.strip():
+        raise ReportError(f"{path.name}: the file is empty. Nothing was indexed from it; check the export and add it again.")
+    title, date, sections = loader(data, path.name)
+    sections = [s for s in sections if any(p.strip() for p in s.paragraphs)]
+    if not sections:
+        raise ReportError(f"{path.name}: no text could be read from the file. If it is a scan, run OCR on it first.")
+    meta = read_sidecar(path)
+    return Report(
+        report_id=report_id_for(path), title=meta.get("title") or title or _title_from_name(path),
+        sections=sections, source=path.name, content_hash=file_hash(data), format=ext.lstrip("."),
+        date=meta.get("date") or date, language=meta.get("language"),
+    )
+
+
+def sidecar_path(path: Path) -> Path:
+    """Optional metadata next to a report: '<file name>.meta.json' with title, date, language."""
+    return path.with_name(path.name + ".meta.json")
+
+
+def read_sidecar(path: Path) -> dict:
+    meta_path = sidecar_path(path)
+    if not meta_path.is_file():
+        return {}
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise ReportError(f"{meta_path.name}: not valid JSON ({error}). Fix or delete it.") from None
+    if not isinstance(meta, dict):
+        raise ReportError(f"{meta_path.name}: expected a JSON object with 'title' and 'date'. Fix or delete it.")
+    return {k: str(v) for k, v in meta.items() if k in ("title", "date", "language") and v}
+
+
+def _title_from_name(path: Path) -> str:
+    return path.stem.replace("_", " ").replace("-", " ").strip().capitalize()
+
+
+def _import_loaders() -> None:
+    from . import plain  # noqa: F401  (registers .txt and .md)
+    try:
+        from . import rich  # noqa: F401  (registers .pdf, .docx, .html when present)
+    except ImportError:
+        pass

@@ -1,0 +1,126 @@
+"""Plain text and Markdown: decode, then find the report's own headings."""
+from __future__ import annotations
+
+import re
+
+from ..errors import ReportError
+from ..text import clean_whitespace
+from . import Section, register_loader
+from .headings import Block, sections_from_blocks
+
+_MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+_SENTENCE_END = re.compile(r"""[.!?;,…]["'”’»)\]]*$""")
+_PAGE_NUMBER = re.compile(r"^[-–\s]*\d{1,4}[-–\s]*$")
+
+
+def decode_text(data: bytes, name: str) -> str:
+    """UTF-8 (with or without BOM), UTF-16 (BOM), else Windows-1252, else Latin-1."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    if b"\x00" in data[:4096]:
+        raise ReportError(f"{name}: this looks like a binary file, not text. Check the file type and add it again.")
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return data.decode("latin-1")
+
+
+@register_loader(".txt", ".text")
+def load_text(data: bytes, name: str):
+    text = decode_text(data, name)
+    lines = [clean_whitespace(line) for line in text.splitlines()]
+    blocks = _text_blocks(lines)
+    title = _first_title(blocks)
+    return title, None, sections_from_blocks(blocks, default_heading=title or "Text")
+
+
+@register_loader(".md", ".markdown")
+def load_markdown(data: bytes, name: str):
+    text = decode_text(data, name)
+    blocks: list[Block] = []
+    paragraph: list[str] = []
+
+    def flush() -> None:
+        if paragraph:
+            blocks.append(Block("para", " ".join(paragraph)))
+            paragraph.clear()
+
+    for raw in text.splitlines():
+        line = clean_whitespace(raw)
+        match = _MD_HEADING.match(line)
+        if match:
+            flush()
+            blocks.append(Block("heading", _strip_md(match.group(2)), level=len(match.group(1))))
+        elif not line:
+            flush()
+        elif re.match(r"^([-*+•]|\d+[.)]|[a-z][.)])\s", line) or line.startswith("|"):
+            flush()
+            paragraph.append(_strip_md(line))
+            flush()
+        else:
+            paragraph.append(_strip_md(line))
+    flush()
+    title = next((b.text for b in blocks if b.kind == "heading" and b.level == 1), None)
+    return title, None, sections_from_blocks(blocks, default_heading=title or "Text")
+
+
+def _strip_md(text: str) -> str:
+    text = re.sub(r"!\[([^\]]*)\]\([^)]*\)", r"\1", text)
+    text = re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", text)
+    return re.sub(r"(\*\*|__|`)", "", text).strip()
+
+
+def is_text_heading(line: str) -> bool:
+    """A line the report uses as a heading: all capitals, 'PART ONE - ...', or a short unpunctuated title."""
+    if not line or _PAGE_NUMBER.match(line) or len(line) > 260:
+        return False
+    words = re.findall(r"[^\W\d_]+", line)
+    if not words:
+        return False
+    letters = [c for c in line if c.isalpha()]
+    if len(letters) >= 4 and all(c.isupper() for c in letters[: max(4, len(letters) // 2)]):
+        # All capitals (or a capitalised lead such as 'PART FOUR - Dialogue ...').
+        lead = re.match(r"^[^a-z]*", line).group(0)
+        return sum(c.isalpha() for c in lead) >= 4 and len(words) <= 40
+    if line.endswith(":") and len(words) <= 12 and line[0].isupper():
+        return True
+    if _SENTENCE_END.search(line) or not line[0].isupper() or len(words) > 40:
+        return False
+    # Title-like: at least half of the first words capitalised ('Technical Working Group 1: ...').
+    head = words[:4]
+    return len(words) >= 2 and sum(w[0].isupper() for w in head) * 2 > len(head)
+
+
+def _text_blocks(lines: list[str]) -> list[Block]:
+    """One block per line: headings (with a subtitle line folded in) and paragraphs."""
+    blocks: list[Block] = []
+    for index, line in enumerate(lines):
+        if not line or _PAGE_NUMBER.match(line):
+            continue
+        is_last = not any(lines[index + 1:])
+        if is_text_heading(line) and not is_last:
+            previous = blocks[-1] if blocks else None
+            if previous and previous.kind == "heading" and _is_subtitle(previous, line):
+                previous.subtitle = line
+                continue
+            blocks.append(Block("heading", line.rstrip(":").strip(), level=1))
+        elif blocks and blocks[-1].kind == "heading" and not blocks[-1].subtitle and _is_subtitle(blocks[-1], line):
+            blocks[-1].subtitle = line
+        else:
+            blocks.append(Block("para", line))
+    return blocks
+
+
+def _is_subtitle(heading: Block, line: str) -> bool:
+    """An unpunctuated line right under an all-caps heading ('PART ONE' / 'Review of the progress ...')."""
+    letters = [c for c in heading.text if c.isalpha()]
+    return (
+        bool(letters) and all(c.isupper() for c in letters)
+        and not _SENTENCE_END.search(line) and not line.isupper() and len(line) < 300
+    )
+
+
+def _first_title(blocks: list[Block]) -> str | None:
+    return None

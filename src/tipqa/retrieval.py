@@ -1,0 +1,84 @@
+"""Hybrid retrieval: dense (FAISS inner product) and BM25 rankings fused by reciprocal rank."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import faiss
+import numpy as np
+
+from .chunking import Chunk
+from .index import IndexData
+
+RRF_K = 60  # the usual constant of reciprocal rank fusion (Cormack et al., 2009)
+
+
+@dataclass
+class Hit:
+    chunk: Chunk
+    score: float  # fused score (higher is better)
+    rank: int
+    dense: float  # cosine similarity of question and passage
+    lexical: float  # BM25 score
+
+
+def dense_ranking(data: IndexData, query: np.ndarray, depth: int, allowed: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed)) if allowed is not None else None
+    scores, ids = data.vectors.search(query.reshape(1, -1).astype(np.float32), depth, params=params)
+    keep = ids[0] >= 0
+    return ids[0][keep], scores[0][keep]
+
+
+def lexical_ranking(scores: np.ndarray, depth: int, allowed: np.ndarray | None) -> np.ndarray:
+    if allowed is not None:
+        masked = np.full_like(scores, -1.0)
+        masked[allowed] = scores[allowed]
+        scores = masked
+    depth = min(depth, len(scores))
+    top = np.argpartition(-scores, depth - 1)[:depth] if depth else np.array([], dtype=np.int64)
+    top = top[np.argsort(-scores[top], kind="stable")]
+    return top[scores[top] > 0]
+
+
+def rrf(rankings: list[np.ndarray], weights: list[float]) -> dict[int, float]:
+    fused: dict[int, float] = {}
+    for ranking, weight in zip(rankings, weights):
+        for rank, doc in enumerate(ranking.tolist()):
+            fused[doc] = fused.get(doc, 0.0) + weight / (RRF_K + rank + 1)
+    return fused
+
+
+def search(data: IndexData, query_vector: np.ndarray, question: str, k: int = 5,
+           report: str | None = None, mode: str = "hybrid", depth: int = 50) -> list[Hit]:
+    """Top-k passages for the question.
+
+    Args:
+        mode: "hybrid" (dense and BM25 fused), "dense" or "lexical".
+        report: only passages of this report id.
+    """
+    n = len(data.chunks)
+    if n == 0:
+        return []
+    allowed = None
+    if report is not None:
+        allowed = np.array([i for i, c in enumerate(data.chunks) if c.report_id == report], dtype=np.int64)
+        if len(allowed) == 0:
+            return []
+    depth = min(max(depth, k), n)
+    bm25 = data.lexical.scores(question)
+    dense_ids, dense_scores = dense_ranking(data, query_vector, depth, allowed)
+    cosine = dict(zip(dense_ids.tolist(), dense_scores.tolist()))
+    rankings, weights = [], []
+    if mode in ("hybrid", "dense"):
+        rankings.append(dense_ids)
+        weights.append(1.0)
+    if mode in ("hybrid", "lexical"):
+        rankings.append(lexical_ranking(bm25, depth, allowed))
+        weights.append(1.0)
+    fused = sorted(rrf(rankings, weights).items(), key=lambda item: -item[1])[:k]
+    hits = []
+    for rank, (doc, score) in enumerate(fused, start=1):
+        dense = cosine.get(doc)
+        if dense is None:
+            dense = float(data.vectors.reconstruct(int(doc)) @ query_vector)
+        hits.append(Hit(data.chunks[doc], float(score), rank, float(dense), float(bm25[doc])))
+    return hits

@@ -1,0 +1,90 @@
+"""Plain-text helpers shared by loaders, chunking and answering: slugs, normalisation, sentence spans."""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Abbreviations after which a period does not end a sentence (lower-cased, without the period).
+ABBREVIATIONS = frozenset(
+    "mr mrs ms dr prof amb sr sra srta st jr inc ltd corp co no nos vs etc al e.g i.e cf fig figs art arts "
+    "para paras rev corr doc vol pp p op ed eds gen lt col capt hon rep sen gov dept univ approx est jan feb mar "
+    "apr jun jul aug sep sept oct nov dec u.s u.n d.c i.d a.m p.m ph.d".split()
+)
+_SENT_END = re.compile(r"""[.!?…]+["'”’»)\]]*(?=\s+|$)""")
+_NEXT_START = re.compile(r"""\s+(?=["'“‘«(\[]?[A-ZÁÉÍÓÚÑÜ0-9¿¡•\-–])""")
+_WORD_BEFORE = re.compile(r"([A-Za-z][A-Za-z.]*)\.$")
+
+
+def slugify(text: str, max_len: int = 48) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    if len(slug) > max_len:
+        slug = slug[:max_len].rsplit("-", 1)[0] or slug[:max_len]
+    return slug or "section"
+
+
+def fold(text: str) -> str:
+    """Lower-case and strip accents: 'México' -> 'mexico'."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+
+
+def clean_whitespace(text: str) -> str:
+    return re.sub(r"[ \t\u00a0\u2000-\u200b]+", " ", text).strip()
+
+
+def _is_abbreviation(text: str, end: int) -> bool:
+    """True when the period at text[end-1] closes an abbreviation or an initial, not a sentence."""
+    match = _WORD_BEFORE.search(text[:end])
+    if not match:
+        return False
+    word = match.group(1).lower()
+    if word in ABBREVIATIONS or word.rstrip(".") in ABBREVIATIONS:
+        return True
+    # A single capital initial ("John F. Kennedy") or a dotted acronym ("U.S.", "I.D.").
+    return len(word) == 1 or bool(re.fullmatch(r"(?:[a-z]\.)+[a-z]?", word))
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """Character spans of the sentences of text, robust to 'Mr.', 'No.1', 'D.C.', quotes and lists.
+
+    Returns:
+        (start, end) pairs with text[start:end] a stripped sentence, in order, covering all non-space text.
+    """
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for match in _SENT_END.finditer(text):
+        end = match.end()
+        punct_end = match.start() + len(match.group(0).rstrip("\"'”’»)]"))
+        if text[punct_end - 1] == "." and _is_abbreviation(text, punct_end):
+            continue
+        if not _NEXT_START.match(text, end) and end < len(text.rstrip()):
+            continue
+        _append_span(text, start, end, spans)
+        start = end
+    _append_span(text, start, len(text), spans)
+    return _split_lines(text, spans)
+
+
+def _append_span(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> None:
+    piece = text[start:end]
+    if piece.strip():
+        lead = len(piece) - len(piece.lstrip())
+        spans.append((start + lead, start + len(piece.rstrip())))
+
+
+def _split_lines(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Line breaks inside a span (list items, table rows) also end a sentence."""
+    out: list[tuple[int, int]] = []
+    for start, end in spans:
+        offset = start
+        for line in text[start:end].split("\n"):
+            if line.strip():
+                lead = len(line) - len(line.lstrip())
+                out.append((offset + lead, offset + len(line.rstrip())))
+            offset += len(line) + 1
+    return out
+
+
+def split_sentences(text: str) -> list[str]:
+    return [text[a:b] for a, b in sentence_spans(text)]

@@ -1,0 +1,139 @@
+"""Index generations: incremental refresh, atomic swap, failure injection, tamper detection, locking."""
+import errno
+import json
+import shutil
+
+import pytest
+
+from tipqa.engine import Assistant
+from tipqa.errors import IndexCorrupt, IndexLocked
+from tipqa.index import IndexStore, IndexWriteError
+
+from .conftest import SEED_ID
+
+
+def _chunk_ids(assistant):
+    return sorted(c.chunk_id for c in assistant.data.chunks)
+
+
+def test_first_build_then_nothing_to_do(settings, hash_embedder):
+    assistant = Assistant(settings, embedder=hash_embedder)
+    first = assistant.refresh()
+    assert first.added == [SEED_ID] and first.embedded == first.chunks > 10
+    hash_embedder.reset()
+    again = Assistant(settings, embedder=hash_embedder).refresh()
+    assert again.unchanged == [SEED_ID] and again.embedded == 0 and not hash_embedder.texts
+    assert again.generation == first.generation  # no new generation when nothing changed
+
+
+def test_manifest_records_model_counts_and_hashes(settings, hash_embedder):
+    assistant = Assistant.open(settings=settings, embedder=hash_embedder)
+    manifest = assistant.data.manifest
+    assert manifest["model"]["id"] == "hash" and manifest["counts"]["chunks"] == len(assistant.data.chunks)
+    assert set(manifest["files"]) == {"vectors.faiss", "chunks.jsonl", "lexical.npz", "lexical_vocab.json"}
+    assert len(manifest["reports"][SEED_ID]["source_hash"]) == 64
+    assert manifest["tipqa_version"] and manifest["faiss_version"] and manifest["created"]
+
+
+def test_remove_restores_previous_chunk_set(settings, hash_embedder, second_report):
+    assistant = Assistant.open(settings=settings, embedder=hash_embedder)
+    before = _chunk_ids(assistant)
+    assistant.add([second_report])
+    assert len(_chunk_ids(assistant)) > len(before)
+    result = assistant.remove("rtp-iii-2012-guatemala")
+    assert result.removed == ["rtp-iii-2012-guatemala"] and result.embedded == 0
+    assert _chunk_ids(assistant) == before
+
+
+def test_changed_report_is_reembedded_unchanged_is_not(settings, hash_embedder, second_report):
+    assistant = Assistant.open(settings=settings, embedder=hash_embedder)
+    assistant.add([second_report])
+    hash_embedder.reset()
+    target = settings.corpus_dir / second_report.name
+    target.write_text(target.read_text(encoding="utf-8") + "\nCLOSING CEREMONY\nThe meeting was closed by the chair.\n",
+                      encoding="utf-8")
+    result = assistant.refresh()
+    assert result.updated == ["rtp-iii-2012-guatemala"] and result.unchanged == [SEED_ID]
+    assert hash_embedder.texts and all("closed by the chair" in t or "Guatemala" in t or "RAPPORTEUR" in t
+                                       or "CLOSING" in t for t in hash_embedder.texts)
+    assert result.embedded == len(hash_embedder.texts) <= 2  # only the new passage(s), not the whole report
+
+
+def test_injected_write_error_leaves_previous_generation_live(settings, hash_embedder, second_report, monkeypatch):
+    assistant = Assistant.open(settings=settings, embedder=hash_embedder)
+    live = assistant.data.generation
+    calls = {"n": 0}
+    real_write = IndexStore._write_file
+
+    def failing_write(self, path, data):
+        calls["n"] += 1
+        if calls["n"] == 3:  # in the middle of the payload
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_write(self, path, data)
+
+    monkeypatch.setattr(IndexStore, "_write_file", failing_write)
+    with pytest.raises(IndexWriteError, match="previous index is still live"):
+        assistant.add([second_report])
+    monkeypatch.undo()
+    store = IndexStore(settings.index_dir)
+    assert store.current_name() == live
+    assert store.generations() == [live]  # the partial generation was removed
+    assert store.load().generation == live
+
+
+def test_killed_build_leaves_a_partial_generation_that_is_ignored(settings, hash_embedder):
+    assistant = Assistant.open(settings=settings, embedder=hash_embedder)
+    live = assistant.data.generation
+    partial = settings.index_dir / "gen-99999999T999999-000000000-1"
+    partial.mkdir()
+    (partial / "vectors.faiss").write_bytes(b"half written")
+    assert IndexStore(settings.index_dir).load().generation == live
+
+
+@pytest.mark.parametrize("target, change", [
+    ("manifest.json", lambda p: p.write_text("{not json")),
+    ("manifest.json", lambda p: p.write_text(json.dumps({**json.loads(p.read_text()), "counts": {"chunks": 3}}))),
+    ("vectors.faiss", lambda p: p.write_bytes(p.read_bytes()[:-40] + b"\x00" * 40)),
+    ("chunks.jsonl", lambda p: p.write_text(p.read_text().replace("Brazil", "Brasil"))),
+    ("lexical.npz", lambda p: p.unlink()),
+])
+def test_tampered_generation_gives_a_clear_error(settings, hash_embedder, target, change):
+    assistant = Assistant.open(settings=settings, embedder=hash_embedder)
+    change(assistant.data.path / target)
+    with pytest.raises(IndexCorrupt, match=r"tipqa build --rebuild"):
+        IndexStore(settings.index_dir).load()
+
+
+def test_tampered_live_generation_falls_back_to_previous(settings, hash_embedder, second_report):
+    assistant = Assistant.open(settings=settings, embedder=hash_embedder)
+    first = assistant.data.generation
+    assistant.add([second_report])
+    (assistant.data.path / "vectors.faiss").write_bytes(b"garbage")
+    data = IndexStore(settings.index_dir).load()
+    assert data.generation == first and "damaged vectors.faiss" in data.warnings[0]
+    # A build repairs it: the corpus is re-read and the index is whole again.
+    result = Assistant(settings, embedder=hash_embedder).refresh()
+    assert result.generation != first and "rtp-iii-2012-guatemala" in IndexStore(settings.index_dir).load().reports
+
+
+def test_index_built_with_another_model_is_refused(settings, hash_embedder):
+    Assistant.open(settings=settings, embedder=hash_embedder)
+    with pytest.raises(IndexCorrupt, match="built with the model 'hash'.*tipqa build --rebuild"):
+        Assistant.open(settings=settings, refresh=False).data
+
+
+def test_one_writer_at_a_time(settings):
+    store = IndexStore(settings.index_dir)
+    with store.lock():
+        with pytest.raises(IndexLocked, match="Wait for it to finish"):
+            with IndexStore(settings.index_dir).lock(wait_seconds=0.3):
+                pass
+
+
+def test_corpus_deleted_report_is_dropped(settings, hash_embedder, second_report):
+    assistant = Assistant.open(settings=settings, embedder=hash_embedder)
+    assistant.add([second_report])
+    (settings.corpus_dir / second_report.name).unlink()
+    assert Assistant.open(settings=settings, embedder=hash_embedder).reports()[0]["report_id"] == SEED_ID
+    shutil.rmtree(settings.index_dir)
+    assert len(Assistant.open(settings=settings, embedder=hash_embedder).reports()) == 1

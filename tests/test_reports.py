@@ -1,0 +1,112 @@
+from pathlib import Path
+
+import pytest
+
+from tipqa.chunking import chunk_report
+from tipqa.errors import ReportError, UnsupportedFormat
+from tipqa.reports import load_report
+from tipqa.reports.plain import is_text_heading
+from tipqa.text import split_sentences
+
+from .conftest import SEED
+
+NINE = [
+    "OPENING CEREMONY",
+    "ELECTION OF OFFICERS OF THE MEETING",
+    "PART ONE",
+    "PART TWO (Inputs for Technical Working Groups 1 and 2)",
+    "Establishment of the Technical Working Groups",
+    "Technical Working Group 1: Prosecution of the crime of trafficking in persons, administration of justice, "
+    "and international cooperation and institution-strengthening strategies",
+    "Technical Working Group 2: Prevention of the crime of trafficking in persons, comprehensive assistance and "
+    "protection for victims, with a particular focus on the situation of women, children, and adolescents, "
+    "including international cooperation strategies",
+    "PART FOUR - Dialogue of National Authorities: Consideration and adoption of the final document",
+    "CLOSING CEREMONY",
+]
+
+
+def test_seed_has_exactly_the_nine_sections_in_order():
+    report = load_report(SEED)
+    assert [s.heading for s in report.sections] == NINE
+    assert report.sections[2].subtitle.startswith("Review of the progress made by OAS member states")
+    assert report.title.startswith("Report of the Second Meeting of National Authorities")
+    assert report.date == "2009-03-27"
+
+
+def test_chunks_never_cross_a_section_and_ids_are_stable():
+    report = load_report(SEED)
+    chunks = chunk_report(report, 700)
+    by_section = {s.heading: " ".join(s.paragraphs) for s in report.sections}
+    for chunk in chunks:
+        assert chunk.section in by_section
+        for sentence in (chunk.text[a:b] for a, b in chunk.sentences):
+            assert sentence in by_section[chunk.section]
+        assert chunk.chunk_id.startswith(f"{report.report_id}/")
+        assert chunk.report_title == report.title
+        assert len(chunk.content_hash) == 16
+    assert [c.chunk_id for c in chunks] == [c.chunk_id for c in chunk_report(load_report(SEED), 700)]
+    assert len({c.chunk_id for c in chunks}) == len(chunks)
+    brazil = next(c for c in chunks if "Brazil proposed" in c.text)
+    assert brazil.section.startswith("Technical Working Group 1")
+    assert brazil.chunk_id.split("/")[1] == "technical-working-group-1-prosecution-of-the"
+
+
+def test_it_also_sentences_stay_with_their_subject():
+    chunks = chunk_report(load_report(SEED), 700)
+    road_maps = next(c for c in chunks if "road maps" in c.text)
+    assert "Ecuador underscored its concern" in road_maps.text
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Mr. Felipe de la Torre spoke. Then Mrs. Smith left.", 2),
+    ("Working Group No.1 met. Working Group No. 2 heard a talk.", 2),
+    ("It met in Washington, D.C., on March 3. It ended.", 2),
+    ("Uruguay recognized the need to provide I.D.s for all newly born children. Next.", 2),
+    ("It adopted RTP-II/doc.5/09 rev. 9, by consensus. Done.", 2),
+    ("Argentina “illustrates a dual scenario.” It functions as a receiving country.", 2),
+    ("Items:\n• first item;\n• second item", 3),
+])
+def test_sentence_splitting_handles_abbreviations_quotes_and_lists(text, expected):
+    assert len(split_sentences(text)) == expected, split_sentences(text)
+
+
+@pytest.mark.parametrize("line, heading", [
+    ("OPENING CEREMONY", True),
+    ("PART FOUR - Dialogue of National Authorities: Consideration and adoption of the final document", True),
+    ("Establishment of the Technical Working Groups:", True),
+    ("The candidate was elected by acclamation.", False),
+    ("12", False),
+    ("Review of the progress made by OAS member states in implementing", False),
+])
+def test_heading_detection(line, heading):
+    assert is_text_heading(line) is heading
+
+
+def test_markdown_headings_nest(tmp_path):
+    path = tmp_path / "protocol.md"
+    path.write_text("# Protocol\n\n## Part I\n\n### Article 3\n\n#### Use of terms\n\nTrafficking shall mean ...\n")
+    report = load_report(path)
+    assert report.title == "Protocol"
+    assert report.sections[-1].path == ["Protocol", "Part I", "Article 3", "Use of terms"]
+
+
+def test_encodings_are_detected(tmp_path):
+    text = "OPENING CEREMONY\nThe meeting was opened by Aníbal Fernández in Asunción.\nCLOSING\nEnd.\n"
+    for encoding in ("utf-16", "cp1252", "utf-8-sig"):
+        path = tmp_path / f"r-{encoding}.txt"
+        path.write_bytes(text.encode(encoding))
+        assert "Aníbal Fernández" in load_report(path).sections[0].paragraphs[0]
+
+
+@pytest.mark.parametrize("name, data, message", [
+    ("empty.txt", b"", "empty"),
+    ("blank.md", b"   \n\n", "empty"),
+    ("notes.xyz", b"hello", "unsupported file type"),
+    ("binary.txt", b"\x00\x01\x02" * 100, "binary"),
+])
+def test_bad_files_get_clear_errors(tmp_path, name, data, message):
+    path = tmp_path / name
+    path.write_bytes(data)
+    with pytest.raises(ReportError, match=message):
+        load_report(path)
