@@ -137,3 +137,15 @@ def test_corpus_deleted_report_is_dropped(settings, hash_embedder, second_report
     assert Assistant.open(settings=settings, embedder=hash_embedder).reports()[0]["report_id"] == SEED_ID
     shutil.rmtree(settings.index_dir)
     assert len(Assistant.open(settings=settings, embedder=hash_embedder).reports()) == 1
+
+
+def test_a_reader_does_not_wait_for_a_running_build(settings, hash_embedder, second_report):
+    live = Assistant.open(settings=settings, embedder=hash_embedder).data.generation
+    (settings.corpus_dir / second_report.name).write_bytes(second_report.read_bytes())
+    messages = []
+    with IndexStore(settings.index_dir).lock():  # another process is building
+        reader = Assistant.open(settings=settings, embedder=hash_embedder,
+                                progress=lambda fraction, message: messages.append(message))
+    assert reader.data.generation == live
+    assert "another build is running" in messages[0]
+    assert "rtp-iii-2012-guatemala" in Assistant.open(settings=settings, embedder=hash_embedder).data.reports

@@ -17,8 +17,8 @@ from .answer import Answer, build_answer
 from .chunking import Chunk, chunk_report
 from .config import Settings, load_settings
 from .embedding import Embedder, SentenceTransformerEmbedder, resolve_model
-from .errors import (CorpusNotFound, IndexCorrupt, IndexNotFound, QuestionError, ReportError, ReportNotFound,
-                     TipqaError)
+from .errors import (CorpusNotFound, IndexCorrupt, IndexLocked, IndexNotFound, ModelMismatch, QuestionError,
+                     ReportError, ReportNotFound, TipqaError)
 from .index import IndexData, IndexStore
 from .reports import load_report, report_id_for, sidecar_path, supported_extensions
 from .retrieval import Hit, search
@@ -91,10 +91,43 @@ class Assistant:
         )
         assistant = cls(settings, embedder=embedder, progress=progress)
         if refresh:
-            assistant.refresh()
+            assistant.refresh_if_needed()
         else:
             assistant._data = assistant._load_checked()
         return assistant
+
+    def refresh_if_needed(self) -> BuildResult | None:
+        """Load the live generation; rebuild only when the corpus changed (a reader never waits on a writer).
+
+        Returns:
+            What the refresh did, or None when the live generation was up to date (or a build is running
+            elsewhere, in which case questions are answered from the live generation meanwhile).
+        """
+        try:
+            data = self._load_checked()
+        except ModelMismatch:
+            raise
+        except (IndexNotFound, IndexCorrupt):
+            return self.refresh()
+        if not self._corpus_changed(data):
+            self._data = data
+            return None
+        try:
+            with self.store.lock(wait_seconds=0):
+                pass
+        except IndexLocked:
+            self._data = data
+            self.progress(0.0, "warning: another build is running; answering from the current index meanwhile.")
+            return None
+        return self.refresh()
+
+    def _corpus_changed(self, data: IndexData) -> bool:
+        files = self.scan_corpus()
+        if {f.report_id for f in files} != set(data.reports):
+            return True
+        if data.manifest.get("chunking", {}).get("max_chars") != self.settings.chunk_chars:
+            return True
+        return not all(self._unchanged(f, data.reports[f.report_id]) for f in files)
 
     # ---- model and index ---------------------------------------------------------------------
     @property
@@ -119,7 +152,7 @@ class Assistant:
             self.progress(0.0, f"warning: {warning}")
         expected = self._expected_model_id()
         if data.model_id != expected:
-            raise IndexCorrupt(
+            raise ModelMismatch(
                 f"The index in {self.settings.index_dir} was built with the model {data.model_id!r}, "
                 f"but tipqa is set to use {expected!r}. Run 'tipqa build --rebuild' to re-embed the corpus, "
                 f"or set TIPQA_MODEL back to {data.model_id!r}."

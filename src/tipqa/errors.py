@@ -51,6 +51,10 @@ class IndexCorrupt(TipqaError):
     """The live generation fails verification; the message says what and how to fix it."""
 
 
+class ModelMismatch(IndexCorrupt):
+    """The index was built with another embedding model than the one configured."""
+
+
 class IndexLocked(TipqaError):
     def __init__(self, index_dir: Path, holder: str):
         super().__init__(
