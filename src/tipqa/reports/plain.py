@@ -95,12 +95,13 @@ def is_text_heading(line: str) -> bool:
 
 def _text_blocks(lines: list[str]) -> list[Block]:
     """One block per line: headings (with a subtitle line folded in) and paragraphs."""
+    lines = drop_repeated_lines(lines)
+    headings = _confirmed_headings(lines)
     blocks: list[Block] = []
     for index, line in enumerate(lines):
         if not line or _PAGE_NUMBER.match(line):
             continue
-        is_last = not any(lines[index + 1:])
-        if is_text_heading(line) and not is_last:
+        if index in headings:
             previous = blocks[-1] if blocks else None
             if previous and previous.kind == "heading" and _is_subtitle(previous, line):
                 previous.subtitle = line
@@ -111,6 +112,77 @@ def _text_blocks(lines: list[str]) -> list[Block]:
         else:
             blocks.append(Block("para", line))
     return blocks
+
+
+def drop_repeated_lines(lines: list[str]) -> list[str]:
+    """Blank out running headers and footers: short lines repeated on many pages of a PDF-derived text."""
+    counts: dict[str, int] = {}
+    for line in lines:
+        if line and len(line) <= 120:
+            key = re.sub(r"\d+", "#", line)
+            counts[key] = counts.get(key, 0) + 1
+    repeated = {key for key, n in counts.items() if n >= 3 and re.search(r"[^\W\d_]{3}", key)}
+    return ["" if line and re.sub(r"\d+", "#", line) in repeated else line for line in lines]
+
+
+def _confirmed_headings(lines: list[str]) -> set[int]:
+    """Indexes of heading-like lines that open real text.
+
+    A short title-like line is only a heading when real prose follows it (after an optional subtitle, or
+    through a chain of further headings such as 'CHAPTER 2' / 'TITLE'); chart labels, country lists and
+    wrapped lines of a sentence look like titles but are followed by more fragments, not by a paragraph.
+    """
+    present = [i for i, line in enumerate(lines) if line and not _PAGE_NUMBER.match(line)]
+    confirmed: set[int] = set()
+    for pos in range(len(present) - 1, -1, -1):
+        index = present[pos]
+        line = lines[index]
+        if _CAPTION.match(line) or _continues_sentence(lines, present, pos):
+            continue
+        if not (is_text_heading(line) or _is_sentence_case_title(lines, present, pos)):
+            continue
+        following = present[pos + 1:pos + 4]
+        if not following:
+            continue
+        nxt = following[0]
+        if _WRAPPED_END.search(line):
+            continue
+        if _is_prose(lines[nxt]) or nxt in confirmed:
+            confirmed.add(index)
+        elif len(following) > 1 and _is_subtitle(Block("heading", line), lines[nxt]) and _is_prose(lines[following[1]]):
+            confirmed.add(index)
+    return confirmed
+
+
+# A line ending on a function word was wrapped mid-sentence; it is not a title.
+_WRAPPED_END = re.compile(r"\b(a|an|the|of|and|or|in|on|for|to|with|by|from|at|as|that|de|la|el|los|las|y|en|del)$",
+                          re.IGNORECASE)
+_CAPTION = re.compile(r"^(fig\.?|figure|table|map|chart|box|source|sources|note|notes)\b", re.IGNORECASE)
+
+
+def _is_prose(line: str) -> bool:
+    """A line of running text: long, or a full sentence of several words."""
+    words = len(line.split())
+    starts = line[0].isupper() or line[0].isdigit() or line[0] in "\"'“‘(¿¡•-–"
+    return starts and ((len(line) >= 80 and words >= 10) or (words >= 6 and bool(_SENTENCE_END.search(line))))
+
+
+def _continues_sentence(lines: list[str], present: list[int], pos: int) -> bool:
+    """The line right above (no blank line between) is a long line cut mid-sentence: this line continues it."""
+    if pos == 0 or present[pos - 1] != present[pos] - 1:
+        return False
+    above = lines[present[pos - 1]]
+    return len(above) >= 50 and not _SENTENCE_END.search(above)
+
+
+def _is_sentence_case_title(lines: list[str], present: list[int], pos: int) -> bool:
+    """'Climate change and lost livelihoods': a short capitalised line right after a finished sentence."""
+    line = lines[present[pos]]
+    words = re.findall(r"[^\W\d_]+", line)
+    if not (2 <= len(words) <= 12 and len(line) <= 100 and line[0].isupper()) or _SENTENCE_END.search(line):
+        return False
+    above = lines[present[pos - 1]] if pos else ""
+    return not above or len(above) < 50 or bool(_SENTENCE_END.search(above)) or is_text_heading(above)
 
 
 def _is_subtitle(heading: Block, line: str) -> bool:
