@@ -23,6 +23,9 @@ class Settings:
     port: int = field(default=7860, metadata={"help": "Web server port"})
     auth: str = field(default="", metadata={"help": "user:password required by the web app"})
     max_upload_mb: int = field(default=50, metadata={"help": "Largest report the web app accepts (MB)"})
+    max_report_mb: int = field(default=100, metadata={"help": "Largest report file tipqa parses (MB)"})
+    parse_timeout: int = field(default=120, metadata={"help": "Seconds a report may take to parse"})
+    parse_memory_mb: int = field(default=2048, metadata={"help": "Memory a report's parser may use (MB)"})
 
     def with_overrides(self, **overrides) -> "Settings":
         return replace(self, **{k: v for k, v in overrides.items() if v is not None})
@@ -57,7 +60,8 @@ def load_settings(**overrides) -> Settings:
         if raw is not None and raw != "":
             values[name] = _coerce(name, raw, f.default)
     settings = Settings(**values)
-    for name in ("chunk_chars", "top_k", "batch_size", "max_question_chars", "max_upload_mb"):
+    for name in ("chunk_chars", "top_k", "batch_size", "max_question_chars", "max_upload_mb", "max_report_mb",
+                 "parse_timeout", "parse_memory_mb"):
         if getattr(settings, name) < 1:
             raise ConfigError(f"Setting {name} must be at least 1, got {getattr(settings, name)}.")
     return settings

@@ -20,7 +20,8 @@ from .embedding import Embedder, SentenceTransformerEmbedder, resolve_model
 from .errors import (CorpusNotFound, IndexCorrupt, IndexLocked, IndexNotFound, ModelMismatch, QuestionError,
                      ReportError, ReportNotFound, TipqaError)
 from .index import IndexData, IndexStore
-from .reports import load_report, report_id_for, sidecar_path, supported_extensions
+from .isolation import parse_report_isolated
+from .reports import Report, report_id_for, sidecar_path, supported_extensions
 from .retrieval import Hit, search
 
 Progress = Callable[[float, str], None]
@@ -79,6 +80,7 @@ class Assistant:
         self._embedder_lock = threading.Lock()
         self._build_lock = threading.Lock()
         self._data: IndexData | None = None
+        self._prechecked: dict[str, Report] = {}  # parsed by add() already: refresh() need not parse them again
 
     @classmethod
     def open(cls, corpus_dir: str | Path | None = None, index_dir: str | Path | None = None, *,
@@ -179,7 +181,10 @@ class Assistant:
         return files
 
     def _source_hash(self, file: CorpusFile) -> str:
-        digest = hashlib.sha256(file.path.read_bytes())
+        digest = hashlib.sha256()
+        with file.path.open("rb") as handle:  # streamed: never a whole large file in memory
+            for block in iter(lambda: handle.read(1 << 22), b""):
+                digest.update(block)
         meta = sidecar_path(file.path)
         if meta.is_file():
             digest.update(b"\0meta\0" + meta.read_bytes())
@@ -267,7 +272,9 @@ class Assistant:
         return data
 
     def _parse(self, file: CorpusFile) -> tuple[list[Chunk], dict]:
-        report = load_report(file.path)
+        report = self._prechecked.pop(file.path.name, None)
+        if report is None or report.content_hash != _file_sha256(file.path):
+            report = parse_report_isolated(file.path, self.settings)  # a crashing parser cannot take us down
         report.report_id = file.report_id
         chunks = chunk_report(report, self.settings.chunk_chars)
         if not file.source_hash:
@@ -309,13 +316,17 @@ class Assistant:
         if not corpus.is_dir():
             raise CorpusNotFound(corpus)
         errors: dict[str, str] = {}
+        known = self._indexed_hashes()
         for raw in paths:
             path = Path(raw)
             try:
-                load_report(path)  # refuse unreadable files before they reach the corpus
+                report = parse_report_isolated(path, self.settings)  # refuse bad files before they reach the corpus
+                self._refuse_duplicate(path, report, known)
             except ReportError as error:
                 errors[path.name] = str(error)
                 continue
+            known[report.content_hash] = (report_id_for(path), path.name)
+            self._prechecked[path.name] = report
             if path.resolve() != (corpus / path.name).resolve():
                 shutil.copy2(path, corpus / path.name)
                 meta = sidecar_path(path)
@@ -324,6 +335,26 @@ class Assistant:
         result = self.refresh()
         result.errors.update(errors)
         return result
+
+    def _indexed_hashes(self) -> dict[str, tuple[str, str]]:
+        """Content hash -> (report id, file name) of every report in the live index."""
+        try:
+            reports = self.store.load().reports
+        except TipqaError:  # no index yet, or a damaged one that the refresh will rebuild
+            return {}
+        return {m["content_hash"]: (rid, m.get("source", "")) for rid, m in reports.items() if m.get("content_hash")}
+
+    @staticmethod
+    def _refuse_duplicate(path: Path, report: Report, known: dict[str, tuple[str, str]]) -> None:
+        if report.content_hash not in known:
+            return
+        report_id, source = known[report.content_hash]
+        if source == path.name:
+            raise ReportError(f"{path.name}: already indexed as {report_id}, with the same content; nothing to add.")
+        raise ReportError(
+            f"{path.name}: an exact copy of {source}, already indexed as {report_id}; it was not added again. "
+            f"To replace that report, run 'tipqa remove {report_id}' first."
+        )
 
     def remove(self, report_id: str) -> BuildResult:
         files = {f.report_id: f for f in self.scan_corpus()}
@@ -377,3 +408,11 @@ class Assistant:
 
 
 __all__ = ["Assistant", "BuildResult", "TipqaError"]
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 22), b""):
+            digest.update(block)
+    return digest.hexdigest()

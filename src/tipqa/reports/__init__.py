@@ -68,12 +68,15 @@ def file_hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def load_report(path: Path, data: bytes | None = None) -> Report:
+def load_report(path: Path, data: bytes | None = None, max_bytes: int | None = None) -> Report:
     """Read one report file into sections.
+
+    Args:
+        max_bytes: refuse larger files, from their size on disk, before reading them.
 
     Raises:
         UnsupportedFormat: the extension has no loader.
-        ReportError: the file is empty, unreadable or holds no text.
+        ReportError: the file is empty, unreadable, too large or holds no text.
     """
     _import_loaders()
     ext = path.suffix.lower()
@@ -84,6 +87,7 @@ def load_report(path: Path, data: bytes | None = None) -> Report:
             f"tipqa reads {', '.join(sorted(_LOADERS))}. Convert it to one of these first."
         )
     if data is None:
+        check_size(path, max_bytes)
         try:
             data = path.read_bytes()
         except OSError as error:
@@ -100,6 +104,19 @@ def load_report(path: Path, data: bytes | None = None) -> Report:
         sections=sections, source=path.name, content_hash=file_hash(data), format=ext.lstrip("."),
         date=meta.get("date") or date, language=meta.get("language"),
     )
+
+
+def check_size(path: Path, max_bytes: int | None) -> None:
+    """Refuse a file over the size limit from its size on disk, without reading it."""
+    try:
+        size = path.stat().st_size
+    except OSError as error:
+        raise ReportError(f"{path.name}: cannot read the file ({error.strerror}). Check it exists and is readable.") from None
+    if max_bytes is not None and size > max_bytes:
+        raise ReportError(
+            f"{path.name}: the file is {size / 2**20:,.0f} MB; tipqa reads reports up to {max_bytes / 2**20:,.0f} MB. "
+            f"Split it into smaller files, or raise the limit with TIPQA_MAX_REPORT_MB."
+        )
 
 
 def sidecar_path(path: Path) -> Path:
