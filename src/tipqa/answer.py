@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from .lexical import tokenize
+from . import extract
 from .retrieval import Hit
 
 
@@ -88,35 +88,28 @@ def _indent(text: str, width: int = 100) -> str:
                      for line in text.splitlines())
 
 
-def best_sentence(question: str, hits: list[Hit], sentence_vectors, query_vector: np.ndarray,
-                  top_passages: int = 3) -> tuple[Hit, tuple[int, int], float] | None:
-    """The sentence of the top passages that best matches the question (dense and word overlap).
+def build_answer(question: str, hits: list[Hit], sentence_vectors, query_vector: np.ndarray) -> Answer:
+    """The answer to question from the retrieved passages: short answer, evidence sentence, citations.
 
     Args:
-        sentence_vectors: callable(list[str]) -> float32[n, d] normalised embeddings.
+        sentence_vectors: callable(list[str]) -> float32[n, d] normalised embeddings (the embedder's
+            embed_documents), used to score sentences against the question.
+        query_vector: the question's embedding (of its English form for Spanish questions).
     Returns:
-        (hit, span, score) or None when there are no passages.
+        An Answer whose answer and evidence are None when the passages do not hold the answer.
     """
-    candidates = [(hit, span) for hit in hits[:top_passages] for span in hit.chunk.sentences]
-    if not candidates:
-        return None
-    texts = [hit.chunk.text[a:b] for hit, (a, b) in candidates]
-    dense = sentence_vectors(texts) @ query_vector
-    q_terms = set(tokenize(question))
-    overlap = np.array([len(q_terms & set(tokenize(t))) / max(len(q_terms), 1) for t in texts])
-    passage_prior = np.array([1.0 / (hit.rank + 1) for hit, _ in candidates])
-    scores = dense + 0.5 * overlap + 0.2 * passage_prior
-    best = int(np.argmax(scores))
-    hit, span = candidates[best]
-    return hit, span, float(scores[best])
-
-
-def build_answer(question: str, hits: list[Hit], sentence_vectors, query_vector: np.ndarray) -> Answer:
     passages = [Passage.from_hit(h) for h in hits]
-    found = best_sentence(question, hits, sentence_vectors, query_vector)
+    found = extract.answer_question(question, hits, sentence_vectors, query_vector)
     if found is None:
         return Answer(question, None, None, 0.0, None, passages)
-    hit, (start, end), score = found
-    c = hit.chunk
+    if found.abstain:
+        return Answer(question, None, None, round(found.confidence, 3), None, passages)
+    c = found.hit.chunk
+    start, end = found.span
     evidence = Evidence(c.text[start:end], c.report_id, c.report_title, c.section, c.chunk_id, start, end, c.page)
-    return Answer(question, None, None, round(float(np.clip(score / 2, 0, 1)), 3), evidence, passages)
+    return Answer(question, found.answer, found.answer_type, round(found.confidence, 3), evidence, passages)
+
+
+def retrieval_text(question: str) -> str:
+    """What retrieval should search with: the question, or its English rendering when asked in Spanish."""
+    return extract.retrieval_text(question)

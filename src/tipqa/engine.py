@@ -13,7 +13,7 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from .answer import Answer, build_answer
+from .answer import Answer, build_answer, retrieval_text
 from .chunking import Chunk, chunk_report
 from .config import Settings, load_settings
 from .embedding import Embedder, SentenceTransformerEmbedder, resolve_model
@@ -402,8 +402,9 @@ class Assistant:
         data = self.data  # one generation for the whole question, even if a rebuild swaps in meanwhile
         if report is not None and report not in data.reports:
             raise ReportNotFound(report, sorted(data.reports))
-        query = self.embedder.embed_query(question)
-        hits = search(data, query, question, k or self.settings.top_k, report=report)
+        text = retrieval_text(question)  # Spanish questions are searched in English (glossary + entity names)
+        query = self.embedder.embed_query(text)
+        hits = search(data, query, text, k or self.settings.top_k, report=report)
         return build_answer(question, hits, self.embedder.embed_documents, query)
 
 

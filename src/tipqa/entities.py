@@ -321,6 +321,10 @@ _NOT_NAMES = frozenset(
 )
 
 
+NAME_PATTERN = _NAME  # for other modules: a personal name of 1-5 capitalised tokens with particles
+NOT_NAMES = _NOT_NAMES
+
+
 def find_people(text: str, avoid: list[Entity] = ()) -> list[Entity]:
     """People: after a title ('Ambassador Raúl Ricardes'), before an appositive role ('Jorge Taiana, Minister
     of ...'), after a role ('the Director ..., Christopher Hernández-Roy'), or before an organisation in
