@@ -98,10 +98,12 @@ def build_answer(question: str, hits: list[Hit], sentence_vectors, query_vector:
     Returns:
         An Answer whose answer and evidence are None when the passages do not hold the answer.
     """
-    passages = [Passage.from_hit(h) for h in hits]
     found = extract.answer_question(question, hits, sentence_vectors, query_vector)
     if found is None:
-        return Answer(question, None, None, 0.0, None, passages)
+        return Answer(question, None, None, 0.0, None, [Passage.from_hit(h) for h in hits])
+    passages = [Passage.from_hit(hits[i]) for i in found.order]
+    for rank, passage in enumerate(passages, start=1):
+        passage.rank = rank  # reranked by the answering sentences; score stays the retrieval score
     if found.abstain:
         return Answer(question, None, None, round(found.confidence, 3), None, passages)
     c = found.hit.chunk

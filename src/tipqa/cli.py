@@ -140,5 +140,24 @@ def _print_result(result, json_: bool) -> None:
         click.echo(f"error: {message}", err=True)
 
 
+@cli.command(name="eval")
+@click.argument("qa_file", type=click.Path(path_type=Path))
+@click.option("-k", "--top-k", type=click.IntRange(1, 50), default=5, show_default=True, help="Passages per question")
+@click.option("json_", "--json", is_flag=True, help="Print every figure and per-question result as JSON")
+@_options
+@_friendly
+def eval_(qa_file, top_k, json_, corpus_dir, index_dir, model):
+    """Score the assistant on QA_FILE (JSON lines: question, answer or null, aliases?, evidence?).
+
+    \b
+        tipqa eval eval/seed_qa.jsonl
+        tipqa eval eval/seed_qa.jsonl --json > results.json
+    """
+    from .evaluate import evaluate, format_report, load_items
+    items = load_items(qa_file)  # a bad file fails before the model loads
+    result = evaluate(_assistant(corpus_dir, index_dir, model), items, k=top_k)
+    click.echo(json.dumps(result, indent=2, ensure_ascii=False) if json_ else format_report(result))
+
+
 def main() -> None:  # pragma: no cover
     cli(prog_name="tipqa")

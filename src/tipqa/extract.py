@@ -15,7 +15,7 @@ from .entities import Entity, find_entities, fold
 from .questions import Question, analyse, covers, passage_ordinals, stem, stems
 from .retrieval import Hit
 
-SENTENCE_PASSAGES = 3  # sentences are taken from this many top passages
+SENTENCE_PASSAGES = 5  # sentences are taken (and passages reranked) from this many top passages
 ABSTAIN_BELOW = 0.42  # calibrated on eval/seed_qa.jsonl (see evaluate.py and the README figures)
 TYPED = ("document", "date", "number", "place", "nationality", "organisation", "country", "person", "agent")
 _KINDS = {"country": ("country",), "nationality": ("country",), "organisation": ("organisation",),
@@ -32,6 +32,7 @@ class Extracted:
     confidence: float
     abstain: bool
     features: dict = field(default_factory=dict)
+    order: list[int] = field(default_factory=list)  # hit indices, best passage first (reranked by sentences)
 
 
 def retrieval_text(question: str) -> str:
@@ -52,7 +53,21 @@ def answer_question(question: str, hits: list[Hit], sentence_vectors, query_vect
     features = _features(q, hit, span, float(dense[best]), answer)
     confidence = _confidence(features)
     abstain = _abstain(q, features, confidence)
-    return Extracted(hit, span, None if abstain else answer, kind, confidence, abstain, features)
+    order = _rerank(hits, candidates, scores, evidence=hit)
+    return Extracted(hit, span, None if abstain else answer, kind, confidence, abstain, features, order)
+
+
+def _rerank(hits: list[Hit], candidates, scores: np.ndarray, evidence: Hit) -> list[int]:
+    """Passages ordered by their best sentence, the evidence passage first: the sentence scorer reads the
+    question more closely than passage retrieval does."""
+    best: dict[int, float] = {}
+    index = {id(h): i for i, h in enumerate(hits)}
+    for (hit, _), score in zip(candidates, scores):
+        i = index[id(hit)]
+        best[i] = max(best.get(i, -1e9), float(score))
+    best[index[id(evidence)]] = float("inf")
+    ranked = sorted(best, key=lambda i: -best[i])
+    return ranked + [i for i in range(len(hits)) if i not in best]
 
 
 def _first_answering(q: Question, candidates, scores: np.ndarray, margin: float = 0.3) -> tuple[int, str | None, str]:
