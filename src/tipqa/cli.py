@@ -131,6 +131,24 @@ def reports(json_, corpus_dir, index_dir, model):
                    f"{len(item['sections'])} sections\t{item['title']}")
 
 
+@cli.command()
+@click.option("--host", help="Address to bind [default: $TIPQA_HOST or 127.0.0.1]; any other needs --auth")
+@click.option("--port", type=click.IntRange(1, 65535), help="Port [default: $TIPQA_PORT or 7860]")
+@click.option("--auth", help="user:password required to open the app [default: $TIPQA_AUTH]")
+@_options
+@_friendly
+def serve(host, port, auth, corpus_dir, index_dir, model):
+    """Start the web chat (builds the index first if needed)."""
+    try:
+        from .web import serve as serve_web
+    except ImportError as error:
+        if error.name != "gradio":
+            raise
+        raise click.ClickException("The web app needs gradio. Run: pip install -e '.[web]'") from None
+    serve_web(load_settings(corpus_dir=corpus_dir, index_dir=index_dir, model=model,
+                            host=host, port=port, auth=auth))
+
+
 def _print_result(result, json_: bool) -> None:
     if json_:
         click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
