@@ -129,17 +129,21 @@ def _page_lines(page, index: int) -> list[_Line]:
         frags.append((e, f, abs(size * d), text, font_name))
 
     page.extract_text(visitor_text=visit)
-    frags.sort(key=lambda fr: (0 if fr[0] < width * 0.48 else 1, -round(fr[1]), fr[0]))
+    def column(x: float, text: str) -> int:
+        # A lone hyphen ends a line of the left column even when it sits just past the middle of the page.
+        return 0 if x - (20 if len(text.strip()) <= 2 else 0) < width * 0.48 else 1
+
+    frags.sort(key=lambda fr: (column(fr[0], fr[3]), -round(fr[1]), fr[0]))
     lines: list[_Line] = []
     for x, y, size, text, font in frags:
-        column = 0 if x < width * 0.48 else 1
+        column_no = column(x, text)
         last = lines[-1] if lines else None
-        if last and last.column == column and abs(last.y - y) <= max(size, last.size) * 0.5:
+        if last and last.column == column_no and abs(last.y - y) <= max(size, last.size) * 0.5:
             last.text += text.replace("\n", " ")
             last.bold = last.bold and bool(_BOLD.search(font))
             last.size = max(last.size, size) if size >= last.size * 0.8 else last.size
             continue
-        lines.append(_Line(text.replace("\n", " "), x, y, size, bool(_BOLD.search(font)), column, index))
+        lines.append(_Line(text.replace("\n", " "), x, y, size, bool(_BOLD.search(font)), column_no, index))
     for line in lines:
         # A soft hyphen at the end of a line marks a word cut in two; elsewhere it is invisible.
         line.text = clean_whitespace(re.sub(r"\u00ad\s*$", "-", line.text).replace("\u00ad", ""))
