@@ -1,7 +1,11 @@
 """The web app: rendering and handlers as plain functions, then a real server queried with gradio_client."""
 from __future__ import annotations
 
+import contextlib
+import os
 import statistics
+import subprocess
+import sys
 import threading
 import time
 import urllib.error
@@ -18,8 +22,8 @@ from tipqa.config import load_settings
 from tipqa.errors import ConfigError
 from tipqa.web import WebApp, highlight, launch_options, render_answer
 
-from .conftest import CANONICAL, SEED_ID
-from .web_server import DATA, start_server
+from .conftest import CANONICAL, ROOT, SEED_ID
+from .web_server import DATA, free_port, start_server
 
 BRAZIL = "For its part, Brazil proposed disseminating a Directory of National Authorities"
 ANSWER_KEYS = {"question", "answer", "answer_type", "confidence", "evidence", "passages"}
@@ -202,3 +206,30 @@ def test_auth_is_enforced(tmp_path, real_embedder):
         assert BRAZIL in authed.predict(CANONICAL, "", "", api_name="/ask")["evidence"]["sentence"]
     finally:
         running.close()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("command", [["app.py"], ["-m", "tipqa", "serve"]])
+def test_app_py_and_tipqa_serve_start_the_app(command, seed_corpus, tmp_path):
+    """`python app.py` and `tipqa serve` build the missing index at start, then answer on 127.0.0.1."""
+    port = free_port()
+    env = dict(os.environ, TIPQA_CORPUS_DIR=str(seed_corpus), TIPQA_INDEX_DIR=str(tmp_path / "index"),
+               TIPQA_PORT=str(port), GRADIO_ANALYTICS_ENABLED="False")
+    process = subprocess.Popen([sys.executable, *command], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        url = f"http://127.0.0.1:{port}/"
+        deadline = time.time() + 240
+        while time.time() < deadline and process.poll() is None:
+            with contextlib.suppress(OSError):
+                urllib.request.urlopen(url, timeout=2)
+                break
+            time.sleep(0.5)
+        assert process.poll() is None, process.communicate()[1][-2000:]
+        result = Client(url, verbose=False).predict(CANONICAL, "", "", api_name="/ask")
+        assert BRAZIL in result["evidence"]["sentence"]
+        assert (tmp_path / "index" / "CURRENT").is_file()
+    finally:
+        process.terminate()
+        _, stderr = process.communicate(timeout=30)
+    assert "index gen-" in stderr  # build progress was shown on stderr at start
