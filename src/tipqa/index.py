@@ -17,6 +17,7 @@ import faiss
 import numpy as np
 
 from . import __version__
+from .attribution import Statement
 from .chunking import Chunk
 from .errors import IndexCorrupt, IndexLocked, IndexNotFound, TipqaError
 from .lexical import BM25
@@ -25,6 +26,7 @@ FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 VECTORS = "vectors.faiss"
 CHUNKS = "chunks.jsonl"
+STATEMENTS = "statements.jsonl"  # who said what (attribution.py); absent in generations built before it
 
 
 class IndexWriteError(TipqaError):
@@ -42,6 +44,7 @@ class IndexData:
     vectors: faiss.Index
     lexical: BM25
     warnings: list[str] = field(default_factory=list)
+    statements: list[Statement] | None = None  # None: built before attribution existed
 
     @property
     def reports(self) -> dict[str, dict]:
@@ -105,13 +108,17 @@ class IndexStore:
             lexical = BM25.load(folder)
             with (folder / CHUNKS).open(encoding="utf-8") as handle:
                 chunks = [Chunk.from_record(json.loads(line)) for line in handle if line.strip()]
+            statements = None
+            if STATEMENTS in manifest["files"]:
+                with (folder / STATEMENTS).open(encoding="utf-8") as handle:
+                    statements = [Statement.from_record(json.loads(line)) for line in handle if line.strip()]
         except (RuntimeError, ValueError, KeyError, TypeError, OSError) as error:
             raise _corrupt(folder, f"cannot be read ({error})") from None
         counts = {vectors.ntotal, lexical.weights.shape[1], len(chunks)}
         if counts != {manifest["counts"]["chunks"]}:
             raise _corrupt(folder, f"has inconsistent counts (manifest {manifest['counts']['chunks']}, "
                                    f"vectors {vectors.ntotal}, chunks {len(chunks)})")
-        return IndexData(name, folder, manifest, chunks, vectors, lexical)
+        return IndexData(name, folder, manifest, chunks, vectors, lexical, statements=statements)
 
     def _read_manifest(self, folder: Path) -> dict:
         if not folder.is_dir():
@@ -184,7 +191,8 @@ class IndexStore:
                 fcntl.flock(handle, fcntl.LOCK_UN)
             handle.close()
 
-    def write(self, chunks: list[Chunk], vectors: np.ndarray, manifest: dict) -> IndexData:
+    def write(self, chunks: list[Chunk], vectors: np.ndarray, manifest: dict,
+              statements: list[Statement] | None = None) -> IndexData:
         """Write a complete new generation (files fsynced, manifest last), then swap CURRENT atomically.
 
         Call inside lock(). On any failure the partial generation is removed and the old one stays live.
@@ -196,7 +204,7 @@ class IndexStore:
         folder = self.root / name
         try:
             folder.mkdir(parents=True)
-            files = self._write_payload(folder, chunks, vectors)
+            files = self._write_payload(folder, chunks, vectors, statements)
             manifest = {**manifest, "format": FORMAT_VERSION, "tipqa_version": __version__, "generation": name,
                         "previous": previous, "faiss_version": faiss.__version__,
                         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -214,9 +222,10 @@ class IndexStore:
             shutil.rmtree(folder, ignore_errors=True)
             raise
         self.prune(keep={name, previous})
-        return IndexData(name, folder, manifest, chunks, _flat_index(vectors), BM25.load(folder))
+        return IndexData(name, folder, manifest, chunks, _flat_index(vectors), BM25.load(folder), statements=statements)
 
-    def _write_payload(self, folder: Path, chunks: list[Chunk], vectors: np.ndarray) -> dict:
+    def _write_payload(self, folder: Path, chunks: list[Chunk], vectors: np.ndarray,
+                       statements: list[Statement] | None = None) -> dict:
         index = _flat_index(vectors)
         self._write_file(folder / VECTORS, faiss.serialize_index(index).tobytes())
         lines = "".join(json.dumps(c.to_record(), ensure_ascii=False) + "\n" for c in chunks)
@@ -225,6 +234,10 @@ class IndexStore:
         for file_name, data in lexical_files.items():
             self._write_file(folder / file_name, data)
         names = [VECTORS, CHUNKS, *lexical_files]
+        if statements is not None:  # listed in the manifest, so checksummed and verified at load like the rest
+            lines = "".join(json.dumps(s.to_record(), ensure_ascii=False) + "\n" for s in statements)
+            self._write_file(folder / STATEMENTS, lines.encode("utf-8"))
+            names.append(STATEMENTS)
         return {n: {"bytes": (folder / n).stat().st_size, "sha256": _sha256_file(folder / n)} for n in names}
 
     def _write_file(self, path: Path, data: bytes) -> None:

@@ -1,0 +1,537 @@
+"""Who said what: each sentence of a report attributed to its speaker(s), with the verb of the statement.
+
+Attribution runs at ingestion on the report's paragraphs (a paragraph is the scope in which "It also ..." or
+"For its part, it ..." points back to the previous speaker), then each sentence is mapped to its chunk and its
+character span there, so a statement can be cited and highlighted like any evidence. Speakers are canonical:
+ISO 3166 codes for countries, one id per organisation (entities.py), a slug for people. Groups ("Speakers",
+"the states", "The delegations present") are kept as a group with no single speaker.
+
+Pure Python over entities.py and text.py: no model, no index. `attribute_report` is the entry point for
+ingestion; `find_speaker`, `statements_of` and `speaker_question` serve the queries.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+
+from .entities import NAME_PATTERN, NOT_NAMES, Entity, canonical, find_entities, fold, slug
+from .errors import TipqaError
+from .text import sentence_spans
+
+VERSION = 1  # bump when the rules change: generations built with another version are re-attributed
+
+# Reporting verbs, longest first so "submitted the candidacy" wins over "submitted".
+_VERBS_EN = (
+    "submitted the candidacy|submitted the nomination|made explicit mention|drew attention|put forward|"
+    "pointed out|pointed to|referred to|called for|called on|called upon|took up|spoke of|spoke about|"
+    "reported on|commented on|expressed concern|"
+    "said|stated|noted|added|explained|recalled|highlighted|emphasized|emphasised|stressed|underscored|"
+    "underlined|acknowledged|recognized|recognised|described|proposed|suggested|encouraged|announced|"
+    "reported|presented|shared|mentioned|indicated|informed|expressed|urged|requested|welcomed|thanked|"
+    "cautioned|warned|argued|affirmed|reaffirmed|reiterated|observed|commented|remarked|declared|"
+    "maintained|insisted|supported|endorsed|recommended|nominated|raised|outlined|summarized|summarised|"
+    "advocated|questioned|objected|opposed|concluded|asked|invited|offered|explained|proposes|says|notes|"
+    "recommends|stresses|underscores"
+)
+_VERBS_ES = ("dijo|señaló|destacó|subrayó|propuso|sugirió|manifestó|expresó|indicó|afirmó|reconoció|mencionó|"
+             "presentó|planteó|informó|resaltó|enfatizó|recordó|agregó|añadió|explicó|solicitó|instó|postuló|"
+             "nominó|declaró|advirtió|reiteró")
+_VERB = re.compile(rf"(?<![\w-])(?:{_VERBS_EN}|{_VERBS_ES})(?![\w-])", re.I)
+# Statements reported in the passive or as a noun: "was taken up by", "a presentation by".
+_PASSIVE = re.compile(
+    r"\b(?:was|were)\s+(?:also\s+)?(?P<verb>delivered|presented|made|given|proposed|raised|submitted|taken up|"
+    r"suggested|declared\s+(?:opened|open|closed)|put forward|expressed|shared|stressed|underscored)\s+by\b"
+    r"|\b(?P<noun>presentations?|statements?|remarks|speech|proposal|intervention|address)\s+by\b", re.I)
+# Passive phrases that name people without a statement ("was led by", "chaired by"): 'They both ...' after them.
+_AGENT_BY = re.compile(r"\b(?:led|chaired|opened|closed|headed|moderated|hosted|given)\s+by\b", re.I)
+
+_LEAD_ADVERBS = re.compile(
+    r"^(?:(?:for\s+(?:its|their|his|her)\s+part|finally|in\s+addition|also|then|however|similarly|likewise|"
+    r"moreover|furthermore|lastly|in\s+turn|meanwhile|subsequently|further|here|por\s+su\s+parte|"
+    r"asimismo|finalmente|además)\s*,?\s*)+", re.I)
+_FOR_ITS_PART = re.compile(r"^\s*(?:for\s+(?:its|their|his|her)\s+part|por\s+su\s+parte)\b", re.I)
+_TRAIL_ADVERBS = re.compile(r"(?:\s+(?:also|then|both|further|later|again|too|subsequently|likewise|"
+                            r"in\s+turn|jointly|in\s+particular|specifically|similarly|además|también))+\s*$", re.I)
+_ANAPHOR = re.compile(
+    r"^(?:it|he|she|they|they\s+both|both|its\s+delegation|the\s+delegation|this\s+delegation|that\s+delegation|"
+    r"the\s+report|the\s+presentation|the\s+country|this\s+country|that\s+country|the\s+latter|the\s+speaker|"
+    r"the\s+representative|the\s+government|él|ella|ellos|la\s+delegación|esta\s+delegación)$", re.I)
+_PERSONAL = re.compile(r"^(?:he|she|él|ella)$", re.I)
+_GROUP = re.compile(
+    r"^(?:the\s+|several\s+|many\s+|some\s+|most\s+|all\s+(?:the\s+)?|other\s+|various\s+|numerous\s+)?"
+    r"(?:speakers|states|member\s+states|delegations|participants|representatives|countries|experts|"
+    r"governments|panelists|panellists|authorities|national\s+authorities|los\s+estados|las\s+delegaciones|"
+    r"los\s+participantes)\b", re.I)
+_ROLE_HEADS = ("assistant secretary general", "secretary general", "deputy secretary general", "minister",
+               "director", "chair", "chairman", "chairperson", "president", "vice president", "rapporteur",
+               "executive secretary", "permanent representative", "coordinator", "ambassador")
+_APPOSITIVE_NAME = re.compile(
+    r"(?P<role>(?:[A-Z][\w-]*\s+){0,4}?(?:Assistant Secretary General|Secretary General|Minister|Director|Chair|"
+    r"President|Rapporteur|Executive Secretary|Permanent Representative|Coordinator)[^,;]{0,120}?),\s+"
+    r"(?:(?:Ambassador|Mr\.|Ms\.|Mrs\.|Dr\.)\s+)?(?P<name>[A-ZÁÉÍÓÚÑ][a-záéíóúñ]+(?:\s+[A-Z]\.)?"
+    r"(?:\s+[A-ZÁÉÍÓÚÑ][\wáéíóúñ'’-]+){1,3}),")
+_QUOTE_OPEN, _QUOTE_CLOSE = "“«", "”»"
+_SUBJECT_WORDS = 14  # a subject longer than this is a clause, not a speaker
+
+
+class SpeakerNotFound(TipqaError):
+    def __init__(self, name: str, known: list[str]):
+        listing = ", ".join(known[:12]) + (" ..." if len(known) > 12 else "") if known else "none yet"
+        super().__init__(f"No statements by {name!r} in the indexed reports. Speakers with statements: {listing}. "
+                         f"See 'tipqa statements' for the full list.")
+
+
+@dataclass
+class Attribution:
+    """One sentence of a paragraph: who made it, with what verb, and how the speaker was found."""
+
+    start: int  # span in the paragraph text
+    end: int
+    speakers: list[dict] = field(default_factory=list)  # [{kind, id, name, affiliation?}]
+    verb: str | None = None  # None: not a statement
+    resolved_from: str | None = None  # "pronoun" | "for its part" | "quotation" | "role" | None
+    group: str | None = None  # "Speakers", "the states": said by many, attributed to no single speaker
+
+    @property
+    def is_statement(self) -> bool:
+        return self.verb is not None
+
+
+@dataclass
+class Statement:
+    """A stored statement: the record of DESIGN.md's statements.jsonl."""
+
+    report_id: str
+    chunk_id: str
+    section: str
+    sentence: str
+    start: int  # span of the sentence in the chunk's text
+    end: int
+    speakers: list[dict]
+    verb: str
+    resolved_from: str | None = None
+    group: str | None = None
+    report_title: str = ""
+    section_path: list[str] = field(default_factory=list)
+    page: int | None = None
+    position: int = 0  # order of the sentence in its report
+
+    def to_record(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_record(cls, record: dict) -> "Statement":
+        return cls(**record)
+
+    def speaker_ids(self) -> set[str]:
+        ids = {s["id"] for s in self.speakers}
+        return ids | {s["affiliation"]["id"] for s in self.speakers if s.get("affiliation")}
+
+
+# ---- one paragraph ------------------------------------------------------------------------------------------
+class _Context:
+    """What earlier sentences leave for later ones: the last speakers (paragraph scope), known people (report)."""
+
+    def __init__(self) -> None:
+        self.people: dict[str, dict] = {}  # surname or slug -> speaker record
+        self.roles: list[tuple[str, dict]] = []  # (folded role, person), most recent last
+        self.last: Attribution | None = None  # the last statement in this paragraph
+        self.previous_paragraph: Attribution | None = None  # for 'he said' across press-release paragraphs
+        self.agents: list[dict] = []  # people named by 'led by ...' in the sentence before
+
+    def new_paragraph(self) -> None:
+        if self.last is not None:
+            self.previous_paragraph = self.last
+        self.last, self.agents = None, []
+
+
+def attribute_paragraphs(paragraphs: list[str]) -> list[list[Attribution]]:
+    """Attribute every sentence of consecutive paragraphs (one section or one report, in order).
+
+    Returns:
+        For each paragraph, one Attribution per sentence of paragraph.strip() (spans from text.sentence_spans).
+    """
+    context = _Context()
+    out = []
+    for paragraph in paragraphs:
+        context.new_paragraph()
+        out.append(_attribute_paragraph(paragraph.strip(), context))
+    return out
+
+
+def _attribute_paragraph(text: str, context: _Context) -> list[Attribution]:
+    results: list[Attribution] = []
+    quote_depth = 0
+    for start, end in sentence_spans(text):
+        sentence = text[start:end]
+        _learn_people(sentence, context)
+        if quote_depth > 0 and context.last is not None:
+            found = _continued(start, end, context.last, "quotation")  # still inside the opened quotation
+        else:
+            found = _attribute_sentence(sentence, context, first=not results)
+            found.start, found.end = start, end
+        quote_depth = max(0, quote_depth + sum(sentence.count(c) for c in _QUOTE_OPEN)
+                          - sum(sentence.count(c) for c in _QUOTE_CLOSE))
+        if sentence.count('"') % 2:
+            quote_depth = 0 if quote_depth else 1
+        if found.is_statement:
+            context.last = found
+        results.append(found)
+    return results
+
+
+def _continued(start: int, end: int, source: Attribution, how: str) -> Attribution:
+    return Attribution(start, end, [dict(s) for s in source.speakers], source.verb, how, source.group)
+
+
+def _attribute_sentence(sentence: str, context: _Context, first: bool) -> Attribution:
+    entities = [e for e in find_entities(sentence) if e.kind in ("country", "organisation", "person")]
+    passive = _PASSIVE.search(sentence)
+    verb = _first_verb(sentence, passive)
+    if verb is None:
+        context.agents = _agents(sentence, entities) if _AGENT_BY.search(sentence) else []
+        if sentence.lstrip().startswith(tuple(_QUOTE_OPEN + '"')):
+            # A quotation with no verb of its own goes on quoting the last speaker (across a paragraph break only
+            # when it opens the paragraph, as press releases do).
+            source = context.last or (context.previous_paragraph if first else None)
+            if source is not None:
+                return _continued(0, 0, source, "quotation")
+        return Attribution(0, 0)
+    if passive is not None and passive.start() <= verb.start():
+        speakers = _agents(sentence[passive.end():], _shift(entities, -passive.end(), passive.end()))
+        found = Attribution(0, 0, speakers, (passive.group("verb") or passive.group("noun")).lower())
+    else:
+        found = _active(sentence, verb, entities, context)
+    _more_clauses(sentence, verb.end() if found.speakers else len(sentence), entities, found)
+    context.agents = []
+    return found
+
+
+def _first_verb(sentence: str, passive: re.Match | None) -> re.Match | None:
+    """The main reporting verb: the first one (or the passive/noun form, if it comes first)."""
+    verb = _VERB.search(sentence)
+    if passive is not None and (verb is None or passive.start() <= verb.start()):
+        return passive
+    return verb
+
+
+def _active(sentence: str, verb: re.Match, entities: list[Entity], context: _Context) -> Attribution:
+    lo, hi = _subject_span(sentence, verb.start())
+    subject = _TRAIL_ADVERBS.sub("", sentence[lo:hi]).strip(" ,;")
+    for_its_part = bool(_FOR_ITS_PART.match(sentence))
+    subject = _LEAD_ADVERBS.sub("", subject).strip(" ,;")
+    found = Attribution(0, 0, verb=verb.group(0).lower())
+    if not subject or len(subject.split()) > _SUBJECT_WORDS:
+        found.verb = None  # no speaker in front of the verb: a reporting verb inside some other clause
+        return found
+    if _ANAPHOR.match(subject):
+        return _resolve_anaphor(found, subject, for_its_part, context)
+    if _GROUP.match(subject) and not _speakers_in(subject, _shift(entities, -lo, lo, hi)):
+        found.group = subject
+        return found
+    speakers, how = _name_speakers(subject, _shift(entities, -lo, lo, hi), sentence, lo, context)
+    if not speakers:
+        found.verb = None  # 'The meeting noted ...', 'The document stated ...': not a speaker we know
+        return found
+    found.speakers, found.resolved_from = speakers, how
+    return found
+
+
+def _resolve_anaphor(found: Attribution, subject: str, for_its_part: bool, context: _Context) -> Attribution:
+    source = context.last
+    if source is None and context.agents:
+        found.speakers = [dict(s) for s in context.agents]  # 'They both emphasized' after 'led by A and by B'
+    elif source is None and _PERSONAL.match(subject) and context.previous_paragraph is not None:
+        source = context.previous_paragraph  # 'he said' in the next paragraph of a press release
+    if source is not None:
+        found.speakers, found.group = [dict(s) for s in source.speakers], source.group
+    found.resolved_from = "for its part" if for_its_part else "pronoun"
+    if not found.speakers and found.group is None:
+        found.resolved_from = None
+    return found
+
+
+def _subject_span(sentence: str, verb_start: int) -> tuple[int, int]:
+    """Where the subject of the verb runs: from the last clause break before it (an appositive is skipped)."""
+    head = sentence[:verb_start]
+    pieces = [m.end() for m in re.finditer(r"[,;:]\s+|[”\"]\s*,?\s+", head)]
+    starts = [0] + pieces
+    lo = starts[-1]
+    if not _TRAIL_ADVERBS.sub("", head[lo:]).strip() and len(starts) > 1:
+        lo = starts[-2]  # 'The Assistant Secretary General of the OAS, Albert Ramdin, highlighted'
+    return lo, verb_start
+
+
+def _shift(entities: list[Entity], offset: int, lo: int = 0, hi: int | None = None) -> list[Entity]:
+    """Entities inside [lo, hi) of the sentence, with offsets moved by offset."""
+    keep = [e for e in entities if e.start >= lo and (hi is None or e.end <= hi)]
+    return [Entity(e.kind, e.canonical_id, e.name, e.start + offset, e.end + offset, e.text, e.role) for e in keep]
+
+
+def _speakers_in(subject: str, entities: list[Entity]) -> list[Entity]:
+    people = [e for e in entities if e.kind == "person"]
+    return people or [e for e in entities if e.kind in ("country", "organisation")]
+
+
+def _name_speakers(subject: str, entities: list[Entity], sentence: str, lo: int,
+                   context: _Context) -> tuple[list[dict], str | None]:
+    """Speakers named in the subject: people first (a country in a person's role is their employer)."""
+    by_role = _by_role(subject, context)
+    if by_role is not None:
+        return [by_role], "role"
+    chosen = _speakers_in(subject, entities)
+    if chosen:
+        return [_speaker(e, sentence, lo, context) for e in chosen], None
+    bare = subject.removeprefix("the ").strip()
+    if re.fullmatch(NAME_PATTERN, bare) and not any(fold(w) in NOT_NAMES for w in bare.split()):
+        known = context.people.get(fold(bare.split()[-1]))
+        return [dict(known) if known else _person_record(bare)], None
+    return [], None
+
+
+def _by_role(subject: str, context: _Context) -> dict | None:
+    """'the OAS Assistant Secretary General' -> the person this report introduced with that role."""
+    folded = fold(subject)
+    if re.search(rf"{NAME_PATTERN}\s*$", subject.split(",")[-1].strip()) and "," in subject:
+        return None  # 'The Assistant Secretary General ..., Albert Ramdin': the name itself decides
+    for head in sorted(_ROLE_HEADS, key=len, reverse=True):
+        if re.search(rf"\b{head}\b", folded):
+            for role, person in reversed(context.roles):
+                if head in role:
+                    return dict(person)
+            return None
+    return None
+
+
+def _speaker(entity: Entity, sentence: str, lo: int, context: _Context) -> dict:
+    if entity.kind != "person":
+        return {"kind": entity.kind, "id": entity.canonical_id, "name": entity.name}
+    known = context.people.get(entity.canonical_id.rsplit("-", 1)[-1]) or context.people.get(_person_id(entity.name))
+    record = dict(known) if known else _person_record(entity.name)
+    affiliation = _affiliation(sentence, lo + entity.end)
+    if affiliation and "affiliation" not in record:
+        record["affiliation"] = affiliation
+    return record
+
+
+def _person_id(name: str) -> str:
+    """'Albert R. Ramdin' and 'Albert Ramdin' are one person: initials are dropped from the id."""
+    return "-".join(w for w in slug(name).split("-") if len(w) > 1)
+
+
+def _person_record(name: str) -> dict:
+    return {"kind": "person", "id": _person_id(name), "name": name}
+
+
+def _affiliation(sentence: str, at: int) -> dict | None:
+    """'Javier González-Olaechea (ILO)', 'Mr. Felipe de la Torre of the United Nations Office ... (UNODC)'."""
+    after = sentence[at:at + 120]
+    match = re.match(r"\s*(?:\(|,?\s+of\s+(?:the\s+)?)", after)
+    if not match:
+        return None
+    for e in find_entities(after[match.end():]):
+        if e.start == 0 and e.kind in ("organisation", "country"):
+            return {"kind": e.kind, "id": e.canonical_id, "name": e.name}
+    return None
+
+
+def _agents(text: str, entities: list[Entity]) -> list[dict]:
+    """Who a 'by ...' phrase names: every person outside quoted titles, else the first country/organisation."""
+    quoted = [(m.start(), m.end()) for m in re.finditer(r"“[^”]*”|\"[^\"]*\"", text)]
+    usable = [e for e in entities if not any(a <= e.start < b for a, b in quoted)]
+    people = [e for e in usable if e.kind == "person"]
+    if people:
+        return [_speaker(e, text, 0, _Context()) for e in people]
+    others = [e for e in usable if e.kind in ("country", "organisation")]
+    lead = re.match(r"\s*(?:the\s+)?(?:(?:delegation|government|representatives?)\s+of\s+(?:the\s+)?)?", text)
+    if others and others[0].start <= (lead.end() if lead else 0):
+        return [_speaker(others[0], text, 0, _Context())]
+    return []
+
+
+def _more_clauses(sentence: str, after: int, entities: list[Entity], found: Attribution) -> None:
+    """'..., and the delegation of Canada proposed ...': later coordinated clauses with their own speaker."""
+    for verb in _VERB.finditer(sentence, after):
+        head = sentence[:verb.start()]
+        brk = max((m for m in re.finditer(r";\s+|,\s+and\s+|\s+and\s+|,\s+which\s+|,\s+who\s+", head)),
+                  key=lambda m: m.end(), default=None)
+        if brk is None:
+            continue
+        subject = _TRAIL_ADVERBS.sub("", head[brk.end():]).strip()
+        if not subject or _ANAPHOR.match(subject):
+            continue  # 'and proposed', 'and it emphasized', ', which emphasized': the same speaker
+        inside = _speakers_in(subject, _shift(entities, -brk.end(), brk.end(), verb.start()))
+        if inside and len(subject.split()) <= _SUBJECT_WORDS and head[brk.end():].lstrip()[:1].isupper() or \
+                inside and re.match(r"(?:the\s+)?(?:delegation|government|representative)", subject, re.I):
+            for e in inside:
+                record = _speaker(e, sentence, brk.end(), _Context())
+                if record["id"] not in {s["id"] for s in found.speakers}:
+                    found.speakers.append(record)
+
+
+def _learn_people(sentence: str, context: _Context) -> None:
+    """Remember the people a report names, with their roles, so 'Ramdin' and 'the Assistant Secretary
+    General' later in the report resolve to 'Albert Ramdin'."""
+    for e in find_entities(sentence, kinds=("person",)):
+        if "-" in e.canonical_id:
+            record = _person_record(e.name)
+            context.people.setdefault(e.canonical_id.rsplit("-", 1)[-1], record)
+            context.people.setdefault(record["id"], record)
+            if e.role:
+                context.roles.append((fold(e.role), record))
+    for m in _APPOSITIVE_NAME.finditer(sentence):
+        name = m.group("name")
+        if any(fold(w) in NOT_NAMES for w in name.split()):
+            continue
+        record = _person_record(name)
+        context.people.setdefault(fold(name.split()[-1]), record)
+        context.people.setdefault(record["id"], record)
+        context.roles.append((fold(m.group("role")), record))
+
+
+# ---- a whole report, mapped onto its chunks -----------------------------------------------------------------
+def attribute_report(report, chunks) -> list[Statement]:
+    """Statements of a Report, each located in its chunk (chunks may split or join paragraphs).
+
+    Args:
+        report: a reports.Report; its sections' paragraphs are attributed in order.
+        chunks: chunk_report(report) for the same report.
+    Returns:
+        The statements (sentences with a reporting verb), in report order.
+    """
+    by_section: dict[str, list] = {}
+    for chunk in chunks:
+        by_section.setdefault(" › ".join(chunk.section_path), []).append(chunk)
+    statements: list[Statement] = []
+    context = _Context()
+    position = 0
+    for section in report.sections:
+        located = _Locator(by_section.get(section.path_text, []))
+        for paragraph in section.paragraphs:
+            context.new_paragraph()
+            text = paragraph.strip()
+            for found in _attribute_paragraph(text, context):
+                position += 1
+                sentence = text[found.start:found.end]
+                place = located.find(sentence)
+                if found.is_statement and place is not None:
+                    chunk, start = place
+                    statements.append(Statement(
+                        report.report_id, chunk.chunk_id, chunk.section, sentence, start, start + len(sentence),
+                        found.speakers, found.verb, found.resolved_from, found.group, chunk.report_title,
+                        list(chunk.section_path), chunk.page, position))
+    return statements
+
+
+class _Locator:
+    """Finds successive sentences in a section's chunks, moving forward only (a sentence may repeat)."""
+
+    def __init__(self, chunks: list):
+        self.chunks, self.index, self.offset = chunks, 0, 0
+
+    def find(self, sentence: str):
+        for i in range(self.index, len(self.chunks)):
+            at = self.chunks[i].text.find(sentence, self.offset if i == self.index else 0)
+            if at >= 0:
+                self.index, self.offset = i, at + len(sentence)
+                return self.chunks[i], at
+        return None
+
+
+# ---- queries ------------------------------------------------------------------------------------------------
+def find_speaker(name: str, statements: list[Statement]) -> dict:
+    """The speaker NAME means, in any language or alias: 'México', 'the Mexican delegation', 'ONUDD', 'Ramdin'.
+
+    Raises:
+        SpeakerNotFound: nobody of that name has statements; the message lists who has.
+    """
+    cleaned = re.sub(r"^(?:the\s+)?(?:delegation|government|representatives?)\s+of\s+", "", name.strip(), flags=re.I)
+    known = speakers(statements)
+    code = canonical(cleaned) or canonical(name)
+    if code is None and len(cleaned) > 3:
+        code = next((e.canonical_id for e in find_entities(cleaned, case_sensitive=False)
+                     if e.kind in ("country", "organisation")), None)
+    if code is not None:
+        for speaker in known:
+            if speaker["id"] == code or (speaker.get("affiliation") or {}).get("id") == code:
+                return {k: v for k, v in speaker.items() if k in ("kind", "id", "name")} if speaker["id"] == code \
+                    else speaker["affiliation"]
+        raise SpeakerNotFound(name, [s["name"] for s in known])
+    wanted = fold(cleaned)
+    for speaker in known:
+        if speaker["kind"] == "person" and (wanted in (fold(speaker["name"]), speaker["id"])
+                                            or wanted == speaker["id"].rsplit("-", 1)[-1]):
+            return {k: v for k, v in speaker.items() if k in ("kind", "id", "name")}
+    raise SpeakerNotFound(name, [s["name"] for s in known])
+
+
+def speakers(statements: list[Statement]) -> list[dict]:
+    """Everyone with a statement, most statements first, with their count."""
+    counts: dict[str, dict] = {}
+    for statement in statements:
+        for s in statement.speakers:
+            entry = counts.setdefault(s["id"], {**s, "count": 0})
+            entry["count"] += 1
+    return sorted(counts.values(), key=lambda s: (-s["count"], s["name"]))
+
+
+def statements_of(speaker_id: str, statements: list[Statement], report: str | None = None) -> list[Statement]:
+    """A speaker's statements (a person's organisation counts too), in report and sentence order."""
+    chosen = [s for s in statements if speaker_id in s.speaker_ids() and (report is None or s.report_id == report)]
+    return sorted(chosen, key=lambda s: (s.report_id, s.position))
+
+
+_SAY_QUESTION = [
+    re.compile(r"^\s*what\s+(?:did|has|have|does)\s+(?P<s>.+?)\s+(?:say|said|state|stated|declare|mention)\s*"
+               r"(?:at\s+the\s+meetings?|in\s+the\s+reports?)?\s*\??\s*$", re.I),
+    re.compile(r"^\s*(?:list\s+)?(?:all\s+)?(?:the\s+)?statements\s+(?:of|by|from)\s+(?P<s>.+?)\s*\??\s*$", re.I),
+    re.compile(r"^\s*(?:everything|all)\s+(?:that\s+)?(?P<s>.+?)\s+said\s*\??\s*$", re.I),
+    re.compile(r"^\s*¿?\s*qu[ée]\s+(?:dijo|ha\s+dicho|declaró|señaló|planteó)\s+(?P<s>.+?)\s*\??\s*$", re.I),
+]
+
+
+def speaker_question(question: str) -> str | None:
+    """The speaker an enumeration question asks about ('What did Mexico say?', '¿Qué dijo México?'), or None."""
+    for pattern in _SAY_QUESTION:
+        match = pattern.match(question)
+        if match:
+            name = match.group("s").strip(" ?¿")
+            if len(name.split()) <= 8:
+                return name
+    return None
+
+
+__all__ = ["Attribution", "Statement", "SpeakerNotFound", "VERSION", "attribute_paragraphs", "attribute_report",
+           "find_speaker", "speakers", "statements_of", "speaker_question"]
+
+
+# ---- the hand-labelled set ----------------------------------------------------------------------------------
+def evaluate_labels(label_file, root=".") -> dict:
+    """Score attribution against hand labels (JSON lines: file, sentence, speakers, resolved_from).
+
+    A sentence counts as right when its predicted set of speaker ids equals the labelled set ([] for none).
+    Returns:
+        {"sentences", "correct", "accuracy", "resolved_correct", "errors": [...]} ; files are relative to root.
+    """
+    import json
+    from pathlib import Path
+
+    from .reports import load_report
+    labels = [json.loads(line) for line in Path(label_file).read_text(encoding="utf-8").splitlines() if line.strip()]
+    predicted: dict[str, dict[str, Attribution]] = {}
+    for name in dict.fromkeys(item["file"] for item in labels):
+        report = load_report(Path(root) / name)
+        paragraphs = [p.strip() for s in report.sections for p in s.paragraphs]
+        predicted[name] = {p[a.start:a.end]: a for p, found in zip(paragraphs, attribute_paragraphs(paragraphs))
+                           for a in found}
+    correct, resolved, errors = 0, 0, []
+    for item in labels:
+        found = predicted[item["file"]].get(item["sentence"])
+        ids = sorted(s["id"] for s in found.speakers) if found and found.is_statement else []
+        if ids == sorted(item["speakers"]):
+            correct += 1
+            resolved += (found.resolved_from if found and ids else None) == (item["resolved_from"] if ids else None)
+        else:
+            errors.append({"sentence": item["sentence"], "expected": item["speakers"], "predicted": ids})
+    return {"sentences": len(labels), "correct": correct, "accuracy": correct / max(len(labels), 1),
+            "resolved_correct": resolved, "errors": errors}
