@@ -116,10 +116,21 @@ def _child_main(argv: list[str]) -> int:
     except Exception as error:  # noqa: BLE001  the isolation boundary: any parser failure becomes one message
         out = {"error": f"{path.name}: could not be parsed ({type(error).__name__}: {str(error)[:200]}). The file "
                         f"may be damaged; re-export it and add it again."}
-    out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out["peak_rss_mb"] = _peak_rss_mb()
     sys.stdout.write(json.dumps(out, ensure_ascii=False))
     sys.stdout.flush()
     return 0
+
+
+def _peak_rss_mb() -> float:
+    """This process's own peak resident memory. VmHWM restarts at exec; ru_maxrss would include the parent's."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 if __name__ == "__main__":
