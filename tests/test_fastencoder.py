@@ -1,0 +1,106 @@
+"""The torch-free encoders run the same weights as sentence-transformers: same vectors, same answers."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from tipqa.config import load_settings
+from tipqa.embedding import DEFAULT_WEIGHTS_SHA256, bundled_model_dir
+from tipqa.encoders import index_embedder, query_embedder
+from tipqa.engine import Assistant
+from tipqa.errors import ConfigError
+from tipqa.fastencoder import NumpyEmbedder, supports
+
+from .conftest import CANONICAL, SEED
+
+TEXTS = [
+    CANONICAL,
+    "¿Qué país propuso equipos conjuntos de investigación?",
+    "For its part, Brazil proposed disseminating a Directory of National Authorities and the establishment of "
+    "joint judicial investigation teams.",
+    "x",
+    "word " * 400,  # longer than the 256-token limit: truncated the same way
+]
+
+
+@pytest.fixture(scope="module")
+def numpy_embedder():
+    from tipqa.config import DEFAULT_MODEL
+    return NumpyEmbedder(DEFAULT_MODEL, bundled_model_dir(), expected_sha256=DEFAULT_WEIGHTS_SHA256)
+
+
+def test_numpy_vectors_match_sentence_transformers(numpy_embedder, real_embedder):
+    ours = numpy_embedder.embed_documents(TEXTS)
+    theirs = real_embedder.embed_documents(TEXTS)
+    assert ours.dtype == np.float32 and ours.shape == theirs.shape
+    cosine = (ours * theirs).sum(axis=1)
+    assert cosine.min() >= 0.999, cosine
+    for text in TEXTS[:2]:
+        assert float(numpy_embedder.embed_query(text) @ real_embedder.embed_query(text)) >= 0.999
+
+
+def test_same_model_id_and_weights_hash(numpy_embedder, real_embedder):
+    assert numpy_embedder.model_id == real_embedder.model_id
+    assert numpy_embedder.weights_hash == real_embedder.weights_hash == DEFAULT_WEIGHTS_SHA256
+    assert numpy_embedder.dim == real_embedder.dim == 384
+
+
+def test_onnx_int8_documents_stay_close_to_fp32(tmp_path, numpy_embedder, real_embedder):
+    settings = load_settings(index_dir=tmp_path / "index")
+    onnx_embedder = index_embedder(settings, numpy_embedder)
+    assert onnx_embedder.kind == "onnx-int8"
+    assert onnx_embedder.weights_hash == DEFAULT_WEIGHTS_SHA256
+    passages = [SEED.read_text(encoding="utf-8")[i:i + 700] for i in range(0, 7000, 700)]
+    cosine = (onnx_embedder.embed_documents(passages) * real_embedder.embed_documents(passages)).sum(axis=1)
+    # int8 weights move vectors a little (retrieval quality is measured in bench/quality.py), never far.
+    assert cosine.min() >= 0.97 and cosine.mean() >= 0.985, cosine
+    # The exported graph is cached by weights hash: a second embedder reuses it.
+    cached = list((tmp_path / "index" / "encoders").glob("*.onnx"))
+    assert len(cached) == 1
+    assert index_embedder(settings, numpy_embedder).path == cached[0]
+
+
+def test_damaged_onnx_cache_is_rebuilt(tmp_path, numpy_embedder):
+    settings = load_settings(index_dir=tmp_path / "index")
+    first = index_embedder(settings, numpy_embedder)
+    first.path.write_bytes(b"not an onnx graph")
+    again = index_embedder(settings, numpy_embedder)  # checksum differs: exported again
+    assert again.embed_documents(["Brazil proposed joint investigation teams."]).shape == (1, 384)
+
+
+def test_encoder_setting_defaults_to_numpy_and_refuses_unknown_values():
+    assert supports(bundled_model_dir())
+    assert isinstance(query_embedder(load_settings()), NumpyEmbedder)
+    with pytest.raises(ConfigError, match="'fast' or 'torch'"):
+        load_settings(encoder="onnx")
+
+
+def test_fast_path_gives_the_same_answer_as_sentence_transformers(settings, real_embedder):
+    fast = Assistant.open(settings=settings)  # builds with ONNX int8, asks with numpy
+    assert fast.data.manifest["model"]["encoder"] == "onnx-int8"
+    assert fast.data.manifest["model"]["weights_sha256"] == DEFAULT_WEIGHTS_SHA256
+    reference = Assistant.open(settings=settings.with_overrides(index_dir=settings.index_dir.parent / "st"),
+                               embedder=real_embedder)
+    # Unambiguous questions; on the whole seed evaluation set see bench/quality.py (int8 vs fp32 vectors).
+    for question in (CANONICAL, "Who chaired the drafting group?", "Who chaired the second working group?"):
+        a, b = fast.ask(question), reference.ask(question)
+        assert a.answer == b.answer
+        assert a.evidence.sentence == b.evidence.sentence
+        assert a.passages[0].chunk_id == b.passages[0].chunk_id
+
+
+@pytest.mark.slow
+def test_cli_ask_does_not_import_torch(settings):
+    Assistant.open(settings=settings)  # build first; the timed path is the question alone
+    code = ("import sys\nfrom tipqa.cli import cli\n"
+            "try:\n    cli(['ask', '--json', *sys.argv[1:]])\nexcept SystemExit:\n    pass\n"
+            "print('TORCH' if 'torch' in sys.modules else 'NO-TORCH', file=sys.stderr)")
+    done = subprocess.run([sys.executable, "-c", code, CANONICAL, "--corpus", str(settings.corpus_dir),
+                           "--index", str(settings.index_dir)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["answer"] == "Brazil"
+    assert "NO-TORCH" in done.stderr
