@@ -30,7 +30,8 @@ def test_manifest_records_model_counts_and_hashes(settings, hash_embedder):
     assistant = Assistant.open(settings=settings, embedder=hash_embedder)
     manifest = assistant.data.manifest
     assert manifest["model"]["id"] == "hash" and manifest["counts"]["chunks"] == len(assistant.data.chunks)
-    assert set(manifest["files"]) == {"vectors.faiss", "chunks.jsonl", "lexical.npz", "lexical_vocab.json"}
+    assert set(manifest["files"]) == {"vectors.faiss", "chunks.jsonl", "lexical.npz", "lexical_vocab.json",
+                                      "statements.jsonl"}
     assert len(manifest["reports"][SEED_ID]["source_hash"]) == 64
     assert manifest["tipqa_version"] and manifest["faiss_version"] and manifest["created"]
 

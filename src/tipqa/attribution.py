@@ -76,7 +76,7 @@ _SUBJECT_WORDS = 14  # a subject longer than this is a clause, not a speaker
 
 class SpeakerNotFound(TipqaError):
     def __init__(self, name: str, known: list[str]):
-        listing = ", ".join(known[:12]) + (" ..." if len(known) > 12 else "") if known else "none yet"
+        listing = (", ".join(known[:12]) + (f" and {len(known) - 12} more" if len(known) > 12 else "")) or "none yet"
         super().__init__(f"No statements by {name!r} in the indexed reports. Speakers with statements: {listing}. "
                          f"See 'tipqa statements' for the full list.")
 
@@ -535,3 +535,54 @@ def evaluate_labels(label_file, root=".") -> dict:
             errors.append({"sentence": item["sentence"], "expected": item["speakers"], "predicted": ids})
     return {"sentences": len(labels), "correct": correct, "accuracy": correct / max(len(labels), 1),
             "resolved_correct": resolved, "errors": errors}
+
+
+# ---- statements as an answer --------------------------------------------------------------------------------
+def group_by_report(statements: list[Statement], reports: dict[str, dict]) -> list[dict]:
+    """Statements grouped by report (oldest meeting first) then section, in order: the side-by-side view.
+
+    Returns:
+        [{"report_id", "title", "date", "sections": [{"section", "statements": [Statement]}]}]
+    """
+    groups: dict[str, dict] = {}
+    for s in sorted(statements, key=lambda s: (s.report_id, s.position)):
+        meta = reports.get(s.report_id, {})
+        report = groups.setdefault(s.report_id, {"report_id": s.report_id, "title": meta.get("title") or s.report_title,
+                                                 "date": meta.get("date"), "sections": []})
+        if not report["sections"] or report["sections"][-1]["section"] != s.section:
+            report["sections"].append({"section": s.section, "statements": []})
+        report["sections"][-1]["statements"].append(s)
+    return sorted(groups.values(), key=lambda g: (g["date"] or "9999", g["report_id"]))
+
+
+def summary_text(speaker: dict, statements: list[Statement], reports: dict[str, dict]) -> str:
+    """'Ecuador: 3 statements' then each report and section with its sentences, in order (plain text)."""
+    lines = [f"{speaker['name']}: {len(statements)} statement{'s' if len(statements) != 1 else ''}"]
+    for report in group_by_report(statements, reports):
+        lines.append(f"{report['title']}" + (f" ({report['date']})" if report["date"] else ""))
+        for section in report["sections"]:
+            lines.append(f"  {section['section']}")
+            lines += [f"    - {s.sentence}" for s in section["statements"]]
+    return "\n".join(lines)
+
+
+def statements_answer(question: str, speaker: dict, statements: list[Statement], chunks: dict, reports: dict):
+    """An Answer (DESIGN.md's JSON contract) listing a speaker's statements: the list in `answer`, the first
+    statement as evidence, the passages holding them in order.
+
+    Args:
+        chunks: chunk_id -> Chunk, to show each statement in its passage.
+    """
+    from .answer import Answer, Evidence, Passage
+    ordered = [s for g in group_by_report(statements, reports) for sec in g["sections"] for s in sec["statements"]]
+    passages: list[Passage] = []
+    for s in ordered:
+        chunk = chunks.get(s.chunk_id)
+        if chunk is not None and all(p.chunk_id != s.chunk_id for p in passages):
+            passages.append(Passage(len(passages) + 1, chunk.text, chunk.report_id, chunk.report_title, chunk.section,
+                                    chunk.chunk_id, 1.0, chunk.page, list(chunk.section_path)))
+    first = ordered[0]
+    evidence = Evidence(first.sentence, first.report_id, first.report_title, first.section, first.chunk_id,
+                        first.start, first.end, first.page)
+    kind = "statements"
+    return Answer(question, summary_text(speaker, ordered, reports), kind, 1.0, evidence, passages)

@@ -137,6 +137,37 @@ def reports(json_, corpus_dir, index_dir, model):
 
 
 @cli.command()
+@click.option("--speaker", help="A country, organisation or person in any language: Mexico, México, ONUDD, Ramdin")
+@click.option("--report", help="Only this report id (see 'tipqa reports')")
+@click.option("json_", "--json", is_flag=True, help="Print the statements (or the speakers) as JSON")
+@_options
+@_friendly
+def statements(speaker, report, json_, corpus_dir, index_dir, model):
+    """List what --speaker said, by report and section, in order; without --speaker, who made statements.
+
+    \b
+        tipqa statements --speaker Mexico
+        tipqa statements --speaker "Estados Unidos" --json
+        tipqa statements
+    """
+    from .attribution import summary_text
+    assistant = _assistant(corpus_dir, index_dir, model)
+    if not speaker:
+        found = assistant.speakers(report)
+        if json_:
+            click.echo(json.dumps(found, indent=2, ensure_ascii=False))
+        for entry in [] if json_ else found:
+            click.echo(f"{entry['id']}\t{entry['kind']}\t{entry['count']}\t{entry['name']}")
+        return
+    who, found = assistant.speaker(speaker), assistant.statements(speaker, report=report)
+    if json_:
+        click.echo(json.dumps({"speaker": who, "count": len(found), "statements": [s.to_record() for s in found]},
+                              indent=2, ensure_ascii=False))
+    else:
+        click.echo(summary_text(who, found, assistant.data.reports))
+
+
+@cli.command()
 @click.option("--host", help="Address to bind [default: $TIPQA_HOST or 127.0.0.1]; any other needs --auth")
 @click.option("--port", type=click.IntRange(1, 65535), help="Port [default: $TIPQA_PORT or 7860]")
 @click.option("--auth", help="user:password required to open the app [default: $TIPQA_AUTH]")

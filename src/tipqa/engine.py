@@ -13,6 +13,7 @@ from typing import Callable, Iterable
 
 import numpy as np
 
+from . import attribution
 from .answer import Answer, build_answer, retrieval_text
 from .chunking import Chunk, chunk_report
 from .config import Settings, load_settings
@@ -131,6 +132,8 @@ class Assistant:
             return True
         if data.manifest.get("chunking", {}).get("max_chars") != self.settings.chunk_chars:
             return True
+        if not _attribution_current(data):
+            return True  # built before attribution (or with older rules): re-attribute, vectors are reused
         return not all(self._unchanged(f, data.reports[f.report_id]) for f in files)
 
     # ---- model and index ---------------------------------------------------------------------
@@ -230,30 +233,35 @@ class Assistant:
             old_reports = old.reports if old else {}
             reports_meta: dict[str, dict] = {}
             chunks: list[Chunk] = []
+            statements: list[attribution.Statement] = []
             for file in files:
                 previous = old_reports.get(file.report_id)
                 if old and self._unchanged(file, previous):
                     kept = [c for c in old.chunks if c.report_id == file.report_id]
                     chunks.extend(kept)
+                    statements.extend(self._kept_statements(old, file, kept))
                     reports_meta[file.report_id] = {**previous, "size": file.size, "mtime_ns": file.mtime_ns}
                     result.unchanged.append(file.report_id)
                     continue
                 try:
-                    new_chunks, meta = self._parse(file)
+                    new_chunks, meta, new_statements = self._parse(file)
                 except ReportError as error:
                     result.errors[file.path.name] = str(error)
                     self.progress(0.0, f"skipped {error}")
                     if previous and old:  # keep the last good version rather than lose the report
                         chunks.extend(c for c in old.chunks if c.report_id == file.report_id)
+                        statements.extend(s for s in old.statements or [] if s.report_id == file.report_id)
                         reports_meta[file.report_id] = previous
                     continue
                 meta["added"] = previous.get("added", meta["added"]) if previous else meta["added"]
                 chunks.extend(new_chunks)
+                statements.extend(new_statements)
                 reports_meta[file.report_id] = meta
                 (result.updated if previous else result.added).append(file.report_id)
             result.removed = sorted(set(old_reports) - {f.report_id for f in files})
             model_changed = old is not None and old.model_id != self._expected_model_id()
-            if old is not None and not (result.added or result.updated or result.removed or model_changed):
+            if old is not None and not (result.added or result.updated or result.removed or model_changed) \
+                    and _attribution_current(old):
                 self._data = old
                 result.chunks, result.generation = len(old.chunks), old.generation
                 result.seconds = time.perf_counter() - started
@@ -265,8 +273,9 @@ class Assistant:
                           "normalized": True, "encoder": self._encoder_kind()},
                 "chunking": {"max_chars": self.settings.chunk_chars},
                 "reports": reports_meta,
+                "attribution": {"version": attribution.VERSION, "statements": len(statements)},
             }
-            self._data = self.store.write(chunks, vectors, manifest)
+            self._data = self.store.write(chunks, vectors, manifest, statements)
             result.chunks, result.generation = len(chunks), self._data.generation
             result.seconds = time.perf_counter() - started
             self.progress(1.0, f"index {result.generation}: {result.summary()}")
@@ -288,7 +297,7 @@ class Assistant:
             return None  # chunking changed: every report must be re-chunked
         return data
 
-    def _parse(self, file: CorpusFile) -> tuple[list[Chunk], dict]:
+    def _parse(self, file: CorpusFile) -> tuple[list[Chunk], dict, list[attribution.Statement]]:
         report = self._prechecked.pop(file.path.name, None)
         if report is None or report.content_hash != _file_sha256(file.path):
             report = parse_report_isolated(file.path, self.settings)  # a crashing parser cannot take us down
@@ -305,7 +314,19 @@ class Assistant:
             "sections": [s.path_text for s in report.sections], "chunks": len(chunks),
             "added": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         }
-        return chunks, meta
+        return chunks, meta, attribution.attribute_report(report, chunks)
+
+    def _kept_statements(self, old: IndexData, file: CorpusFile, kept: list[Chunk]) -> list[attribution.Statement]:
+        """An unchanged report's statements: reused, or re-attributed on its kept chunks if the rules changed."""
+        if _attribution_current(old):
+            return [s for s in old.statements if s.report_id == file.report_id]
+        try:
+            report = parse_report_isolated(file.path, self.settings)
+        except ReportError as error:
+            self.progress(0.0, f"warning: statements of {file.report_id} not updated ({error})")
+            return []
+        report.report_id = file.report_id
+        return attribution.attribute_report(report, kept)
 
     def _vectors_for(self, chunks: list[Chunk], old: IndexData | None) -> tuple[np.ndarray, int]:
         """Reuse the vectors of passages whose content hash the old generation has; embed the rest."""
@@ -419,13 +440,57 @@ class Assistant:
         data = self.data  # one generation for the whole question, even if a rebuild swaps in meanwhile
         if report is not None and report not in data.reports:
             raise ReportNotFound(report, sorted(data.reports))
+        listed = self._statements_reply(question, data, report)
+        if listed is not None:
+            return listed
         text = retrieval_text(question)  # Spanish questions are searched in English (glossary + entity names)
         query = self.embedder.embed_query(text)
         hits = search(data, query, text, k or self.settings.top_k, report=report)
         return build_answer(question, hits, self.embedder.embed_documents, query)
 
+    # ---- who said what -------------------------------------------------------------------------
+    def speaker(self, name: str) -> dict:
+        """The canonical speaker ({kind, id, name}) NAME means, in any language or alias ('México', 'ONUDD')."""
+        return attribution.find_speaker(name, self.data.statements or [])
+
+    def statements(self, speaker: str, report: str | None = None) -> list[attribution.Statement]:
+        """Every statement SPEAKER made (in report and sentence order), optionally in one report only."""
+        data = self.data
+        if report is not None and report not in data.reports:
+            raise ReportNotFound(report, sorted(data.reports))
+        return attribution.statements_of(self.speaker(speaker)["id"], data.statements or [], report)
+
+    def speakers(self, report: str | None = None) -> list[dict]:
+        """Everyone with statements: {kind, id, name, count, reports: {report_id: count}}, most statements first."""
+        chosen = [s for s in self.data.statements or [] if report is None or s.report_id == report]
+        found = attribution.speakers(chosen)
+        for entry in found:
+            entry["reports"] = {}
+            for s in attribution.statements_of(entry["id"], chosen):
+                entry["reports"][s.report_id] = entry["reports"].get(s.report_id, 0) + 1
+        return found
+
+    def _statements_reply(self, question: str, data: IndexData, report: str | None) -> Answer | None:
+        """'What did Mexico say?' / '¿Qué dijo México?': every statement, grouped by report and section."""
+        named = attribution.speaker_question(question)
+        if named is None:
+            return None
+        try:
+            speaker = attribution.find_speaker(named, data.statements or [])
+        except attribution.SpeakerNotFound:
+            return None  # 'What did the report say?': not a speaker, answer it the usual way
+        found = attribution.statements_of(speaker["id"], data.statements or [], report)
+        if not found:
+            return None
+        chunks = {c.chunk_id: c for c in data.chunks}
+        return attribution.statements_answer(question, speaker, found, chunks, data.reports)
+
 
 __all__ = ["Assistant", "BuildResult", "TipqaError"]
+
+
+def _attribution_current(data: IndexData) -> bool:
+    return data.statements is not None and data.manifest.get("attribution", {}).get("version") == attribution.VERSION
 
 
 def _file_sha256(path: Path) -> str:

@@ -22,6 +22,7 @@ from .engine import Assistant, BuildResult
 from .errors import ConfigError, TipqaError
 from .followup import rewrite_followup
 from .reports import supported_extensions
+from .web_speakers import speakers_tab
 
 TITLE = "tipqa: ask the reports on trafficking in persons"
 EXAMPLES = [
@@ -251,6 +252,8 @@ def build_demo(app: WebApp | None = None, settings: Settings | None = None) -> g
                 report_box = _chat_tab(app)
             with gr.Tab("Reports", id="reports"):
                 _reports_tab(app, corpus, report_box)
+            with gr.Tab("Speakers", id="speakers"):
+                speakers_tab(app)  # who said what: web_speakers.py
         demo.load(lambda: (gr.update(choices=[("All reports", "")] + app.report_choices()), app.corpus_line()),
                   None, [report_box, corpus], api_visibility="private")
         gr.api(app.api_ask, api_name="ask", concurrency_limit=4, concurrency_id="ask")
