@@ -74,7 +74,7 @@ MD Moldovan|moldavo  AL Albanian|albanés  NP Nepalese,Nepali|nepalí  BD Bangla
 
 # Common names pycountry lacks, and acronyms (matched case-sensitively like every name).
 _EXTRA_NAMES = {
-    "US": ["USA", "U.S.A.", "U.S.", "United States of America", "the States", "EE.UU.", "EEUU", "EE. UU.", "EUA",
+    "US": ["US", "USA", "U.S.A.", "U.S.", "United States of America", "the States", "EE.UU.", "EEUU", "EE. UU.", "EUA",
            "Estados Unidos de América", "Estados Unidos da América", "États-Unis d'Amérique"],
     "GB": ["UK", "U.K.", "Britain", "Great Britain", "Reino Unido"], "RU": ["Russia", "Rusia"],
     "KR": ["South Korea", "Corea del Sur"], "KP": ["North Korea", "Corea del Norte"], "IR": ["Iran", "Irán"],

@@ -382,6 +382,7 @@ def _features(q: Question, hit: Hit, span: tuple[int, int], dense: float, answer
         "passage_coverage": round(_coverage(q.terms, words), 3),
         "missing_entities": missing_entities,
         "missing_ordinals": missing_ordinals,
+        "focus_missing": q.expected == "other" and bool(q.focus) and not covers(q.focus, stems(_with_context(hit, span))),
         "typed": q.expected in TYPED,
         "found": answer is not None,
         "expected": q.expected,
@@ -403,4 +404,6 @@ def _abstain(q: Question, f: dict, confidence: float) -> bool:
         return True  # the question names something the passage never mentions
     if f["typed"] and not f["found"]:
         return True
+    if f["focus_missing"] or (not f["typed"] and f["sentence_coverage"] < 0.5):
+        return True  # 'What budget ...?' answered by a sentence that never speaks of one
     return confidence < ABSTAIN_BELOW

@@ -108,6 +108,7 @@ class Question:
     entities: list[Entity] = field(default_factory=list)  # named in the question: constraints, never answers
     ordinals: set[int] = field(default_factory=set)  # 'third working group' -> {3}
     terms: list[str] = field(default_factory=list)  # content words (not frame words), in order
+    focus: str | None = None  # 'What budget did ...?' -> 'budget': the thing an 'other' answer must be about
 
     @property
     def entity_ids(self) -> set[str]:
@@ -127,7 +128,17 @@ def analyse(question: str) -> Question:
     entities += _bare_names(english, entities)
     unique = list({(e.kind, e.canonical_id): e for e in entities}.values())
     return Question(question, english, "es" if spanish else "en", expected, plural, unique,
-                    ordinals(low), content_terms(english))
+                    ordinals(low), content_terms(english), _focus(low))
+
+
+_FOCUS = re.compile(r"^\s*(?:what|which)\s+(?:(?:is|was|were|are)\s+(?:the\s+)?(?P<a>[a-z]+)|(?P<b>[a-z]+)\s+"
+                    r"(?:did|does|do|was|were|is|are|has|had|will)\b)")
+
+
+def _focus(low: str) -> str | None:
+    m = _FOCUS.match(low)
+    word = m and (m.group("a") or m.group("b"))
+    return word if word and word not in FRAME_WORDS else None
 
 
 def _bare_names(text: str, known: list[Entity]) -> list[Entity]:

@@ -1,0 +1,70 @@
+"""Short answers on the real seed report with the real model: by expected type, subject of the matching
+clause, 'It also ...' resolved, lists in the text's order, Spanish questions, and 'not in the reports'."""
+from __future__ import annotations
+
+import pytest
+
+from tipqa.engine import Assistant
+from tipqa.questions import analyse
+
+
+@pytest.fixture(scope="module")
+def assistant(tmp_path_factory, real_embedder):
+    import shutil
+    from tipqa.config import load_settings
+    from .conftest import SEED
+    root = tmp_path_factory.mktemp("answers")
+    (root / "corpus").mkdir()
+    shutil.copy(SEED, root / "corpus" / SEED.name)
+    settings = load_settings(corpus_dir=root / "corpus", index_dir=root / "index")
+    return Assistant.open(settings=settings, embedder=real_embedder, progress=lambda *_: None)
+
+
+@pytest.mark.parametrize("question, answer, kind", [
+    ("Which country proposed joint investigation teams?", "Brazil", "country"),
+    ("Which delegation suggested an ethics code for people working in justice?", "El Salvador", "country"),
+    ("Which country suggested encouraging the development of road maps?", "Ecuador", "country"),
+    ("Who chaired the drafting group?", "Mr. Pablo Tettamanti", "person"),
+    ("Which organization was Juan Carlos Murillo with?", "UNHCR", "organisation"),
+    ("When was the final document adopted?", "March 27, 2009", "date"),
+    ("Which document contained the conclusions and recommendations?", "RTP-II/doc.5/09 rev. 9", "document"),
+    ("Which nationalities are most common among the foreign victims in Argentina?",
+     "Paraguayan, Dominicans, Bolivians, Peruvians, Brazilians", "list"),
+])
+def test_short_answers_by_type(assistant, question, answer, kind):
+    result = assistant.ask(question)
+    assert (result.answer, result.answer_type) == (answer, kind)
+    passage = result.passages[0]
+    assert passage.chunk_id == result.evidence.chunk_id
+    assert passage.text[result.evidence.start:result.evidence.end] == result.evidence.sentence
+
+
+def test_it_also_resolves_to_the_previous_subject(assistant):
+    result = assistant.ask("Which country proposed an ethics code for justice system operators?")
+    assert result.evidence.sentence.startswith("It also proposed establishing an ethics code")
+    assert result.answer == "El Salvador"
+
+
+def test_spanish_question_over_english_report(assistant):
+    result = assistant.ask("¿Quién presidió el grupo de redacción?")
+    assert "Pablo Tettamanti" in result.answer
+
+
+@pytest.mark.parametrize("question", [
+    "What budget did the OAS assign to its anti-trafficking programmes?",
+    "Who chaired the third technical working group?",
+    "What did Japan say about forced labour?",
+])
+def test_not_in_the_reports(assistant, question):
+    result = assistant.ask(question)
+    assert result.answer is None and result.evidence is None
+    assert result.passages  # the closest passages are still shown
+    assert "do not say" in result.to_text()
+
+
+def test_question_analysis_types():
+    assert analyse("Which country proposed joint investigation teams?").expected == "country"
+    assert analyse("Who wanted a directory to be circulated?").expected == "agent"
+    assert analyse("Who chaired the drafting group?").expected == "person"
+    assert analyse("¿Cuándo se adoptó el documento final?").expected == "date"
+    assert analyse("Which third group?").ordinals == {3}

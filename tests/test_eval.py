@@ -1,0 +1,67 @@
+"""tipqa eval: the scoring rules, and the command on a small real question file."""
+from __future__ import annotations
+
+import json
+import shutil
+
+from click.testing import CliRunner
+
+from tipqa.cli import cli
+from tipqa.evaluate import answer_matches, contains_evidence, load_items, summarise
+
+from .conftest import SEED
+
+
+def test_answer_matching_rules():
+    assert answer_matches("Ambassador Raúl Ricardes", ["Raúl Ricardes"])
+    assert answer_matches("the Argentine Republic", ["Argentina"])
+    assert answer_matches("27 de marzo de 2009", ["March 27, 2009"])
+    assert answer_matches("Paraguayan, Dominicans, Bolivians", ["Paraguay, Dominican Republic and Bolivia"])
+    assert answer_matches("ACNUR", ["UNHCR"])
+    assert not answer_matches("Brazil", ["Argentina"])
+    assert not answer_matches(None, ["Argentina"])
+    assert not answer_matches("Paraguayan, Dominicans", ["Paraguayan, Dominicans, Bolivians"])
+
+
+def test_evidence_in_passage():
+    assert contains_evidence("For its part, Brazil proposed disseminating ...", "brazil proposed")
+    assert not contains_evidence("Chile acknowledged ...", "Brazil proposed")
+
+
+def test_summary_counts_abstention_both_ways():
+    rows = [
+        {"answerable": True, "rank": 1, "has_evidence": True, "sentence_ok": True, "answer_ok": True, "abstained": False},
+        {"answerable": True, "rank": None, "has_evidence": True, "sentence_ok": False, "answer_ok": False, "abstained": True},
+        {"answerable": False, "rank": None, "has_evidence": False, "sentence_ok": None, "answer_ok": True, "abstained": True},
+    ]
+    summary = summarise(rows)
+    assert summary["hit@1"] == 0.5 and summary["abstain_answerable"] == 0.5 and summary["abstain_unanswerable"] == 1.0
+
+
+def test_bad_eval_file_is_one_line_error(tmp_path):
+    bad = tmp_path / "qa.jsonl"
+    bad.write_text('{"answer": "x"}\n', encoding="utf-8")
+    result = CliRunner().invoke(cli, ["eval", str(bad)])
+    assert result.exit_code == 1
+    assert "qa.jsonl:1" in result.output and "Traceback" not in result.output
+
+
+def test_eval_command_json(tmp_path, monkeypatch):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir(exist_ok=True)
+    shutil.copy(SEED, corpus / SEED.name)
+    qa = tmp_path / "qa.jsonl"
+    qa.write_text("\n".join(json.dumps(r) for r in [
+        {"question": "Which country proposed joint investigation teams?", "answer": "Brazil",
+         "evidence": "Brazil proposed disseminating a Directory"},
+        {"question": "What budget did the OAS assign to its anti-trafficking programmes?", "answer": None},
+    ]), encoding="utf-8")
+    assert len(load_items(qa)) == 2
+    result = CliRunner().invoke(cli, ["eval", str(qa), "--json", "--corpus", str(corpus),
+                                      "--index", str(tmp_path / "index")])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["overall"]["hit@1"] == 1.0
+    assert report["overall"]["answer_accuracy"] == 1.0
+    assert report["overall"]["abstain_unanswerable"] == 1.0
+    assert set(report["by_language"]) == {"en"}
