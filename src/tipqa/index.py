@@ -222,7 +222,9 @@ class IndexStore:
             shutil.rmtree(folder, ignore_errors=True)
             raise
         self.prune(keep={name, previous})
-        return IndexData(name, folder, manifest, chunks, _flat_index(vectors), BM25.load(folder), statements=statements)
+        # The index as written (not built a second time: past the ANN threshold that means training IVF again).
+        vectors_index = faiss.read_index(str(folder / VECTORS))
+        return IndexData(name, folder, manifest, chunks, vectors_index, BM25.load(folder), statements=statements)
 
     def _write_payload(self, folder: Path, chunks: list[Chunk], vectors: np.ndarray,
                        statements: list[Statement] | None = None) -> dict:
@@ -263,11 +265,8 @@ class IndexStore:
 
 
 def _flat_index(vectors: np.ndarray) -> faiss.Index:
-    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-    index = faiss.IndexFlatIP(vectors.shape[1])
-    if len(vectors):
-        index.add(vectors)
-    return index
+    from .ann import build_vector_index
+    return build_vector_index(vectors)  # exact below ann.ANN_THRESHOLD passages, IVF above it
 
 
 def _corrupt(folder: Path, what: str) -> IndexCorrupt:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 import faiss
 import numpy as np
 
+from .ann import search_params
 from .chunking import Chunk
 from .index import IndexData
 
@@ -22,7 +23,7 @@ class Hit:
 
 
 def dense_ranking(data: IndexData, query: np.ndarray, depth: int, allowed: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-    params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed)) if allowed is not None else None
+    params = search_params(data.vectors, faiss.IDSelectorBatch(allowed)) if allowed is not None else None
     scores, ids = data.vectors.search(query.reshape(1, -1).astype(np.float32), depth, params=params)
     keep = ids[0] >= 0
     return ids[0][keep], scores[0][keep]

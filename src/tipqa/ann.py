@@ -1,0 +1,61 @@
+"""The dense index: exact inner product below ANN_THRESHOLD passages, an IVF index (approximate) above it.
+
+Exact search reads all n x 384 floats for every question (tens of ms at 200k passages on this busy 2-core
+machine, hundreds at 1M), and the other stages of an answer need their share of the budget, so past
+ANN_THRESHOLD the vectors go into inverted lists (IndexIVFFlat, inner product) and a question scans nprobe of them.
+bench/ann.py measures recall@10 against exact search (>= 0.95 is the target) and the latency at each size.
+The IVF index keeps the full vectors and a direct map, so reconstruct() (vector reuse on incremental
+builds, cosine of a fused hit) works exactly as with the flat index.
+"""
+from __future__ import annotations
+
+import math
+
+import faiss
+import numpy as np
+
+ANN_THRESHOLD = 50_000  # passages (~1,000 reports). Below it exact search costs ~10-20 ms per question here.
+NPROBE_FRACTION = 1 / 8  # lists scanned per question, as a share of nlist (recall vs. time: bench/ann.py)
+TRAIN_POINTS_PER_LIST = 64  # k-means sample size per list: faiss's lower bound for stable centroids
+
+
+def nlist_for(n: int) -> int:
+    """Number of inverted lists: ~sqrt(n) rounded to a power of two (1,024 at 1M passages), each list trainable."""
+    return max(1, min(1 << round(math.log2(max(math.sqrt(n), 1))), n // TRAIN_POINTS_PER_LIST))
+
+
+def build_vector_index(vectors: np.ndarray, threshold: int | None = None, seed: int = 0) -> faiss.Index:
+    """An inner-product index over L2-normalised vectors: flat when small, IVF (trained here) when large."""
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    n, dim = vectors.shape
+    if n < (ANN_THRESHOLD if threshold is None else threshold):
+        index = faiss.IndexFlatIP(dim)
+        if n:
+            index.add(vectors)
+        return index
+    nlist = nlist_for(n)
+    quantizer = faiss.IndexFlatIP(dim)
+    index = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
+    index.cp.seed = seed  # reproducible centroids: the same corpus gives the same index
+    index.cp.niter = 10  # past ~10 iterations k-means barely moves recall here, and costs build time
+    sample = np.random.default_rng(seed).choice(n, size=min(n, nlist * TRAIN_POINTS_PER_LIST), replace=False)
+    index.train(vectors[np.sort(sample)])
+    index.add(vectors)
+    index.nprobe = max(1, int(nlist * NPROBE_FRACTION))
+    index.make_direct_map()  # reconstruct(i) by passage number, as the flat index allows
+    return index
+
+
+def search_params(index: faiss.Index, selector: faiss.IDSelector | None = None, nprobe: int | None = None):
+    """Search parameters of the right class for the index (faiss refuses a base class for IVF)."""
+    ivf = faiss.try_extract_index_ivf(index)
+    if ivf is not None:
+        return faiss.SearchParametersIVF(sel=selector, nprobe=nprobe or ivf.nprobe)
+    return faiss.SearchParameters(sel=selector) if selector is not None else None
+
+
+def describe(index: faiss.Index) -> str:
+    ivf = faiss.try_extract_index_ivf(index)
+    if ivf is None:
+        return f"exact inner product over {index.ntotal:,} vectors"
+    return f"IVF: {ivf.nlist} lists, nprobe {ivf.nprobe}, {index.ntotal:,} vectors"

@@ -1,0 +1,55 @@
+"""Past the size threshold the dense index is IVF: high recall, filters, reconstruct, save/load all still work."""
+from __future__ import annotations
+
+import faiss
+import numpy as np
+import pytest
+
+from tipqa import ann
+from tipqa.engine import Assistant
+from tipqa.index import IndexStore
+
+
+def clustered(n: int, dim: int = 64, centres: int = 50, seed: int = 0) -> np.ndarray:
+    """Unit vectors around a few centres, as passages on a handful of topics are."""
+    rng = np.random.default_rng(seed)
+    means = rng.normal(size=(centres, dim)).astype(np.float32)
+    vectors = means[rng.integers(0, centres, n)] + rng.normal(scale=0.6, size=(n, dim)).astype(np.float32)
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+def test_small_corpora_stay_exact():
+    index = ann.build_vector_index(clustered(1000), threshold=5000)
+    assert isinstance(index, faiss.IndexFlatIP)
+    assert ann.search_params(index) is None
+
+
+def test_ivf_recall_filters_and_reconstruct():
+    vectors = clustered(20_000)
+    index = ann.build_vector_index(vectors, threshold=10_000)
+    assert faiss.try_extract_index_ivf(index) is not None and index.ntotal == len(vectors)
+    queries = clustered(200, seed=1)
+    flat = faiss.IndexFlatIP(64)
+    flat.add(vectors)
+    _, exact = flat.search(queries, 10)
+    _, approx = index.search(queries, 10)
+    recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(approx, exact)])
+    assert recall >= 0.95, recall
+    np.testing.assert_array_equal(index.reconstruct(123), vectors[123])
+    allowed = np.arange(0, 20_000, 7, dtype=np.int64)
+    _, ids = index.search(queries[:5], 10, params=ann.search_params(index, faiss.IDSelectorBatch(allowed)))
+    assert set(ids[ids >= 0].tolist()) <= set(allowed.tolist()) and (ids >= 0).sum() > 0
+    again = faiss.deserialize_index(faiss.serialize_index(index))  # nprobe and the direct map survive saving
+    assert faiss.extract_index_ivf(again).nprobe == faiss.extract_index_ivf(index).nprobe
+    np.testing.assert_array_equal(again.reconstruct(123), vectors[123])
+
+
+def test_store_switches_to_ivf_past_the_threshold(settings, hash_embedder, monkeypatch):
+    monkeypatch.setattr(ann, "ANN_THRESHOLD", 10)  # the seed report has ~25 passages
+    assistant = Assistant.open(settings=settings, embedder=hash_embedder)
+    loaded = IndexStore(settings.index_dir).load()
+    assert faiss.try_extract_index_ivf(loaded.vectors) is not None
+    assert faiss.try_extract_index_ivf(assistant.data.vectors) is not None
+    report = next(iter(loaded.reports))
+    hits = assistant.search("joint investigation teams", k=3, report=report)
+    assert hits and all(h.chunk.report_id == report for h in hits)
