@@ -205,3 +205,49 @@ def test_summary_text_groups_by_report_and_section(seed_statements):
     statements = seed_statements[0]
     text = summary_text({"name": "Ecuador"}, statements_of("EC", statements), {SEED_ID: {"title": "RTP-II", "date": "2009-03-27"}})
     assert text.splitlines()[:3] == ["Ecuador: 3 statements", "RTP-II (2009-03-27)", "  " + statements_of("EC", statements)[0].section]
+
+
+# ---- web: the Speakers page as plain functions, then a real server queried with gradio_client --------------------
+def test_render_statements_side_by_side_escaped(seed_statements):
+    from tipqa.web_speakers import render_statements
+    statements = statements_of("US", seed_statements[0])
+    evil = statements[0].__class__(**{**statements[0].to_record(), "report_id": "other",
+                                      "sentence": "The United States said <script>alert(1)</script>."})
+    html = render_statements({"id": "US", "name": "United States"}, statements + [evil],
+                             {SEED_ID: {"title": "RTP-II", "date": "2009-03-27"}, "other": {"title": "RTP-III",
+                                                                                             "date": "2012-10-16"}})
+    assert html.count('class="tipqa-side-report"') == 2  # one column per report, oldest meeting first
+    assert html.index("RTP-II") < html.index("RTP-III") and "2009-03-27" in html
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert "United States</strong>: 3 statements" in html
+
+
+@pytest.fixture(scope="module")
+def speakers_server(tmp_path_factory, real_embedder):
+    from .web_server import DATA, start_server
+    running = start_server(tmp_path_factory.mktemp("speakers-web"), real_embedder)
+    running.app.assistant.add([DATA / "rtp-iii-2012-guatemala-rapporteur.txt"])  # a second meeting
+    yield running
+    running.close()
+
+
+def test_web_statements_api_and_speakers_page(speakers_server):
+    from gradio_client import Client
+
+    from tipqa.web_speakers import chart_frame, show_speaker
+    client = Client(speakers_server.url, verbose=False)
+    result = client.predict("México", "", api_name="/statements")
+    assert result["speaker"]["id"] == "MX" and result["count"] == 3
+    assert [len(r["statements"]) for r in result["reports"]] == [3]
+    both = client.predict("Estados Unidos", "", api_name="/statements")
+    assert [r["date"] for r in both["reports"]][0] == "2009-03-27" and len(both["reports"]) == 2
+    with pytest.raises(Exception, match="Speakers with statements"):
+        client.predict("Atlantis", "", api_name="/statements")
+    assistant = speakers_server.app.assistant
+    page = show_speaker(assistant, "US")
+    assert page.count('class="tipqa-side-report"') == 2 and "nominated Luz Gamelia Ibarra Madana" in page
+    frame = chart_frame(assistant)
+    assert set(frame.columns) == {"speaker", "report", "statements"}
+    assert frame[frame.speaker == "United States"].statements.sum() == len(assistant.statements("US"))
+    config = client.view_api(print_info=False, return_format="dict")
+    assert "/statements" in config["named_endpoints"]

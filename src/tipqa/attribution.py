@@ -72,6 +72,11 @@ _APPOSITIVE_NAME = re.compile(
     r"(?:\s+[A-ZÁÉÍÓÚÑ][\wáéíóúñ'’-]+){1,3}),")
 _QUOTE_OPEN, _QUOTE_CLOSE = "“«", "”»"
 _SUBJECT_WORDS = 14  # a subject longer than this is a clause, not a speaker
+_SUBJECT_LEAD = re.compile(r"(?:the\s+)?(?:(?:delegations?|governments?|representatives?|authorities)\s+"
+                           r"(?:of\s+(?:the\s+)?)?)?", re.I)
+_PLACE_WORDS = frozenset("africa asia america americas europe oceania southeast northeast southwest northwest sahel "
+                         "gulf islands region".split())  # 'Southeast Asia reported': a region, not a person
+_PASSIVE_BEFORE = re.compile(r"\b(?:was|were|is|are|be|been|being)\s+(?:also\s+)?$", re.I)
 
 
 class SpeakerNotFound(TipqaError):
@@ -209,7 +214,7 @@ def _attribute_sentence(sentence: str, context: _Context, first: bool) -> Attrib
 
 def _first_verb(sentence: str, passive: re.Match | None) -> re.Match | None:
     """The main reporting verb: the first one (or the passive/noun form, if it comes first)."""
-    verb = _VERB.search(sentence)
+    verb = next((m for m in _VERB.finditer(sentence) if not _PASSIVE_BEFORE.search(sentence[:m.start()])), None)
     if passive is not None and (verb is None or passive.start() <= verb.start()):
         return passive
     return verb
@@ -280,12 +285,16 @@ def _name_speakers(subject: str, entities: list[Entity], sentence: str, lo: int,
     if by_role is not None:
         return [by_role], "role"
     chosen = _speakers_in(subject, entities)
-    if chosen:
+    if chosen and chosen[0].start <= _SUBJECT_LEAD.match(subject).end():
+        # The speaker heads the subject; 'one woman working in Ghana stated' is not Ghana speaking.
         return [_speaker(e, sentence, lo, context) for e in chosen], None
     bare = subject.removeprefix("the ").strip()
-    if re.fullmatch(NAME_PATTERN, bare) and not any(fold(w) in NOT_NAMES for w in bare.split()):
-        known = context.people.get(fold(bare.split()[-1]))
-        return [dict(known) if known else _person_record(bare)], None
+    known = context.people.get(fold(bare.split()[-1])) if bare else None
+    if known and re.fullmatch(NAME_PATTERN, bare):
+        return [dict(known)], None  # 'Ramdin said': a person this report named in full before
+    if len(bare.split()) >= 2 and re.fullmatch(NAME_PATTERN, bare) and \
+            not any(fold(w) in NOT_NAMES or fold(w) in _PLACE_WORDS for w in bare.split()):
+        return [_person_record(bare)], None
     return [], None
 
 

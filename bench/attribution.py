@@ -1,0 +1,66 @@
+"""Who-said-what attribution: accuracy on the hand-labelled sentences, and attribution speed on real reports.
+
+    python bench/attribution.py [--labels eval/attribution_labels.jsonl] [--json]
+
+Accuracy: a sentence is right when the predicted set of speaker ids equals the labelled set ([] for none:
+not a statement, or said by a group such as "Speakers"). Speed: attribute_report over whole reports
+(the seed, and the 185 kB UNODC GLOTIP chapter from ../shared/corpus-extra when present), best of 3.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from tipqa.attribution import attribute_report, evaluate_labels  # noqa: E402
+from tipqa.chunking import chunk_report  # noqa: E402
+from tipqa.reports import load_report  # noqa: E402
+
+SPEED_FILES = [ROOT / "corpus" / "oas-rtp-ii-2009-buenos-aires-report.txt",
+               ROOT.parent / "shared" / "corpus-extra" / "unodc_glotip2024_ch2_africa_en.txt"]
+
+
+def speed(path: Path) -> dict:
+    report = load_report(path)
+    chunks = chunk_report(report, 700)
+    sentences = sum(len(c.sentences) for c in chunks)
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        statements = attribute_report(report, chunks)
+        best = min(best, time.perf_counter() - started)
+    return {"file": path.name, "kB": round(path.stat().st_size / 1024, 1), "sentences": sentences,
+            "statements": len(statements), "seconds": round(best, 3), "sentences_per_s": round(sentences / best)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--labels", type=Path, default=ROOT / "eval" / "attribution_labels.jsonl")
+    parser.add_argument("--json", action="store_true", dest="json_")
+    args = parser.parse_args()
+    result = evaluate_labels(args.labels, ROOT)
+    labels = [json.loads(line) for line in args.labels.read_text(encoding="utf-8").splitlines() if line.strip()]
+    result["by_file"] = dict(Counter(item["file"] for item in labels))
+    result["speed"] = [speed(p) for p in SPEED_FILES if p.exists()]
+    if args.json_:
+        print(json.dumps(result, indent=2, ensure_ascii=False))
+        return
+    print(f"attribution accuracy: {result['correct']}/{result['sentences']} = {result['accuracy']:.3f} "
+          f"(resolution kind also right: {result['resolved_correct']})")
+    for name, n in result["by_file"].items():
+        print(f"  {n:3d} sentences from {name}")
+    for error in result["errors"]:
+        print(f"  wrong: {error['sentence'][:80]!r} expected {error['expected']} got {error['predicted']}")
+    for row in result["speed"]:
+        print(f"speed: {row['file']} ({row['kB']} kB): {row['sentences']} sentences, {row['statements']} statements "
+              f"in {row['seconds']} s ({row['sentences_per_s']} sentences/s)")
+
+
+if __name__ == "__main__":
+    main()
