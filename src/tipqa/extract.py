@@ -165,7 +165,7 @@ _PRONOUN = re.compile(r"^(?:It|They|He|She|Its|This country|The country|That cou
 _SUBJECT_LEAD = re.compile(
     r"^(?:[^,]{3,90},\s*)?(?:(?:for its part|for their part|finally|in addition|also|then|however|similarly|likewise|moreover|"
     r"furthermore|at the same time|in this regard|lastly|first|second|third|next),?\s*)*"
-    r"(?:the\s+)?(?:(?:delegation|government|representative)s?\s+of\s+(?:the\s+)?)?$", re.I)
+    r"(?:the\s+)?(?:(?:delegation|government|representative)s?\s+of(?:\s+the)?)?\s*$", re.I)
 _AGENT_BEFORE = re.compile(r"\bby\s+(?:the\s+)?(?:(?:delegation|government|representative)s?\s+of\s+(?:the\s+)?)?$", re.I)
 _CLAUSE_BREAK = re.compile(r";\s+|,\s+and\s+(?=(?:the\s+)?(?:delegation|[A-Z]))|,\s+(?:while|whereas|but)\s+")
 
