@@ -231,13 +231,14 @@ class Assistant:
             result = BuildResult()
             files = self.scan_corpus()
             old_reports = old.reports if old else {}
+            old_chunks = _by_report(old.chunks) if old else {}  # one pass, not one per report (1,000 reports)
             reports_meta: dict[str, dict] = {}
             chunks: list[Chunk] = []
             statements: list[attribution.Statement] = []
             for file in files:
                 previous = old_reports.get(file.report_id)
                 if old and self._unchanged(file, previous):
-                    kept = [c for c in old.chunks if c.report_id == file.report_id]
+                    kept = old_chunks.get(file.report_id, [])
                     chunks.extend(kept)
                     statements.extend(self._kept_statements(old, file, kept))
                     reports_meta[file.report_id] = {**previous, "size": file.size, "mtime_ns": file.mtime_ns}
@@ -249,7 +250,7 @@ class Assistant:
                     result.errors[file.path.name] = str(error)
                     self.progress(0.0, f"skipped {error}")
                     if previous and old:  # keep the last good version rather than lose the report
-                        chunks.extend(c for c in old.chunks if c.report_id == file.report_id)
+                        chunks.extend(old_chunks.get(file.report_id, []))
                         statements.extend(s for s in old.statements or [] if s.report_id == file.report_id)
                         reports_meta[file.report_id] = previous
                     continue
@@ -484,6 +485,13 @@ class Assistant:
             return None
         chunks = {c.chunk_id: c for c in data.chunks}
         return attribution.statements_answer(question, speaker, found, chunks, data.reports)
+
+
+def _by_report(chunks: list[Chunk]) -> dict[str, list[Chunk]]:
+    grouped: dict[str, list[Chunk]] = {}
+    for chunk in chunks:
+        grouped.setdefault(chunk.report_id, []).append(chunk)
+    return grouped
 
 
 __all__ = ["Assistant", "BuildResult", "TipqaError"]
