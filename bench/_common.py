@@ -15,7 +15,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src"
 SEED = ROOT / "corpus" / "oas-rtp-ii-2009-buenos-aires-report.txt"
-EXTRA = ROOT.parent / "shared" / "corpus-extra"
+EXTRA = ROOT / "tests" / "data" / "corpus-extra"
 EVAL = ROOT / "eval" / "seed_qa.jsonl"
 CANONICAL = "Which country proposed joint investigation teams?"
 sys.path.insert(0, str(SRC))
@@ -73,7 +73,7 @@ def timed_run(args: list[str], env: dict | None = None, timeout: float = 600) ->
 
 
 def real_corpus(target: Path) -> Path:
-    """The seed report plus ../shared/corpus-extra (text and Markdown), copied into target."""
+    """The seed report plus tests/data/corpus-extra (text and Markdown), copied into target."""
     import shutil
     target.mkdir(parents=True, exist_ok=True)
     shutil.copy(SEED, target / SEED.name)

@@ -4,7 +4,7 @@
 
 Accuracy: a sentence is right when the predicted set of speaker ids equals the labelled set ([] for none:
 not a statement, or said by a group such as "Speakers"). Speed: attribute_report over whole reports
-(the seed, and the 185 kB UNODC GLOTIP chapter from ../shared/corpus-extra when present), best of 3.
+(the seed, and the 185 kB UNODC GLOTIP chapter from tests/data/corpus-extra when present), best of 3.
 """
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from tipqa.chunking import chunk_report  # noqa: E402
 from tipqa.reports import load_report  # noqa: E402
 
 SPEED_FILES = [ROOT / "corpus" / "oas-rtp-ii-2009-buenos-aires-report.txt",
-               ROOT.parent / "shared" / "corpus-extra" / "unodc_glotip2024_ch2_africa_en.txt"]
+               ROOT / "tests" / "data" / "corpus-extra" / "unodc_glotip2024_ch2_africa_en.txt"]
 
 
 def speed(path: Path) -> dict:

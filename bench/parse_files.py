@@ -2,7 +2,7 @@
 
     python bench/parse_files.py [--json]
 
-Files: the seed, ../shared/corpus-extra (with raw/GLOTIP2024_Chapter_2.pdf) when present, the seed rendered as
+Files: the seed, tests/data/corpus-extra (with raw/GLOTIP2024_Chapter_2.pdf) when present, the seed rendered as
 DOCX and HTML, and the bad files of tests/test_bad_files.py. An "unhandled" error is anything other than a
 ReportError with its one-line message; a "hang" is a parse stopped by the timeout.
 """
@@ -26,7 +26,7 @@ from tipqa.isolation import parse_with_stats  # noqa: E402
 from tipqa.reports import load_report  # noqa: E402
 
 SEED = ROOT / "corpus" / "oas-rtp-ii-2009-buenos-aires-report.txt"
-EXTRA = ROOT.parent / "shared" / "corpus-extra"
+EXTRA = ROOT / "tests" / "data" / "corpus-extra"
 
 
 def candidates(work: Path) -> list[Path]:

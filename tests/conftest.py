@@ -12,7 +12,8 @@ from tipqa.embedding import HashEmbedder, SentenceTransformerEmbedder
 ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT / "corpus" / "oas-rtp-ii-2009-buenos-aires-report.txt"
 SEED_ID = "oas-rtp-ii-2009-buenos-aires-report"
-EXTRA = ROOT.parent / "shared" / "corpus-extra"
+# Real public TIP documents (see tests/data/corpus-extra/SOURCES.md), vendored so CI needs nothing outside the repo.
+EXTRA = ROOT / "tests" / "data" / "corpus-extra"
 CANONICAL = "Which country proposed joint investigation teams?"
 
 
@@ -73,15 +74,9 @@ def settings(seed_corpus, tmp_path):
 
 @pytest.fixture
 def second_report(tmp_path) -> Path:
-    """A second real report (the RTP-III rapporteur's report excerpt), or a stand-in if ../shared is absent."""
+    """A second real report: the RTP-III rapporteur's report excerpt."""
     source = EXTRA / "oas_rtp3_rapporteurs_report_guatemala_2012_en.txt"
     target = tmp_path / "incoming" / "rtp-iii-2012-guatemala.txt"
     target.parent.mkdir(exist_ok=True)
-    if source.exists():
-        shutil.copy(source, target)
-    else:
-        target.write_text(
-            "OPENING CEREMONY\nThe meeting's opening ceremony was led by the Minister of Foreign Affairs of Guatemala.\n"
-            "ELECTION OF OFFICERS OF THE MEETING\nThe delegation of Nicaragua nominated Zulma Subillaga Dubón "
-            "to chair the meeting. She was elected by acclamation.\n", encoding="utf-8")
+    shutil.copy(source, target)
     return target
