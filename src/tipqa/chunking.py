@@ -68,19 +68,32 @@ def chunk_section(section: Section, max_chars: int) -> list[tuple[str, int | Non
     Returns:
         (text, page) pairs; page is the page the chunk starts on, where the format has pages.
     """
-    pages = section.paragraph_pages or [section.page] * len(section.paragraphs)
+    paragraphs = list(section.paragraphs)
+    pages = list(section.paragraph_pages or [section.page] * len(paragraphs))
+    if section.subtitle:  # 'PART ONE' / 'Review of the progress ...': the subtitle is report text too
+        paragraphs.insert(0, section.subtitle)
+        pages.insert(0, section.page)
     pieces: list[tuple[str, int | None]] = []
-    for paragraph, page in zip(section.paragraphs, pages):
+    for paragraph, page in zip(paragraphs, pages):
         for piece in _split_long(paragraph.strip(), max_chars):
             pieces.append((piece, page))
     out: list[tuple[str, int | None]] = []
     for piece, page in pieces:
-        if out and len(out[-1][0]) + 1 + len(piece) <= max_chars // 2:
-            # Join short neighbours (list items, one-line paragraphs) so a chunk has enough context.
+        if out and _joins(out[-1][0], piece, max_chars):
             out[-1] = (out[-1][0] + "\n" + piece, out[-1][1])
         else:
             out.append((piece, page))
     return out
+
+
+def _joins(previous: str, piece: str, max_chars: int) -> bool:
+    """Join short neighbours (list items, one-line paragraphs) so a chunk has enough context; a lead-in
+    such as 'For the purposes of this Protocol:' always stays with what it introduces."""
+    combined = len(previous) + 1 + len(piece)
+    if combined <= max_chars // 2:
+        return True
+    lead_in = previous.rstrip().endswith(":") or len(previous) < max_chars // 5
+    return lead_in and combined <= max_chars * 1.25
 
 
 _CONTINUES = re.compile(r"^(It|Its|They|Their|This|That|These|He|She|Also|However|In addition)\b")

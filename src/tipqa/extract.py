@@ -17,7 +17,7 @@ from .retrieval import Hit
 
 SENTENCE_PASSAGES = 5  # sentences are taken (and passages reranked) from this many top passages
 ABSTAIN_BELOW = 0.42  # calibrated on eval/seed_qa.jsonl (see evaluate.py and the README figures)
-TYPED = ("document", "date", "number", "place", "nationality", "organisation", "country", "person", "agent")
+TYPED = ("section", "document", "date", "number", "place", "nationality", "organisation", "country", "person", "agent")
 _KINDS = {"country": ("country",), "nationality": ("country",), "organisation": ("organisation",),
           "person": ("person",), "agent": ("country", "organisation", "person"), "date": ("date",),
           "document": ("document",), "number": ("number",)}
@@ -37,7 +37,12 @@ class Extracted:
 
 def retrieval_text(question: str) -> str:
     q = analyse(question)
-    return q.english if q.language != "en" else question
+    text = q.english if q.language != "en" else question
+    if q.expected == "section":  # 'Which article ...' asks for a heading: 'article' in the text is noise
+        text = _UNIT.sub(" ", text)
+    if re.search(r"\bdefin", text, re.I):  # legal texts define terms as '"X" shall mean ...' under 'Use of terms'
+        text += " shall mean use of terms"
+    return text
 
 
 def answer_question(question: str, hits: list[Hit], sentence_vectors, query_vector: np.ndarray) -> Extracted | None:
@@ -93,7 +98,20 @@ def _score_sentences(q: Question, candidates, sentence_vectors, query_vector) ->
     prior = np.array([1.0 / (hit.rank + 1) for hit, _ in candidates])
     typed = np.array([_has_candidate(q, hit, span) for hit, span in candidates], dtype=np.float32)
     unmet = np.array([_unmet(q, hit) for hit, _ in candidates], dtype=np.float32)
-    return dense + 0.5 * overlap + 0.15 * prior + 0.15 * typed - 0.3 * unmet, dense
+    defines = np.array([_defines(q, hit.chunk.text[a:b]) for hit, (a, b) in candidates], dtype=np.float32)
+    return dense + 0.5 * overlap + 0.15 * prior + 0.15 * typed - 0.3 * unmet + 0.5 * defines, dense
+
+
+_DEFINITION = re.compile(r"^\W{0,3}(?:[a-z]\)\s*)?[\"“']?(?P<term>[^\"”']{2,80})[\"”']?\s+(?:shall mean|means|is defined as|"
+                         r"refers to|shall be understood as|se entender[aá] por|significa)\b", re.I)
+
+
+def _defines(q: Question, sentence: str) -> bool:
+    """A question about what defines a term favours the sentence that defines it ('"X" shall mean ...')."""
+    if not re.search(r"\bdefin|\bmeaning of\b|\bwhat (?:is|are) meant by\b", q.english, re.I):
+        return False
+    m = _DEFINITION.match(sentence)
+    return bool(m) and covers(stem(m.group("term").split()[0]), stems(q.english))
 
 
 @functools.lru_cache(maxsize=2048)
@@ -175,6 +193,8 @@ def short_answer(q: Question, hit: Hit, span: tuple[int, int]) -> tuple[str | No
     text = hit.chunk.text
     clause = _best_clause(q, text, span)
     kind = q.expected
+    if kind == "section":
+        return _section(q, hit), "section"
     if kind == "place":
         return _place(text, clause, span), "place"
     if kind == "other":
@@ -348,13 +368,38 @@ def _display(e: Entity) -> str:
 _PLACE = re.compile(r"\b(?:in|at)\s+((?:the\s+)?[A-Z][\w.'’-]*(?:(?:\s+|,\s+)(?:of\s+(?:the\s+)?)?[A-Z][\w.'’-]*)*)")
 
 
+_HELD_IN = re.compile(r"\b(?:held|took place|met|convened|hosted|headquartered|based)\s+(?=(?:in|at)\s)")
+
+
 def _place(text: str, clause: tuple[int, int], span: tuple[int, int]) -> str | None:
+    for m in _HELD_IN.finditer(text, span[0], span[1]):  # 'held in Margarita' names the venue itself
+        place, end = None, m.end()
+        while (found := _PLACE.match(text, end)) and found.start() - end < 40:
+            place, end = found.group(1).rstrip(".,"), found.end()  # 'at OAS headquarters in Washington'
+            following = re.compile(r"[^.;]{0,30}?\b(?=(?:in|at)\s+[A-Z])").match(text, end)
+            if not following:
+                break
+            end = following.end()
+        if place:
+            return place.replace("D.C", "D.C.").replace("D.C..", "D.C.") if place.endswith("D.C") else place
     for lo, hi in (clause, span):
         places = [m.group(1).rstrip(".,") + ("." if m.group(1).endswith("D.C.") else "")
                   for m in _PLACE.finditer(text, lo, hi)]
         places = [p.replace("D.C..", "D.C.") for p in places if not p.lower().startswith(("the meeting", "the plenary"))]
         if places:
             return places[-1]
+    return None
+
+
+_UNIT = re.compile(r"\b(article|section|chapter|part|paragraph|annex)s?\b", re.I)
+
+
+def _section(q: Question, hit: Hit) -> str | None:
+    """'Which article defines ...?' -> the heading of that kind on the passage's section path ('Article 3')."""
+    unit = _UNIT.search(q.english)
+    for heading in reversed(hit.chunk.section_path):
+        if unit and re.match(rf"{unit.group(1)}\b", heading, re.I):
+            return heading
     return None
 
 

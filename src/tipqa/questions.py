@@ -10,6 +10,7 @@ from .glossary import is_spanish, to_english
 
 # Expected answer types, tested in order on the English form of the question.
 _TYPE_RULES = [
+    ("section", r"\b(?:which|what) (?:article|section|chapter|part|paragraph|annex)s?\b"),
     ("document", r"\b(symbol|document (?:number|symbol|code)|(?:which|what) (?:document|doc)\b|reference number)"),
     ("date", r"^\s*(?:when|on (?:what|which) (?:date|day)|(?:what|which) (?:date|day|month|year)|in (?:what|which) "
              r"(?:year|month))\b|\bwhat (?:date|year)\b"),
@@ -39,7 +40,8 @@ FRAME_WORDS = frozenset(
     "countries delegation delegations state states nation nations organization organizations organisation "
     "organisations agency agencies person people name date year day month number document symbol report "
     "reports meeting according say said mention mentioned tell told give given about as and or not "
-    "one someone something anyone also de la del las los".split()
+    "one someone something anyone also de la del las los article articles section sections chapter chapters "
+    "paragraph paragraphs annex".split()
 )
 
 # Paraphrase groups: a question word covers a passage word of the same group.
@@ -77,6 +79,7 @@ _SYNONYMS = [
     "team group",
     "law legisl act",
     "code protocol",
+    "defin mean",
 ]
 
 
@@ -103,7 +106,7 @@ class Question:
     text: str  # as asked
     english: str  # what retrieval and typing work on (a rendering of Spanish questions)
     language: str  # "en" or "es"
-    expected: str  # document | date | number | place | nationality | organisation | country | person | agent | other
+    expected: str  # section | document | date | number | place | nationality | organisation | country | person | agent | other
     plural: bool
     entities: list[Entity] = field(default_factory=list)  # named in the question: constraints, never answers
     ordinals: set[int] = field(default_factory=set)  # 'third working group' -> {3}
