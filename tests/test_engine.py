@@ -71,3 +71,11 @@ def test_open_refreshes_when_the_corpus_changed(settings, counting_real, second_
     assistant = Assistant.open(settings=settings, embedder=counting_real)
     assert "rtp-iii-2012-guatemala" in assistant.data.reports
     assert len(counting_real.texts) == assistant.data.reports["rtp-iii-2012-guatemala"]["chunks"]
+
+
+def test_answer_sentences_are_encoded_once(assistant, counting_real):
+    first = assistant.ask(CANONICAL)
+    counting_real.reset()
+    again = assistant.ask(CANONICAL)
+    assert counting_real.texts == []  # the candidate sentences' vectors came from the cache
+    assert again.to_dict() == first.to_dict()

@@ -7,6 +7,7 @@ import sys
 import threading
 import time
 import unicodedata
+from collections import OrderedDict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
@@ -27,6 +28,7 @@ from .reports import Report, report_id_for, sidecar_path, supported_extensions
 from .retrieval import Hit, search
 
 Progress = Callable[[float, str], None]
+SENTENCE_CACHE_SIZE = 50_000  # x 384 float32 = 77 MB at most
 
 
 def _stderr_progress(fraction: float, message: str) -> None:
@@ -83,6 +85,10 @@ class Assistant:
         self._embedder_lock = threading.Lock()
         self._build_lock = threading.Lock()
         self._data: IndexData | None = None
+        # Sentence vectors for the answer step, by text: the same passages come back question after question,
+        # and encoding their sentences was most of an answer's time (bench/latency.py).
+        self._sentence_cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._sentence_cache_lock = threading.Lock()
         self._prechecked: dict[str, Report] = {}  # parsed by add() already: refresh() need not parse them again
 
     @classmethod
@@ -232,6 +238,7 @@ class Assistant:
             files = self.scan_corpus()
             old_reports = old.reports if old else {}
             old_chunks = _by_report(old.chunks) if old else {}  # one pass, not one per report (1,000 reports)
+            old_statements = _by_report(old.statements or []) if old else {}
             reports_meta: dict[str, dict] = {}
             chunks: list[Chunk] = []
             statements: list[attribution.Statement] = []
@@ -240,7 +247,7 @@ class Assistant:
                 if old and self._unchanged(file, previous):
                     kept = old_chunks.get(file.report_id, [])
                     chunks.extend(kept)
-                    statements.extend(self._kept_statements(old, file, kept))
+                    statements.extend(self._kept_statements(old, file, kept, old_statements))
                     reports_meta[file.report_id] = {**previous, "size": file.size, "mtime_ns": file.mtime_ns}
                     result.unchanged.append(file.report_id)
                     continue
@@ -251,7 +258,7 @@ class Assistant:
                     self.progress(0.0, f"skipped {error}")
                     if previous and old:  # keep the last good version rather than lose the report
                         chunks.extend(old_chunks.get(file.report_id, []))
-                        statements.extend(s for s in old.statements or [] if s.report_id == file.report_id)
+                        statements.extend(old_statements.get(file.report_id, []))
                         reports_meta[file.report_id] = previous
                     continue
                 meta["added"] = previous.get("added", meta["added"]) if previous else meta["added"]
@@ -317,10 +324,11 @@ class Assistant:
         }
         return chunks, meta, attribution.attribute_report(report, chunks)
 
-    def _kept_statements(self, old: IndexData, file: CorpusFile, kept: list[Chunk]) -> list[attribution.Statement]:
+    def _kept_statements(self, old: IndexData, file: CorpusFile, kept: list[Chunk],
+                         old_statements: dict[str, list]) -> list[attribution.Statement]:
         """An unchanged report's statements: reused, or re-attributed on its kept chunks if the rules changed."""
         if _attribution_current(old):
-            return [s for s in old.statements if s.report_id == file.report_id]
+            return old_statements.get(file.report_id, [])
         try:
             report = parse_report_isolated(file.path, self.settings)
         except ReportError as error:
@@ -447,7 +455,27 @@ class Assistant:
         text = retrieval_text(question)  # Spanish questions are searched in English (glossary + entity names)
         query = self.embedder.embed_query(text)
         hits = search(data, query, text, k or self.settings.top_k, report=report)
-        return build_answer(question, hits, self.embedder.embed_documents, query)
+        return build_answer(question, hits, self.sentence_vectors, query)
+
+    def sentence_vectors(self, texts: list[str]) -> np.ndarray:
+        """Embeddings of answer-candidate sentences, from a bounded LRU cache where already seen."""
+        with self._sentence_cache_lock:
+            missing = list(dict.fromkeys(t for t in texts if t not in self._sentence_cache))
+        fresh = self.embedder.embed_documents(missing) if missing else None
+        with self._sentence_cache_lock:
+            for text, vector in zip(missing, fresh if fresh is not None else []):
+                self._sentence_cache[text] = vector
+            rows = []
+            for text in texts:
+                vector = self._sentence_cache.get(text)
+                if vector is None:  # evicted by a concurrent question meanwhile
+                    vector = self.embedder.embed_documents([text])[0]
+                self._sentence_cache[text] = vector
+                self._sentence_cache.move_to_end(text)
+                rows.append(vector)
+            while len(self._sentence_cache) > SENTENCE_CACHE_SIZE:
+                self._sentence_cache.popitem(last=False)
+        return np.stack(rows) if rows else np.zeros((0, self.embedder.dim), dtype=np.float32)
 
     # ---- who said what -------------------------------------------------------------------------
     def speaker(self, name: str) -> dict:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import math
 import os
 import sys
@@ -97,6 +98,17 @@ def _block(g: _Graph, x: str, mask: str, layer: dict, d: int, h: int, eps: float
                 g.const(layer["ln2"][0]), g.const(layer["ln2"][1]), g.const(layer["ff_b"]), epsilon=eps, domain=MS)
 
 
+@contextlib.contextmanager
+def _quiet_root_logger():
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        root.setLevel(level)
+
+
 def export(bert: NumpyBert, target: Path, int8: bool = True) -> Path:
     """Write the fp32 graph, then (int8) quantise its weight matrices; written to a temp name, renamed last."""
     import onnx
@@ -110,10 +122,11 @@ def export(bert: NumpyBert, target: Path, int8: bool = True) -> Path:
             # Weights only (MatMulConstBOnly): attention's activation x activation products stay fp32,
             # which keeps the vectors close to fp32 (checked in bench/quality.py).
             # Per-channel scales: per-tensor ones drop the cosine to fp32 vectors to ~0.93 on this model.
-            quantize_dynamic(str(fp32), str(partial), weight_type=QuantType.QInt8, per_channel=True,
-                             op_types_to_quantize=["MatMul", "Attention"],  # not Gather: embeddings stay fp32
-                             extra_options={"MatMulConstBOnly": True,
-                                            "DefaultTensorType": onnx.TensorProto.FLOAT})
+            with _quiet_root_logger():  # onnxruntime logs a 'consider pre-processing' advice on the root logger
+                quantize_dynamic(str(fp32), str(partial), weight_type=QuantType.QInt8, per_channel=True,
+                                 op_types_to_quantize=["MatMul", "Attention"],  # not Gather: embeddings stay fp32
+                                 extra_options={"MatMulConstBOnly": True,
+                                                "DefaultTensorType": onnx.TensorProto.FLOAT})
         else:
             os.replace(fp32, partial)
         os.replace(partial, target)
