@@ -22,7 +22,7 @@ from .embedding import Embedder, resolve_model
 from .encoders import index_embedder, query_embedder
 from .errors import (CorpusNotFound, IndexCorrupt, IndexLocked, IndexNotFound, ModelMismatch, QuestionError,
                      ReportError, ReportNotFound, TipqaError)
-from .index import IndexData, IndexStore
+from .index import IndexData, IndexStore, sha256_file
 from .isolation import parse_report_isolated
 from .reports import Report, report_id_for, sidecar_path, supported_extensions
 from .retrieval import Hit, search
@@ -307,7 +307,7 @@ class Assistant:
 
     def _parse(self, file: CorpusFile) -> tuple[list[Chunk], dict, list[attribution.Statement]]:
         report = self._prechecked.pop(file.path.name, None)
-        if report is None or report.content_hash != _file_sha256(file.path):
+        if report is None or report.content_hash != sha256_file(file.path):
             report = parse_report_isolated(file.path, self.settings)  # a crashing parser cannot take us down
         report.report_id = file.report_id
         chunks = chunk_report(report, self.settings.chunk_chars)
@@ -528,10 +528,3 @@ __all__ = ["Assistant", "BuildResult", "TipqaError"]
 def _attribution_current(data: IndexData) -> bool:
     return data.statements is not None and data.manifest.get("attribution", {}).get("version") == attribution.VERSION
 
-
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 22), b""):
-            digest.update(block)
-    return digest.hexdigest()

@@ -140,7 +140,7 @@ class IndexStore:
     def _verify_file(self, path: Path, expected: dict) -> None:
         if not path.is_file():
             raise _corrupt(path.parent, f"is missing {path.name}")
-        if path.stat().st_size != expected.get("bytes") or _sha256_file(path) != expected.get("sha256"):
+        if path.stat().st_size != expected.get("bytes") or sha256_file(path) != expected.get("sha256"):
             raise _corrupt(path.parent, f"has a damaged {path.name} (size or sha256 differs from the manifest)")
 
     def _previous_of(self, name: str) -> str | None:
@@ -240,7 +240,7 @@ class IndexStore:
             lines = "".join(json.dumps(s.to_record(), ensure_ascii=False) + "\n" for s in statements)
             self._write_file(folder / STATEMENTS, lines.encode("utf-8"))
             names.append(STATEMENTS)
-        return {n: {"bytes": (folder / n).stat().st_size, "sha256": _sha256_file(folder / n)} for n in names}
+        return {n: {"bytes": (folder / n).stat().st_size, "sha256": sha256_file(folder / n)} for n in names}
 
     def _write_file(self, path: Path, data: bytes) -> None:
         with path.open("wb") as handle:
@@ -275,7 +275,7 @@ def _corrupt(folder: Path, what: str) -> IndexCorrupt:
     )
 
 
-def _sha256_file(path: Path) -> str:
+def sha256_file(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 22), b""):
