@@ -499,6 +499,40 @@ _SAY_QUESTION = [
 ]
 
 
+_TOPIC_QUESTION = [
+    re.compile(r"^\s*(?:and\s+)?what\s+(?:did|does|has|have)\s+(?P<s>.+?)\s+(?:say|said|state|stated|propose|"
+               r"proposed|suggest|suggested|mention|mentioned|note|noted|underscore|underscored|recommend)\s+"
+               r"(?:about|on|regarding|concerning|with regard to)\s+(?P<t>.+?)\s*\??\s*$", re.I),
+    re.compile(r"^\s*¿?\s*(?:y\s+)?qu[ée]\s+(?:dijo|ha\s+dicho|propuso|señaló|planteó|declaró)\s+(?P<s>.+?)\s+"
+               r"(?:sobre|acerca\s+de|respecto\s+(?:a|de)|en\s+cuanto\s+a)\s+(?P<t>.+?)\s*\??\s*$", re.I),
+]
+
+
+def topic_question(question: str) -> tuple[str, str] | None:
+    """(speaker, topic) of 'What did Chile say about joint investigation teams?' / '¿Qué dijo Chile sobre ...?'."""
+    for pattern in _TOPIC_QUESTION:
+        match = pattern.match(question)
+        if match and len(match.group("s").split()) <= 8:
+            return match.group("s").strip(" ?¿"), match.group("t").strip(" ?¿")
+    return None
+
+
+def topical_answer(question: str, ranked: list[Statement], scores: list[float], chunks: dict):
+    """An Answer for 'What did X say about Y?': X's statement closest to Y, then X's others by closeness."""
+    from .answer import Answer, Evidence, Passage
+    passages: list[Passage] = []
+    for s, score in zip(ranked, scores):
+        chunk = chunks.get(s.chunk_id)
+        if chunk is not None and all(p.chunk_id != s.chunk_id for p in passages):
+            passages.append(Passage(len(passages) + 1, chunk.text, chunk.report_id, chunk.report_title, chunk.section,
+                                    chunk.chunk_id, round(float(score), 6), chunk.page, list(chunk.section_path)))
+    best = ranked[0]
+    evidence = Evidence(best.sentence, best.report_id, best.report_title, best.section, best.chunk_id,
+                        best.start, best.end, best.page)
+    confidence = round(float(max(0.0, min(1.0, scores[0]))), 3)
+    return Answer(question, best.sentence, "statement", confidence, evidence, passages[:5])
+
+
 def speaker_question(question: str) -> str | None:
     """The speaker an enumeration question asks about ('What did Mexico say?', '¿Qué dijo México?'), or None."""
     for pattern in _SAY_QUESTION:
@@ -511,7 +545,7 @@ def speaker_question(question: str) -> str | None:
 
 
 __all__ = ["Attribution", "Statement", "SpeakerNotFound", "VERSION", "attribute_paragraphs", "attribute_report",
-           "find_speaker", "speakers", "statements_of", "speaker_question"]
+           "find_speaker", "speakers", "statements_of", "speaker_question", "topic_question", "topical_answer"]
 
 
 # ---- the hand-labelled set ----------------------------------------------------------------------------------

@@ -500,8 +500,10 @@ class Assistant:
         return found
 
     def _statements_reply(self, question: str, data: IndexData, report: str | None) -> Answer | None:
-        """'What did Mexico say?' / '¿Qué dijo México?': every statement, grouped by report and section."""
-        named = attribution.speaker_question(question)
+        """'What did Mexico say?' / '¿Qué dijo México?': every statement, grouped by report and section.
+        'What did Chile say about joint investigation teams?': Chile's statements, the closest to the topic first."""
+        topical = attribution.topic_question(question)
+        named = topical[0] if topical else attribution.speaker_question(question)
         if named is None:
             return None
         try:
@@ -512,7 +514,12 @@ class Assistant:
         if not found:
             return None
         chunks = {c.chunk_id: c for c in data.chunks}
-        return attribution.statements_answer(question, speaker, found, chunks, data.reports)
+        if topical is None:
+            return attribution.statements_answer(question, speaker, found, chunks, data.reports)
+        topic = self.embedder.embed_query(retrieval_text(question))
+        scores = self.sentence_vectors([s.sentence for s in found]) @ topic
+        order = np.argsort(-scores, kind="stable")
+        return attribution.topical_answer(question, [found[i] for i in order], [float(scores[i]) for i in order], chunks)
 
 
 def _by_report(chunks: list[Chunk]) -> dict[str, list[Chunk]]:
