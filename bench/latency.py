@@ -87,7 +87,6 @@ def recall_at_10(index, vectors: np.ndarray, queries: np.ndarray) -> float | Non
 
 def run_size(n: int, questions: list[str]) -> dict:
     import faiss
-    from tipqa import extract
     from tipqa.ann import describe
     from tipqa.engine import Assistant
     with tempfile.TemporaryDirectory() as tmp:
@@ -99,7 +98,7 @@ def run_size(n: int, questions: list[str]) -> dict:
         assistant.ask(questions[0])  # warm-up: first-call allocations are not what a user waits for
         times, search_times = [], []
         for question in questions:
-            getattr(extract, "_EMBED_CACHE", {}).clear()  # every answer embeds its sentences afresh
+            assistant._sentence_cache.clear()  # every answer embeds its sentences afresh
             started = time.perf_counter()
             assistant.ask(question)
             times.append(time.perf_counter() - started)

@@ -143,19 +143,12 @@ def _with_context(hit: Hit, span: tuple[int, int]) -> str:
     return text
 
 
-_EMBED_CACHE: dict[tuple[int, str], np.ndarray] = {}
-
-
 def _embed(sentence_vectors, texts: list[str]) -> np.ndarray:
-    """Sentence vectors, cached per embedder: the same passages come back for many questions."""
-    owner = id(getattr(sentence_vectors, "__self__", sentence_vectors))
-    todo = [t for t in dict.fromkeys(texts) if (owner, t) not in _EMBED_CACHE]
-    if todo:
-        if len(_EMBED_CACHE) > 50_000:
-            _EMBED_CACHE.clear()
-        for text, vector in zip(todo, sentence_vectors(todo)):
-            _EMBED_CACHE[(owner, text)] = np.asarray(vector, dtype=np.float32)
-    return np.stack([_EMBED_CACHE[(owner, t)] for t in texts])
+    """Sentence vectors (Assistant.sentence_vectors caches them across questions), each distinct text once."""
+    unique = list(dict.fromkeys(texts))
+    vectors = np.asarray(sentence_vectors(unique), dtype=np.float32)
+    row = {text: i for i, text in enumerate(unique)}
+    return vectors[[row[t] for t in texts]]
 
 
 def _coverage(terms: list[str], words: set[str]) -> float:
