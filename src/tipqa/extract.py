@@ -124,7 +124,10 @@ def _missing(q: Question, hit: Hit) -> tuple[list[str], list[int]]:
     """What the question names (entities, ordinals) that the passage never mentions."""
     ids, folded, ords = _passage_facts(hit.chunk.text, " ".join(hit.chunk.section_path))
     entities = [e.text for e in q.entities if e.kind in ("country", "organisation", "person", "document")
-                and e.canonical_id not in ids and e.canonical_id.rsplit("-", 1)[-1] not in folded]
+                and e.canonical_id not in ids and e.canonical_id.rsplit("-", 1)[-1] not in folded
+                and not (e.kind == "organisation" and re.search(rf"\b{re.escape(fold(e.name))}\b", folded))]
+    # An organisation counts as named when its full name is there, even inside a longer one: 'the UN ... office'
+    # is met by 'United Nations Office on Drugs and Crime'.
     return entities, sorted(q.ordinals - ords)
 
 

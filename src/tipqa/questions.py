@@ -21,8 +21,13 @@ _TYPE_RULES = [
                      r"institutions?|ngos?|entit(?:y|ies)|un agenc(?:y|ies))\b"),
     ("country", r"\b(?:which|what) (?:\w+ )?(?:countr(?:y|ies)|delegations?|states?|nations?|governments?|"
                 r"member states?)\b|\bwhich of the (?:countries|delegations)\b"),
-    ("person", r"^\s*(?:who|whom)\b|\bwhose\b|\b(?:which|what) (?:person|official|minister|ambassador|expert|"
-               r"speaker|representative|people|persons|officials|experts|speakers)\b|\bwhat is the name of\b"),
+    # A role may carry modifiers ('Which Uruguayan official', 'Which OAS Assistant Secretary General'); an
+    # auxiliary ends them: 'What did the president say?' asks what was said, not who.
+    ("person", r"^\s*(?:who|whom)\b|\bwhose\b|\b(?:which|what) (?:(?!(?:did|does|do|was|were|is|are|has|had|will|"
+               r"would|can|the|a|an)\b)[\w-]+ ){0,3}?(?:person|officials?|ministers?|ambassadors?|"
+               r"experts?|speakers?|representatives?|people|persons|(?:vice )?president|rapporteur|"
+               r"secretary(?: general)?|director(?: general)?|undersecretary|coordinator|chair(?:man|person)?)\b"
+               r"|\bwhat is the name of\b"),
 ]
 _PLURAL = re.compile(r"\b(?:which|what)\s+(?:\w+\s+)?(?:countries|delegations|states|nations|governments|organi[sz]ations|agencies|bodies|"
                      r"institutions|ngos|entities|nationalities|people|persons|officials|experts|speakers|"
