@@ -85,3 +85,19 @@ def test_organisation_named_by_a_shorter_name_is_not_missing(assistant):
     # 'the UN office on drugs' is met by 'United Nations Office on Drugs and Crime (UNODC)': no abstention.
     result = assistant.ask("Who spoke for the UN office on drugs in the first working group?")
     assert result.answer == "Mr. Felipe de la Torre"
+
+
+def test_country_inside_a_long_ministry_name_is_not_the_actor():
+    # The role 'Director ... at the Ministry of Foreign Affairs, International Trade, and Worship of the Argentine
+    # Republic' runs on past its commas: Argentina there is the official's employer, not a delegation that acted.
+    from tipqa.chunking import Chunk
+    from tipqa.extract import short_answer
+    from tipqa.retrieval import Hit
+    from tipqa.text import sentence_spans
+    text = ("The review committee was chaired by Minister Ana Pérez, Director of Treaties at the Ministry of Foreign "
+            "Affairs, International Trade, and Worship of the Argentine Republic.")
+    chunk = Chunk("r/s/0", "r", "R", "S", ["S"], text, sentence_spans(text), "h")
+    hit = Hit(chunk, 1.0, 1, 0.5, 1.0)
+    assert short_answer(analyse("Which delegation objected to the review committee?"), hit, chunk.sentences[0]) \
+        == (None, "country")
+    assert short_answer(analyse("Who chaired the review committee?"), hit, chunk.sentences[0])[0] == "Minister Ana Pérez"

@@ -246,8 +246,14 @@ def _role_spans(text: str) -> list[tuple[int, int]]:
             role = e.role.split("; ")[-1]
             at = text.find(role, e.end, e.end + 220)
             if at >= 0:
-                spans.append((e.end, at + len(role)))
+                tail = _ROLE_TAIL.match(text, at + len(role))  # ', International Trade, and Worship of the Argentine Republic'
+                spans.append((e.end, tail.end() if tail else at + len(role)))
     return spans
+
+
+# A role's name may run on past commas in Title Case ('Ministry of Foreign Affairs, International Trade, and Worship
+# of the Argentine Republic'); a lower-case word ('to serve', 'and the delegation of') ends it.
+_ROLE_TAIL = re.compile(r"(?:,\s+(?:and\s+)?[A-ZÁÉÍÓÚ][\w’'-]*(?:\s+(?:[A-ZÁÉÍÓÚ][\w’'.-]*|of|and|the|for|on|de|y))*)+")
 
 
 def _pick(q: Question, text: str, clause: tuple[int, int], span: tuple[int, int]) -> Entity | None:
