@@ -101,3 +101,13 @@ def test_country_inside_a_long_ministry_name_is_not_the_actor():
     assert short_answer(analyse("Which delegation objected to the review committee?"), hit, chunk.sentences[0]) \
         == (None, "country")
     assert short_answer(analyse("Who chaired the review committee?"), hit, chunk.sentences[0])[0] == "Minister Ana Pérez"
+
+
+def test_spanish_declared_closed_and_by_whom(assistant):
+    # Spanish puts the participle after the verb ('declaró clausurada'); both words are in the glossary now, and
+    # 'By whom ...?' / '¿Por quién ...?' asks for a person like 'Who ...?'.
+    from tipqa.glossary import to_english
+    assert to_english("¿Quién declaró clausurada la reunión?") == "who declared closed the meeting?"
+    assert analyse("By whom was the meeting closed?").expected == "person"
+    result = assistant.ask("¿Por quién fue declarada clausurada la reunión?")
+    assert (result.answer, result.answer_type) == ("Aníbal Fernández", "person")

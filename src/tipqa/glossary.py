@@ -33,6 +33,7 @@ _PHRASES = {
     "fue elegida": "was elected", "operadores de justicia": "justice system operators",
     "victimas extranjeras": "foreign victims", "lucha contra": "fight against", "contra la trata": "against trafficking",
     "punto de vista": "perspective", "reunion preparatoria": "preparatory meeting", "ley contra": "law against",
+    "planes de estudio": "curricula",
 }
 _WORDS = {
     "que": "which", "quien": "who", "quienes": "who", "cual": "which", "cuales": "which", "cuando": "when",
@@ -92,6 +93,19 @@ _WORDS = {
     "asiaticos": "Asian", "dijo": "said", "trabajo": "labour", "forzoso": "forced", "financiacion": "funding",
     "recibio": "received", "fundada": "founded", "fundado": "founded", "secretaria": "secretary",
     "general": "general", "naciones": "nations", "unidas": "united", "redaccion": "drafting",
+    # Reports say 'was declared closed/opened': Spanish puts the same verb and participle the other way round.
+    "declaro": "declared", "declararon": "declared", "clausurada": "closed", "clausurado": "closed",
+    "inaugurada": "opened", "inaugurado": "opened", "abierta": "opened", "abierto": "opened",
+    "inauguraron": "opened", "clausuraron": "closed", "eligio": "elected", "eligieron": "elected",
+    "postularon": "nominated", "nominaron": "nominated", "presidieron": "chaired", "encabezaron": "led",
+    "destacaron": "underscored", "subrayaron": "underscored", "senalaron": "pointed out", "sugirieron": "suggested",
+    "recomendo": "recommended", "recomendaron": "recommended", "insto": "urged", "exhorto": "urged",
+    "crear": "create", "establecer": "establish", "fondo": "fund", "compensar": "compensate",
+    "indemnizar": "compensate", "fiscalia": "prosecutor office", "fiscal": "prosecutor", "fiscales": "prosecutors",
+    "especializada": "specialized", "especializado": "specialized", "centro": "center", "capacitacion": "training",
+    "formacion": "training", "fronteras": "borders", "frontera": "border", "controles": "controls",
+    "tema": "subject", "escolares": "school", "planes": "plans", "declarada": "declared", "declarado": "declared",
+    "presidido": "chaired", "presidida": "chaired", "quiere": "wants", "querian": "wanted", "incluir": "include", "incluyo": "included",
 }
 _TOKEN = re.compile(r"[\wÀ-ÿ'’./-]+|[^\w\s]")
 

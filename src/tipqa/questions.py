@@ -23,9 +23,10 @@ _TYPE_RULES = [
                 r"member states?)\b|\bwhich of the (?:countries|delegations)\b"),
     # A role may carry modifiers ('Which Uruguayan official', 'Which OAS Assistant Secretary General'); an
     # auxiliary ends them: 'What did the president say?' asks what was said, not who.
-    ("person", r"^\s*(?:who|whom)\b|\bwhose\b|\b(?:which|what) (?:(?!(?:did|does|do|was|were|is|are|has|had|will|"
-               r"would|can|the|a|an)\b)[\w-]+ ){0,3}?(?:person|officials?|ministers?|ambassadors?|"
-               r"experts?|speakers?|representatives?|people|persons|(?:vice )?president|rapporteur|"
+    # 'By whom ...?' (and Spanish '¿Por quién ...?') asks for a person as 'Who ...?' does.
+    ("person", r"^\s*(?:(?:by|to|for|with|from) )?(?:who|whom)\b|\bwhose\b|\b(?:which|what) "
+               r"(?:(?!(?:did|does|do|was|were|is|are|has|had|will|would|can|the|a|an)\b)[\w-]+ ){0,3}?"
+               r"(?:person|officials?|ministers?|ambassadors?|experts?|speakers?|representatives?|people|persons|(?:vice )?president|rapporteur|"
                r"secretary(?: general)?|director(?: general)?|undersecretary|coordinator|chair(?:man|person)?)\b"
                r"|\bwhat is the name of\b"),
 ]
@@ -34,7 +35,7 @@ _PLURAL = re.compile(r"\b(?:which|what)\s+(?:\w+\s+)?(?:countries|delegations|st
                      r"documents)\b|\bwho were\b|\blist\b|\bname (?:all|the)\b")
 # 'who' asks for a person when the verb is about a role or a talk; otherwise for whoever acted (often a country).
 _PERSON_VERB = re.compile(
-    r"^\s*(?:who|whom)\s+(?:(?:was|were|is|has|had|did|will)\s+(?:been\s+)?)?(?:also\s+)?"
+    r"^\s*(?:(?:by|to|for|with|from)\s+)?(?:who|whom)\s+(?:(?:was|were|is|has|had|did|will)\s+(?:been\s+)?)?(?:also\s+)?"
     r"(?:chair|presid|elect|serv|lead|led|head|open|clos|declar|spok|speak|present|gave|give|represent|talk|"
     r"deliver|appoint|chosen|named|nominated as|the\b|a\b|an\b|in charge)", re.I)
 
@@ -128,7 +129,8 @@ def analyse(question: str) -> Question:
     english = to_english(question) if spanish else question
     low = english.lower()
     expected = next((kind for kind, rule in _TYPE_RULES if re.search(rule, low)), "other")
-    if expected == "person" and re.match(r"^\s*(?:who|whom)\b", low) and not _PERSON_VERB.search(low):
+    if expected == "person" and re.match(r"^\s*(?:(?:by|to|for|with|from) )?(?:who|whom)\b", low) \
+            and not _PERSON_VERB.search(low):
         expected = "agent"  # 'Who wanted a directory ...?' -> the country that did it
     plural = bool(_PLURAL.search(low)) or expected == "nationality"
     entities = [e for e in find_entities(question) + find_entities(english)
