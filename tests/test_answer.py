@@ -111,3 +111,12 @@ def test_spanish_declared_closed_and_by_whom(assistant):
     assert analyse("By whom was the meeting closed?").expected == "person"
     result = assistant.ask("¿Por quién fue declarada clausurada la reunión?")
     assert (result.answer, result.answer_type) == ("Aníbal Fernández", "person")
+
+
+def test_irregular_verbs_and_topic_paraphrases_meet_the_report_words(assistant):
+    # 'taught' shares no prefix with 'educating'/'teach'; 'issue'/'topic' stand for 'the subject'.
+    from tipqa.questions import covers, stem, stems
+    assert stem("taught") == stem("teaching") and stem("spoke") == stem("speaking")
+    assert covers("topic", stems("including the subject in school curricula"))
+    result = assistant.ask("Which delegation said the issue should be taught in schools?")
+    assert result.answer == "Bolivia"

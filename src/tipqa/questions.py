@@ -69,6 +69,7 @@ _SYNONYMS = [
     "ethic conduct",
     "informal less formal",
     "teach educat school curricul",
+    "topic subject matter issue theme",
     "newborn newly born birth",
     "identit i.d document",
     "circulat dissemin distribut shar spread",
@@ -89,9 +90,20 @@ _SYNONYMS = [
 ]
 
 
+# Irregular English verb forms share no prefix with their base ('taught'/'teach'): read as the base.
+_IRREGULAR = {
+    "taught": "teach", "brought": "bring", "sought": "seek", "thought": "think", "chose": "choose",
+    "chosen": "choose", "spoke": "speak", "spoken": "speak", "gave": "give", "given": "give", "took": "take",
+    "taken": "take", "made": "make", "told": "tell", "sent": "send", "began": "begin", "begun": "begin",
+    "wrote": "write", "written": "write", "held": "hold", "led": "lead", "met": "meet", "kept": "keep",
+    "went": "go", "gone": "go", "saw": "see", "seen": "see", "came": "come",
+}
+
+
 def stem(word: str) -> str:
     """A crude stem: folded, and cut to 5 characters so 'proposed', 'proposing' and 'proposal' meet."""
     word = fold(word).strip(".'’-")
+    word = _IRREGULAR.get(word, word)
     return word[:5] if len(word) > 5 else word
 
 
