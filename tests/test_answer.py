@@ -120,3 +120,15 @@ def test_irregular_verbs_and_topic_paraphrases_meet_the_report_words(assistant):
     assert covers("topic", stems("including the subject in school curricula"))
     result = assistant.ask("Which delegation said the issue should be taught in schools?")
     assert result.answer == "Bolivia"
+
+
+@pytest.mark.parametrize("question, answer", [
+    ("Which delegation proposed a regional observatory on migration?", None),  # a country proposes, but not this
+    ("Which country suggested a hemispheric hotline for victims?", None),
+    ("Which country recommended a directory of national authorities?", "Brazil"),
+    ("Which country proposed a shared database?", "Bolivia"),
+])
+def test_actor_must_act_on_the_thing_asked_about(assistant, question, answer):
+    # 'Which country proposed <X>?' is answered only by a sentence that speaks of X, not by any proposal.
+    assert analyse("Which country proposed a regional fund to compensate victims?").action_object == ["regional", "fund"]
+    assert assistant.ask(question).answer == answer

@@ -430,11 +430,21 @@ def _features(q: Question, hit: Hit, span: tuple[int, int], dense: float, answer
         "missing_entities": missing_entities,
         "missing_ordinals": missing_ordinals,
         "focus_missing": q.expected == "other" and bool(q.focus) and not covers(q.focus, stems(_with_context(hit, span))),
+        "object_missing": _object_missing(q, _with_context(hit, span)),
         "typed": q.expected in TYPED,
         "found": answer is not None,
         "expected": q.expected,
         "language": q.language,
     }
+
+
+def _object_missing(q: Question, sentence: str) -> bool:
+    """'Which country proposed a regional fund ...?' answered by a sentence where a country proposes something
+    else: no word of the thing acted on ('regional fund') is in the sentence, so the actor is not the answer."""
+    if q.expected not in ("country", "agent") or not q.action_object:
+        return False
+    words = stems(sentence)
+    return not any(covers(w, words) for w in q.action_object)
 
 
 def _confidence(f: dict) -> float:
@@ -451,6 +461,6 @@ def _abstain(q: Question, f: dict, confidence: float) -> bool:
         return True  # the question names something the passage never mentions
     if f["typed"] and not f["found"]:
         return True
-    if f["focus_missing"] or (not f["typed"] and f["sentence_coverage"] < 0.5):
+    if f["focus_missing"] or f["object_missing"] or (not f["typed"] and f["sentence_coverage"] < 0.5):
         return True  # 'What budget ...?' answered by a sentence that never speaks of one
     return confidence < ABSTAIN_BELOW

@@ -130,6 +130,7 @@ class Question:
     ordinals: set[int] = field(default_factory=set)  # 'third working group' -> {3}
     terms: list[str] = field(default_factory=list)  # content words (not frame words), in order
     focus: str | None = None  # 'What budget did ...?' -> 'budget': the thing an 'other' answer must be about
+    action_object: list[str] = field(default_factory=list)  # 'Which country proposed a regional fund to ...?' -> ['regional', 'fund']
 
     @property
     def entity_ids(self) -> set[str]:
@@ -150,7 +151,35 @@ def analyse(question: str) -> Question:
     entities += _bare_names(english, entities)
     unique = list({(e.kind, e.canonical_id): e for e in entities}.values())
     return Question(question, english, "es" if spanish else "en", expected, plural, unique,
-                    ordinals(low), content_terms(english), _focus(low))
+                    ordinals(low), content_terms(english), _focus(low), action_object(low))
+
+
+# 'Which country proposed <object> ...?' / 'Who suggested <object> ...?': the words of the thing acted on, up to
+# the first preposition but 'of' ('the protection of human rights'), or clause word. An actor is only an answer if its sentence speaks of that thing.
+_ACTOR_VERB = re.compile(r"^\s*(?:(?:which|what)\s+(?:[\w’'-]+\s+)?(?:countr(?:y|ies)|delegations?|states?|nations?|"
+                         r"governments?)(?:['’]s\s+delegation)?|who)\s+(?P<verb>[a-z-]+)\s+(?P<rest>[^?]*)")
+_AUXILIARY = frozenset("do does did was were is are has have had will would can could should may might".split())
+_PARTICLES = frozenset("for forward up out about on over part".split())  # 'called for', 'took part in
+_PHRASE_END = frozenset("to in on at for with by from as about across into against between among during within "
+                        "that which who whom whose where when while because so and or but than was were is are be "
+                        "been being should would could will can must".split())
+_DETERMINERS = frozenset("a an the its their his her this that these those all any some each every".split())
+
+
+def action_object(low: str) -> list[str]:
+    m = _ACTOR_VERB.match(low)
+    if not m or m.group("verb") in _AUXILIARY:
+        return []  # 'Who was worried about ...?': no verb-object to check
+    words = re.findall(r"[\w’'.-]+|[,;:]", m.group("rest"))
+    while words and words[0] in _PARTICLES:
+        words = words[1:]
+    phrase = []
+    for word in words:
+        if word in _PHRASE_END or word in ",;:":
+            break
+        if word not in _DETERMINERS and word != "of" and len(word) > 2:
+            phrase.append(word)
+    return phrase
 
 
 _FOCUS = re.compile(r"^\s*(?:what|which)\s+(?:(?:is|was|were|are)\s+(?:the\s+)?(?P<a>[a-z]+)|(?P<b>[a-z]+)\s+"
