@@ -132,3 +132,11 @@ def test_actor_must_act_on_the_thing_asked_about(assistant, question, answer):
     # 'Which country proposed <X>?' is answered only by a sentence that speaks of X, not by any proposal.
     assert analyse("Which country proposed a regional fund to compensate victims?").action_object == ["regional", "fund"]
     assert assistant.ask(question).answer == answer
+
+
+def test_definite_reference_reads_the_earlier_sentence_and_coordinated_people_both_answer(assistant):
+    # 'The presentation was delivered by A (...) and B (...)' is about the presentation named two sentences
+    # earlier; it is read with that sentence, and both people who delivered it are the answer.
+    result = assistant.ask("Who gave the presentation on the civil society conclusions?")
+    assert result.evidence.sentence.startswith("The presentation was delivered by Patricia Seale")
+    assert (result.answer, result.answer_type) == ("Patricia Seale, Ana Salvadó", "list")

@@ -139,11 +139,19 @@ def _unmet(q: Question, hit: Hit) -> int:
 def _with_context(hit: Hit, span: tuple[int, int]) -> str:
     """A sentence that opens with 'It also ...' is read with the sentence before it, which names 'it'."""
     text = hit.chunk.text[span[0]:span[1]]
-    if _PRONOUN.match(text):
-        before = [s for s in hit.chunk.sentences if s[1] <= span[0]]
-        if before:
-            return hit.chunk.text[before[-1][0]:before[-1][1]] + " " + text
+    before = [s for s in hit.chunk.sentences if s[1] <= span[0]]
+    if _PRONOUN.match(text) and before:
+        return hit.chunk.text[before[-1][0]:before[-1][1]] + " " + text
+    definite = _DEFINITE.match(text)
+    if definite and before:  # 'The presentation was delivered by ...' is about the presentation named earlier
+        noun = stem(definite.group(1))
+        for a, b in reversed(before[-3:]):
+            if noun in stems(hit.chunk.text[a:b]):
+                return hit.chunk.text[a:b] + " " + text
     return text
+
+
+_DEFINITE = re.compile(r"^(?:The|This|That|These|Those)\s+([a-z]{4,})\s+(?:was|were|is|are|had|has)\b")
 
 
 def _embed(sentence_vectors, texts: list[str]) -> np.ndarray:
@@ -340,15 +348,31 @@ def _distance(e: Entity, anchor: tuple[int, int]) -> float:
 
 def _enumerated_people(q: Question, text: str, span: tuple[int, int], entity: Entity) -> list[str]:
     """'declared opened by A, Minister ...; B, Minister ...; and C, ...': everyone in the enumeration."""
-    if entity.kind != "person" or q.entities or ";" not in text[span[0]:span[1]]:
+    if entity.kind != "person" or q.entities:
         return []
     people = [e for e in chunk_entities(text) if e.kind == "person" and span[0] <= e.start < span[1]]
+    pair = _coordinated(text, entity, people)
+    if pair:
+        return pair
+    if ";" not in text[span[0]:span[1]]:
+        return []
     segments = [text[a:b] for a, b in _clauses(text, span)]
     if len(people) < 2 or len(segments) < 2:
         return []
     starts = sum(bool(re.match(r"^(?:and\s+)?(?:Mr\.|Mrs\.|Ms\.|Dr\.|Ambassador|Minister)?\s*[A-ZÁÉÍÓÚ]", s.split(",")[0]))
                  for s in segments[1:])
     return [_display(p) for p in people] if starts == len(segments) - 1 else []
+
+
+_AND = re.compile(r"\s*(?:\([^()]{0,80}\))?\s*,?\s+and\s+$")
+
+
+def _coordinated(text: str, entity: Entity, people: list[Entity]) -> list[str]:
+    """'delivered by Patricia Seale (BPW) and Ana Salvadó (...)': both did it, so both are the answer."""
+    following = [p for p in people if p.start >= entity.end]
+    if following and _AND.fullmatch(text[entity.end:following[0].start]):
+        return [_display(entity), _display(following[0])]
+    return []
 
 
 def _list_items(q: Question, text: str, span: tuple[int, int]) -> list[str]:
