@@ -72,7 +72,15 @@ def _items(text: str) -> list[str]:
 
 
 def _ids(text: str) -> list[str] | None:
-    """Canonical ids of every item of a list, or None when an item is not a known entity."""
+    """Canonical ids of every item of a list, or None when an item is not a known entity.
+
+    Entities are first read from the whole text, so 'Office on Drugs and Crime' is not cut at its 'and'."""
+    whole = [e for e in find_entities(text, case_sensitive=False) if e.kind != "number"]
+    leftover = text
+    for e in sorted(whole, key=lambda e: -e.start):
+        leftover = leftover[:e.start] + " " + leftover[e.end:]
+    if whole and not re.sub(r"\b(?:and|y|the)\b|[\s,;.]", "", leftover):
+        return list(dict.fromkeys(e.canonical_id for e in whole))
     ids = []
     for item in _items(text):
         found = [e for e in find_entities(item, case_sensitive=False) if e.kind != "number"]
