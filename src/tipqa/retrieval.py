@@ -75,7 +75,7 @@ def search(data: IndexData, query_vector: np.ndarray, question: str, k: int = 5,
     if mode in ("hybrid", "lexical"):
         rankings.append(lexical_ranking(bm25, depth, allowed))
         weights.append(1.0)
-    fused = sorted(rrf(rankings, weights).items(), key=lambda item: -item[1])[:k]
+    fused = _with_each_top(sorted(rrf(rankings, weights).items(), key=lambda item: -item[1]), rankings, k)
     hits = []
     for rank, (doc, score) in enumerate(fused, start=1):
         dense = cosine.get(doc)
@@ -83,3 +83,18 @@ def search(data: IndexData, query_vector: np.ndarray, question: str, k: int = 5,
             dense = float(data.vectors.reconstruct(int(doc)) @ query_vector)
         hits.append(Hit(data.chunks[doc], float(score), rank, float(dense), float(bm25[doc])))
     return hits
+
+
+def _with_each_top(fused: list[tuple[int, float]], rankings: list[np.ndarray], k: int) -> list[tuple[int, float]]:
+    """The fused top k, but never without each retriever's own first choice: a paraphrase that shares no word
+    with the question is dense's rank 1 and BM25's nothing, and plain RRF can push it out of the top k."""
+    top = fused[:k]
+    if k < 3 or len(rankings) < 2:
+        return top
+    scores = dict(fused)
+    slot = len(top) - 1
+    for ranking in rankings:
+        if len(ranking) and int(ranking[0]) not in {doc for doc, _ in top}:
+            top[slot] = (int(ranking[0]), scores[int(ranking[0])])
+            slot -= 1
+    return top
