@@ -95,3 +95,12 @@ def test_add_bad_file_only_exits_1(built, tmp_path):
 def test_remove_unknown_report(built):
     result = run("remove", "nope", env=built)
     assert result.returncode == 1 and SEED_ID in result.stderr
+
+
+def test_empty_corpus_says_how_to_add_a_report(tmp_path):
+    (tmp_path / "corpus").mkdir()
+    env = {"TIPQA_CORPUS_DIR": str(tmp_path / "corpus"), "TIPQA_INDEX_DIR": str(tmp_path / "index")}
+    result = run("ask", CANONICAL, env=env)
+    assert result.returncode == 1 and "No reports in" in result.stderr and "tipqa add" in result.stderr
+    listing = run("reports", env=env)
+    assert listing.returncode == 0 and "tipqa add" in listing.stderr and not listing.stdout

@@ -131,6 +131,8 @@ def reports(json_, corpus_dir, index_dir, model):
     if json_:
         click.echo(json.dumps(items, indent=2, ensure_ascii=False))
         return
+    if not items:
+        click.echo("No reports indexed yet. Add one with 'tipqa add FILE'.", err=True)
     for item in items:
         click.echo(f"{item['report_id']}\t{item.get('date') or '-'}\t{item['chunks']} passages\t"
                    f"{len(item['sections'])} sections\t{item['title']}")

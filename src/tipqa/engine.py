@@ -20,8 +20,8 @@ from .chunking import Chunk, chunk_report
 from .config import Settings, load_settings
 from .embedding import Embedder, resolve_model
 from .encoders import index_embedder, query_embedder
-from .errors import (CorpusNotFound, IndexCorrupt, IndexLocked, IndexNotFound, ModelMismatch, QuestionError,
-                     ReportError, ReportNotFound, TipqaError)
+from .errors import (CorpusNotFound, EmptyCorpus, IndexCorrupt, IndexLocked, IndexNotFound, ModelMismatch,
+                     QuestionError, ReportError, ReportNotFound, TipqaError)
 from .index import IndexData, IndexStore, sha256_file
 from .isolation import parse_report_isolated
 from .reports import Report, report_id_for, sidecar_path, supported_extensions
@@ -436,19 +436,23 @@ class Assistant:
                                 "in those languages. Please ask again in English or Spanish.")
         return question
 
-    def search(self, question: str, k: int | None = None, report: str | None = None, mode: str = "hybrid") -> list[Hit]:
-        question = self.check_question(question)
+    def _answerable_data(self, report: str | None) -> IndexData:
         data = self.data
+        if not data.reports:
+            raise EmptyCorpus(Path(self.settings.corpus_dir))
         if report is not None and report not in data.reports:
             raise ReportNotFound(report, sorted(data.reports))
+        return data
+
+    def search(self, question: str, k: int | None = None, report: str | None = None, mode: str = "hybrid") -> list[Hit]:
+        question = self.check_question(question)
+        data = self._answerable_data(report)
         query = self.embedder.embed_query(question)
         return search(data, query, question, k or self.settings.top_k, report=report, mode=mode)
 
     def ask(self, question: str, k: int | None = None, report: str | None = None) -> Answer:
         question = self.check_question(question)
-        data = self.data  # one generation for the whole question, even if a rebuild swaps in meanwhile
-        if report is not None and report not in data.reports:
-            raise ReportNotFound(report, sorted(data.reports))
+        data = self._answerable_data(report)  # one generation for the whole question, even if a rebuild swaps in
         listed = self._statements_reply(question, data, report)
         if listed is not None:
             return listed
