@@ -150,3 +150,16 @@ def test_a_reader_does_not_wait_for_a_running_build(settings, hash_embedder, sec
     assert reader.data.generation == live
     assert "another build is running" in messages[0]
     assert "rtp-iii-2012-guatemala" in Assistant.open(settings=settings, embedder=hash_embedder).data.reports
+
+
+def test_a_new_tokenizer_rebuilds_bm25_without_reembedding(settings, hash_embedder):
+    assistant = Assistant.open(settings=settings, embedder=hash_embedder)
+    manifest_path = assistant.data.path / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    assert manifest["lexical"]["tokenizer"]
+    manifest["lexical"]["tokenizer"] = "older-tokenizer"
+    manifest_path.write_text(json.dumps(manifest))  # as an index from an earlier tipqa would say
+    hash_embedder.reset()
+    reopened = Assistant.open(settings=settings, embedder=hash_embedder)
+    assert reopened.data.generation != assistant.data.generation and not hash_embedder.texts
+    assert reopened.data.manifest["lexical"]["tokenizer"] != "older-tokenizer"

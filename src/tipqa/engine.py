@@ -23,6 +23,7 @@ from .encoders import index_embedder, query_embedder
 from .errors import (CorpusNotFound, EmptyCorpus, IndexCorrupt, IndexLocked, IndexNotFound, ModelMismatch,
                      QuestionError, ReportError, ReportNotFound, TipqaError)
 from .index import IndexData, IndexStore, sha256_file
+from .lexical import TOKENIZER
 from .isolation import parse_report_isolated
 from .reports import Report, report_id_for, sidecar_path, supported_extensions
 from .retrieval import Hit, search
@@ -138,8 +139,8 @@ class Assistant:
             return True
         if data.manifest.get("chunking", {}).get("max_chars") != self.settings.chunk_chars:
             return True
-        if not _attribution_current(data):
-            return True  # built before attribution (or with older rules): re-attribute, vectors are reused
+        if not _attribution_current(data) or not _lexical_current(data):
+            return True  # older rules or tokenizer: a new generation with the vectors reused
         return not all(self._unchanged(f, data.reports[f.report_id]) for f in files)
 
     # ---- model and index ---------------------------------------------------------------------
@@ -269,7 +270,7 @@ class Assistant:
             result.removed = sorted(set(old_reports) - {f.report_id for f in files})
             model_changed = old is not None and old.model_id != self._expected_model_id()
             if old is not None and not (result.added or result.updated or result.removed or model_changed) \
-                    and _attribution_current(old):
+                    and _attribution_current(old) and _lexical_current(old):
                 self._data = old
                 result.chunks, result.generation = len(old.chunks), old.generation
                 result.seconds = time.perf_counter() - started
@@ -280,6 +281,7 @@ class Assistant:
                 "model": {"id": embedder.model_id, "weights_sha256": embedder.weights_hash, "dim": int(embedder.dim),
                           "normalized": True, "encoder": self._encoder_kind()},
                 "chunking": {"max_chars": self.settings.chunk_chars},
+                "lexical": {"tokenizer": TOKENIZER},
                 "reports": reports_meta,
                 "attribution": {"version": attribution.VERSION, "statements": len(statements)},
             }
@@ -534,6 +536,11 @@ def _by_report(chunks: list[Chunk]) -> dict[str, list[Chunk]]:
 
 
 __all__ = ["Assistant", "BuildResult", "TipqaError"]
+
+
+def _lexical_current(data: IndexData) -> bool:
+    """BM25 is rebuilt from the passage texts on every write; a new tokenizer only needs a new generation."""
+    return data.manifest.get("lexical", {}).get("tokenizer") == TOKENIZER
 
 
 def _attribution_current(data: IndexData) -> bool:

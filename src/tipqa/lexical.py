@@ -18,6 +18,7 @@ STOPWORDS = frozenset(
     "who whom whose why will with would about also any can could may should than those us we you your "
     "el la los las de del y en que por para con se un una al lo su sus es".split()
 )
+TOKENIZER = "snowball-english-1"  # recorded in the manifest: a change rebuilds BM25 (vectors are reused)
 _TOKEN = re.compile(r"[a-z0-9]+(?:[-/.][a-z0-9]+)*")
 
 
