@@ -163,3 +163,14 @@ def test_a_new_tokenizer_rebuilds_bm25_without_reembedding(settings, hash_embedd
     reopened = Assistant.open(settings=settings, embedder=hash_embedder)
     assert reopened.data.generation != assistant.data.generation and not hash_embedder.texts
     assert reopened.data.manifest["lexical"]["tokenizer"] != "older-tokenizer"
+
+
+def test_new_chunking_rechunks_every_report_and_reuses_equal_passages(settings, hash_embedder):
+    first = Assistant.open(settings=settings, embedder=hash_embedder)
+    before = {c.content_hash for c in first.data.chunks}
+    hash_embedder.reset()
+    wider = Assistant.open(settings=settings.with_overrides(chunk_chars=1400), embedder=hash_embedder)
+    after = wider.data.chunks
+    assert wider.data.manifest["chunking"]["max_chars"] == 1400 and len(after) < len(before)
+    new = [c for c in after if c.content_hash not in before]
+    assert len(hash_embedder.texts) == len(new) < len(after)  # passages that did not change keep their vectors

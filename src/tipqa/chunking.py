@@ -10,6 +10,9 @@ from .reports import Report, Section
 from .text import sentence_spans, slugify
 
 
+CHUNKER_VERSION = 2  # bump when chunk boundaries change: a refresh re-chunks, reusing equal passages' vectors
+
+
 @dataclass
 class Chunk:
     chunk_id: str  # "<report-id>/<section-slug>/<n>"

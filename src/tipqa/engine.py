@@ -16,7 +16,7 @@ import numpy as np
 
 from . import attribution
 from .answer import Answer, build_answer, retrieval_text
-from .chunking import Chunk, chunk_report
+from .chunking import CHUNKER_VERSION, Chunk, chunk_report
 from .config import Settings, load_settings
 from .embedding import Embedder, resolve_model
 from .encoders import index_embedder, query_embedder
@@ -137,7 +137,7 @@ class Assistant:
         files = self.scan_corpus()
         if {f.report_id for f in files} != set(data.reports):
             return True
-        if data.manifest.get("chunking", {}).get("max_chars") != self.settings.chunk_chars:
+        if data.manifest.get("chunking") != self._chunking():
             return True
         if not _attribution_current(data) or not _lexical_current(data):
             return True  # older rules or tokenizer: a new generation with the vectors reused
@@ -240,12 +240,13 @@ class Assistant:
             old_reports = old.reports if old else {}
             old_chunks = _by_report(old.chunks) if old else {}  # one pass, not one per report (1,000 reports)
             old_statements = _by_report(old.statements or []) if old else {}
+            rechunk = old is not None and old.manifest.get("chunking") != self._chunking()
             reports_meta: dict[str, dict] = {}
             chunks: list[Chunk] = []
             statements: list[attribution.Statement] = []
             for file in files:
                 previous = old_reports.get(file.report_id)
-                if old and self._unchanged(file, previous):
+                if old and not rechunk and self._unchanged(file, previous):
                     kept = old_chunks.get(file.report_id, [])
                     chunks.extend(kept)
                     statements.extend(self._kept_statements(old, file, kept, old_statements))
@@ -280,7 +281,7 @@ class Assistant:
             manifest = {
                 "model": {"id": embedder.model_id, "weights_sha256": embedder.weights_hash, "dim": int(embedder.dim),
                           "normalized": True, "encoder": self._encoder_kind()},
-                "chunking": {"max_chars": self.settings.chunk_chars},
+                "chunking": self._chunking(),
                 "lexical": {"tokenizer": TOKENIZER},
                 "reports": reports_meta,
                 "attribution": {"version": attribution.VERSION, "statements": len(statements)},
@@ -303,9 +304,10 @@ class Assistant:
             return None
         for warning in data.warnings:
             self.progress(0.0, f"warning: {warning}")
-        if data.manifest.get("chunking", {}).get("max_chars") != self.settings.chunk_chars:
-            return None  # chunking changed: every report must be re-chunked
-        return data
+        return data  # if the chunking changed, refresh re-chunks every report and reuses equal passages' vectors
+
+    def _chunking(self) -> dict:
+        return {"max_chars": self.settings.chunk_chars, "version": CHUNKER_VERSION}
 
     def _parse(self, file: CorpusFile) -> tuple[list[Chunk], dict, list[attribution.Statement]]:
         report = self._prechecked.pop(file.path.name, None)
