@@ -88,7 +88,6 @@ def recall_at_10(index, vectors: np.ndarray, queries: np.ndarray) -> float | Non
 def run_size(n: int, questions: list[str]) -> dict:
     import faiss
     from tipqa.ann import describe
-    from tipqa.engine import Assistant
     with tempfile.TemporaryDirectory() as tmp:
         assistant = base_index(Path(tmp))
         real = assistant.data

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import faiss
 import numpy as np
-import pytest
 
 from tipqa import ann
 from tipqa.engine import Assistant

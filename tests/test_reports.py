@@ -1,9 +1,7 @@
-from pathlib import Path
-
 import pytest
 
 from tipqa.chunking import chunk_report
-from tipqa.errors import ReportError, UnsupportedFormat
+from tipqa.errors import ReportError
 from tipqa.reports import load_report
 from tipqa.reports.plain import is_text_heading
 from tipqa.text import split_sentences

