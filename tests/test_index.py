@@ -174,3 +174,16 @@ def test_new_chunking_rechunks_every_report_and_reuses_equal_passages(settings, 
     assert wider.data.manifest["chunking"]["max_chars"] == 1400 and len(after) < len(before)
     new = [c for c in after if c.content_hash not in before]
     assert len(hash_embedder.texts) == len(new) < len(after)  # passages that did not change keep their vectors
+
+
+def test_add_never_overwrites_a_different_report_of_the_same_name(settings, hash_embedder, second_report, tmp_path):
+    assistant = Assistant.open(settings=settings, embedder=hash_embedder)
+    assistant.add([second_report])
+    original = (settings.corpus_dir / second_report.name).read_bytes()
+    impostor = tmp_path / "elsewhere" / second_report.name
+    impostor.parent.mkdir()
+    impostor.write_text("OPENING CEREMONY\nA different meeting altogether was opened by the chair.\n", encoding="utf-8")
+    result = assistant.add([impostor])
+    assert "already holds a different report under this name" in result.errors[impostor.name]
+    assert (settings.corpus_dir / second_report.name).read_bytes() == original
+    assert not result.changed

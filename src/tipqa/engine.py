@@ -22,7 +22,8 @@ from .embedding import Embedder, resolve_model
 from .encoders import index_embedder, query_embedder
 from .errors import (CorpusNotFound, EmptyCorpus, IndexCorrupt, IndexLocked, IndexNotFound, ModelMismatch,
                      QuestionError, ReportError, ReportNotFound, TipqaError)
-from .index import IndexData, IndexStore, sha256_file
+from .hashing import sha256_file
+from .index import IndexData, IndexStore
 from .lexical import TOKENIZER
 from .isolation import parse_report_isolated
 from .reports import Report, report_id_for, sidecar_path, supported_extensions
@@ -209,9 +210,7 @@ class Assistant:
 
     def _source_hash(self, file: CorpusFile) -> str:
         digest = hashlib.sha256()
-        with file.path.open("rb") as handle:  # streamed: never a whole large file in memory
-            for block in iter(lambda: handle.read(1 << 22), b""):
-                digest.update(block)
+        sha256_file(file.path, digest)
         meta = sidecar_path(file.path)
         if meta.is_file():
             digest.update(b"\0meta\0" + meta.read_bytes())
@@ -376,10 +375,15 @@ class Assistant:
             except ReportError as error:
                 errors[path.name] = str(error)
                 continue
+            target = corpus / path.name
+            if path.resolve() != target.resolve() and target.exists():
+                errors[path.name] = (f"{path.name}: the corpus already holds a different report under this name; "
+                                     f"rename the file, or run 'tipqa remove {report_id_for(target)}' first.")
+                continue
             known[report.content_hash] = (report_id_for(path), path.name)
             self._prechecked[path.name] = report
-            if path.resolve() != (corpus / path.name).resolve():
-                shutil.copy2(path, corpus / path.name)
+            if path.resolve() != target.resolve():
+                shutil.copy2(path, target)
                 meta = sidecar_path(path)
                 if meta.is_file():
                     shutil.copy2(meta, corpus / meta.name)
@@ -388,11 +392,9 @@ class Assistant:
         return result
 
     def _indexed_hashes(self) -> dict[str, tuple[str, str]]:
-        """Content hash -> (report id, file name) of every report in the live index."""
-        try:
-            reports = self.store.load().reports
-        except TipqaError:  # no index yet, or a damaged one that the refresh will rebuild
-            return {}
+        """Content hash -> (report id, file name) of every report in the live index (from its manifest only:
+        the refresh that follows loads and verifies the whole generation once)."""
+        reports = self._data.reports if self._data is not None else (self.store.live_manifest() or {}).get("reports", {})
         return {m["content_hash"]: (rid, m.get("source", "")) for rid, m in reports.items() if m.get("content_hash")}
 
     @staticmethod

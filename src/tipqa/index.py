@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import hashlib
 import json
 import os
 import shutil
@@ -20,6 +19,7 @@ from . import __version__
 from .attribution import Statement
 from .chunking import Chunk
 from .errors import IndexCorrupt, IndexLocked, IndexNotFound, TipqaError
+from .hashing import sha256_file
 from .lexical import BM25
 
 FORMAT_VERSION = 1
@@ -97,6 +97,16 @@ class IndexStore:
                     data.warnings.append(f"{error} Using the previous generation {previous} meanwhile.")
                     return data
             raise
+
+    def live_manifest(self) -> dict | None:
+        """The live generation's manifest alone (no payload read or verified), or None when there is none."""
+        name = self.current_name()
+        if name is None:
+            return None
+        try:
+            return self._read_manifest(self.root / name)
+        except IndexCorrupt:
+            return None
 
     def load_generation(self, name: str) -> IndexData:
         folder = self.root / name
@@ -273,14 +283,6 @@ def _corrupt(folder: Path, what: str) -> IndexCorrupt:
     return IndexCorrupt(
         f"The index generation {folder} {what}. Run 'tipqa build --rebuild' to rebuild the index from the corpus."
     )
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 22), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _fsync_file(path: Path) -> None:
