@@ -60,7 +60,7 @@ def tiled_lexical(lexical, n: int):
 def synthetic_data(real, n: int):
     from dataclasses import replace
     from tipqa.ann import build_vector_index
-    from tipqa.index import IndexData
+    from tipqa.index import IndexData, SentenceVectors
     base = real.all_vectors()
     chunks = []
     for i in range(n):  # texts shared with the real passages (one string object each), ids unique
@@ -72,8 +72,12 @@ def synthetic_data(real, n: int):
     build_seconds = time.perf_counter() - started
     reports = {f"synthetic-{r:05d}": {"title": "synthetic"} for r in range(-(-n // 100))}
     manifest = {**real.manifest, "reports": reports}
-    return IndexData("synthetic", real.path, manifest, chunks, index, tiled_lexical(real.lexical, n)), vectors, \
-        build_seconds
+    sentences = None
+    if real.sentences is not None:  # the real passages' stored sentence vectors, as the texts repeat them
+        sentences = SentenceVectors(real.sentences.vectors, np.resize(real.sentences.start, n))
+    data = IndexData("synthetic", real.path, manifest, chunks, index, tiled_lexical(real.lexical, n),
+                     sentences=sentences)
+    return data, vectors, build_seconds
 
 
 def recall_at_10(index, vectors: np.ndarray, queries: np.ndarray) -> float | None:

@@ -104,3 +104,36 @@ def test_cli_ask_does_not_import_torch(settings):
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["answer"] == "Brazil"
     assert "NO-TORCH" in done.stderr
+
+
+def test_onnx_workers_give_the_same_vectors_as_one(tmp_path, numpy_embedder):
+    from tipqa.onnxencoder import OnnxEmbedder
+    passages = [SEED.read_text(encoding="utf-8")[i:i + 500] for i in range(0, 6000, 500)]
+    one = OnnxEmbedder(numpy_embedder.model_id, numpy_embedder.folder, tmp_path, bert=numpy_embedder.bert, workers=1)
+    two = OnnxEmbedder(numpy_embedder.model_id, numpy_embedder.folder, tmp_path, bert=numpy_embedder.bert, workers=2)
+    assert two.workers == 2
+    np.testing.assert_allclose(one.embed_documents(passages), two.embed_documents(passages), atol=1e-5)
+    assert two.embed_documents([]).shape == (0, 384)
+
+
+def test_onnx_span_vectors_are_the_sentences_in_context(tmp_path, numpy_embedder):
+    """A passage's sentence vectors (pooled from its own run) are each closest to that sentence on its own."""
+    from tipqa.onnxencoder import OnnxEmbedder
+    sentences = ["For its part, Brazil proposed the establishment of joint judicial investigation teams.",
+                 "The meeting elected Ambassador Ricardes of Argentina as its President.",
+                 "Ecuador presented its Consular Assistance Protocol as a best practice."]
+    text = "Working group 1\n" + " ".join(sentences)
+    spans, start = [], len("Working group 1\n")
+    for sentence in sentences:
+        spans.append((start, start + len(sentence)))
+        start += len(sentence) + 1
+    spans.append((len(text) + 5, len(text) + 9))  # outside the text (as when truncated): zeros
+    encoder = OnnxEmbedder(numpy_embedder.model_id, numpy_embedder.folder, tmp_path, bert=numpy_embedder.bert)
+    vectors, parts = encoder.embed_passages([text], [spans])
+    np.testing.assert_allclose(vectors, encoder.embed_documents([text]), atol=1e-5)
+    in_context = parts[0]
+    assert in_context.shape == (4, 384) and not in_context[3].any()
+    np.testing.assert_allclose(np.linalg.norm(in_context[:3], axis=1), 1.0, atol=1e-4)
+    alone = numpy_embedder.embed_documents(sentences)
+    similarity = in_context[:3] @ alone.T
+    assert list(similarity.argmax(axis=1)) == [0, 1, 2], similarity

@@ -3,13 +3,14 @@ import errno
 import json
 import shutil
 
+import numpy as np
 import pytest
 
 from tipqa.engine import Assistant
 from tipqa.errors import IndexCorrupt, IndexLocked
 from tipqa.index import IndexStore, IndexWriteError
 
-from .conftest import SEED_ID
+from .conftest import CANONICAL, SEED_ID
 
 
 def _chunk_ids(assistant):
@@ -31,7 +32,7 @@ def test_manifest_records_model_counts_and_hashes(settings, hash_embedder):
     manifest = assistant.data.manifest
     assert manifest["model"]["id"] == "hash" and manifest["counts"]["chunks"] == len(assistant.data.chunks)
     assert set(manifest["files"]) == {"vectors.faiss", "chunks.jsonl", "lexical.npz", "lexical_vocab.json",
-                                      "statements.jsonl"}
+                                      "lexical_counts.npz", "statements.jsonl"}  # hash embedder: no sentence vectors
     assert len(manifest["reports"][SEED_ID]["source_hash"]) == 64
     assert manifest["tipqa_version"] and manifest["faiss_version"] and manifest["created"]
 
@@ -187,3 +188,70 @@ def test_add_never_overwrites_a_different_report_of_the_same_name(settings, hash
     assert "already holds a different report under this name" in result.errors[impostor.name]
     assert (settings.corpus_dir / second_report.name).read_bytes() == original
     assert not result.changed
+
+
+def test_build_stores_sentence_vectors_and_answers_from_them(settings):
+    """The ONNX build stores every sentence's vector; answers read them (and rescore the best few on their own)
+    and come out as when every sentence is encoded at question time."""
+    assistant = Assistant.open(settings=settings)
+    data = assistant.data
+    assert {"sentences.npy", "sentence_start.npy"} <= set(data.manifest["files"])
+    assert len(data.sentences.start) == len(data.chunks)
+    assert data.sentences.vectors.shape[0] == sum(len(c.sentences) for c in data.chunks)
+    encoded = []
+    original = assistant.sentence_vectors
+    assistant.sentence_vectors = lambda texts, sources=None: encoded.append(len(texts)) or original(texts)
+    stored = assistant.ask(CANONICAL)
+    assert stored.answer == "Brazil" and sum(encoded) <= 3  # only the rescored few were encoded
+    data.sentences = None  # as an index built without them: every sentence encoded
+    everything = assistant.ask(CANONICAL)
+    assert sum(encoded) > 10
+    assert (everything.answer, everything.evidence.sentence) == (stored.answer, stored.evidence.sentence)
+
+
+def test_incremental_term_counts_score_as_a_full_rebuild(settings, hash_embedder, second_report):
+    """Adding a report reuses the term counts of the passages already indexed; BM25 scores are those of a build
+    from scratch."""
+    from tipqa.lexical import BM25
+    assistant = Assistant.open(settings=settings, embedder=hash_embedder)
+    (settings.corpus_dir / second_report.name).write_bytes(second_report.read_bytes())
+    hash_embedder.reset()
+    result = assistant.refresh()
+    assert result.added and result.embedded < len(assistant.data.chunks)
+    incremental = assistant.data.lexical
+    scratch = BM25.build([c.embedding_text() for c in assistant.data.chunks])
+    for query in ("joint investigation teams Brazil", "trafficking victims protection", "Palermo protocol"):
+        np.testing.assert_allclose(incremental.scores(query), scratch.scores(query), rtol=1e-5, atol=1e-6)
+
+
+def test_ivf_reuses_the_previous_centroids_until_the_corpus_doubles():
+    import faiss
+    from tipqa.ann import build_vector_index
+    rng = np.random.default_rng(1)
+    centres = rng.normal(size=(40, 32)).astype(np.float32)
+    vectors = centres[rng.integers(0, 40, 6000)] + 0.1 * rng.normal(size=(6000, 32)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    first = build_vector_index(vectors[:5000], threshold=1000)
+    again = build_vector_index(vectors, threshold=1000, previous=first)
+    old, new = faiss.try_extract_index_ivf(first), faiss.try_extract_index_ivf(again)
+    assert new.nlist == old.nlist and again.ntotal == 6000
+    np.testing.assert_array_equal(new.quantizer.reconstruct_n(0, new.nlist), old.quantizer.reconstruct_n(0, old.nlist))
+    _, approx = again.search(vectors[:50], 10)
+    exact = np.argsort(-(vectors[:50] @ vectors.T), axis=1)[:, :10]
+    assert np.mean([len(set(a) & set(b)) / 10 for a, b in zip(approx, exact)]) >= 0.95
+    bigger = build_vector_index(np.concatenate([vectors, vectors, vectors]), threshold=1000, previous=again)
+    assert faiss.try_extract_index_ivf(bigger).nlist > new.nlist  # retrained at the new size
+
+
+def test_full_verification_catches_damage_that_kept_size_and_mtime(settings, hash_embedder, monkeypatch):
+    import os
+    assistant = Assistant.open(settings=settings, embedder=hash_embedder)
+    path = assistant.data.path / "chunks.jsonl"
+    stat = path.stat()
+    data = bytearray(path.read_bytes())
+    data[100] ^= 0x20
+    path.write_bytes(bytes(data))
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # as if the damage left no trace in the metadata
+    monkeypatch.setenv("TIPQA_VERIFY", "full")
+    with pytest.raises(IndexCorrupt, match="sha256"):
+        IndexStore(settings.index_dir).load_generation(assistant.data.generation)

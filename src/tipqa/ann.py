@@ -24,8 +24,15 @@ def nlist_for(n: int) -> int:
     return max(1, min(1 << round(math.log2(max(math.sqrt(n), 1))), n // TRAIN_POINTS_PER_LIST))
 
 
-def build_vector_index(vectors: np.ndarray, threshold: int | None = None, seed: int = 0) -> faiss.Index:
-    """An inner-product index over L2-normalised vectors: flat when small, IVF (trained here) when large."""
+def build_vector_index(vectors: np.ndarray, threshold: int | None = None, seed: int = 0,
+                       previous: faiss.Index | None = None) -> faiss.Index:
+    """An inner-product index over L2-normalised vectors: flat when small, IVF when large.
+
+    The IVF centroids are trained here, or taken from previous (the last generation's index) while it has
+    the number of lists this size calls for: ~sqrt(n) moves to the next power of two only when the corpus
+    doubles, so adding a report does not re-run k-means on the whole corpus. A trained quantizer stays
+    representative as long as new passages resemble old ones; each doubling retrains from scratch.
+    """
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
     n, dim = vectors.shape
     if n < (ANN_THRESHOLD if threshold is None else threshold):
@@ -34,12 +41,19 @@ def build_vector_index(vectors: np.ndarray, threshold: int | None = None, seed: 
             index.add(vectors)
         return index
     nlist = nlist_for(n)
-    quantizer = faiss.IndexFlatIP(dim)
-    index = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
-    index.cp.seed = seed  # reproducible centroids: the same corpus gives the same index
-    index.cp.niter = 10  # past ~10 iterations k-means barely moves recall here, and costs build time
-    sample = np.random.default_rng(seed).choice(n, size=min(n, nlist * TRAIN_POINTS_PER_LIST), replace=False)
-    index.train(vectors[np.sort(sample)])
+    old = faiss.try_extract_index_ivf(previous) if previous is not None else None
+    if old is not None and old.nlist == nlist and old.d == dim and old.metric_type == faiss.METRIC_INNER_PRODUCT:
+        quantizer = faiss.IndexFlatIP(dim)
+        quantizer.add(old.quantizer.reconstruct_n(0, nlist))
+        index = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
+        index.is_trained = True
+    else:
+        quantizer = faiss.IndexFlatIP(dim)
+        index = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
+        index.cp.seed = seed  # reproducible centroids: the same corpus gives the same index
+        index.cp.niter = 10  # past ~10 iterations k-means barely moves recall here, and costs build time
+        sample = np.random.default_rng(seed).choice(n, size=min(n, nlist * TRAIN_POINTS_PER_LIST), replace=False)
+        index.train(vectors[np.sort(sample)])
     index.add(vectors)
     index.nprobe = max(1, int(nlist * NPROBE_FRACTION))
     index.make_direct_map()  # reconstruct(i) by passage number, as the flat index allows

@@ -92,8 +92,9 @@ def build_answer(question: str, hits: list[Hit], sentence_vectors, query_vector:
     """The answer to question from the retrieved passages: short answer, evidence sentence, citations.
 
     Args:
-        sentence_vectors: callable(list[str]) -> float32[n, d] normalised embeddings (the embedder's
-            embed_documents), used to score sentences against the question.
+        sentence_vectors: callable(texts, sources) -> float32[n, d] normalised sentence embeddings, used to
+            score sentences against the question; sources gives each text's (hit, sentence spans), so the
+            vectors stored in the index can be read instead of encoding the texts.
         query_vector: the question's embedding (of its English form for Spanish questions).
     Returns:
         An Answer whose answer and evidence are None when the passages do not hold the answer.

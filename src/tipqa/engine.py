@@ -1,6 +1,8 @@
 """Assistant: the one object every front end uses (CLI, web app, benchmarks, Python API)."""
 from __future__ import annotations
 
+import functools
+
 import hashlib
 import shutil
 import sys
@@ -275,7 +277,8 @@ class Assistant:
                 result.chunks, result.generation = len(old.chunks), old.generation
                 result.seconds = time.perf_counter() - started
                 return result
-            vectors, result.embedded = self._vectors_for(chunks, old if not model_changed else None)
+            previous = old if not model_changed else None
+            vectors, sentences, result.embedded, origin = self._vectors_for(chunks, previous)
             embedder = self.embedder
             manifest = {
                 "model": {"id": embedder.model_id, "weights_sha256": embedder.weights_hash, "dim": int(embedder.dim),
@@ -285,7 +288,8 @@ class Assistant:
                 "reports": reports_meta,
                 "attribution": {"version": attribution.VERSION, "statements": len(statements)},
             }
-            self._data = self.store.write(chunks, vectors, manifest, statements)
+            self._data = self.store.write(chunks, vectors, manifest, statements, sentences,
+                                          reuse=(previous, origin) if previous is not None else None)
             result.chunks, result.generation = len(chunks), self._data.generation
             result.seconds = time.perf_counter() - started
             self.progress(1.0, f"index {result.generation}: {result.summary()}")
@@ -340,24 +344,42 @@ class Assistant:
         report.report_id = file.report_id
         return attribution.attribute_report(report, kept)
 
-    def _vectors_for(self, chunks: list[Chunk], old: IndexData | None) -> tuple[np.ndarray, int]:
-        """Reuse the vectors of passages whose content hash the old generation has; embed the rest."""
-        known: dict[str, int] = {}
-        if old is not None:
-            known = {c.content_hash: i for i, c in enumerate(old.chunks)}
-        todo = [i for i, c in enumerate(chunks) if c.content_hash not in known]
+    def _vectors_for(self, chunks: list[Chunk], old: IndexData | None) -> tuple[np.ndarray, tuple | None, int, np.ndarray]:
+        """Passage and sentence vectors: reused for passages whose content hash the old generation has, the
+        rest embedded. Returns (vectors, (sentence vectors, first row per passage) or None, embedded, origin):
+        origin is each chunk's row in the old generation, -1 for new ones."""
+        known: dict[str, int] = {c.content_hash: i for i, c in enumerate(old.chunks)} if old is not None else {}
+        origin = np.fromiter((known.get(c.content_hash, -1) for c in chunks), dtype=np.int64, count=len(chunks))
+        todo, reuse = np.flatnonzero(origin < 0), np.flatnonzero(origin >= 0)
         dim = self.embedder.dim
         vectors = np.zeros((len(chunks), dim), dtype=np.float32)
-        reuse = [i for i, c in enumerate(chunks) if c.content_hash in known]
-        if reuse:
-            old_vectors = old.all_vectors()
-            vectors[reuse] = old_vectors[[known[chunks[i].content_hash] for i in reuse]]
+        if len(reuse):
+            vectors[reuse] = old.all_vectors()[origin[reuse]]
+        encoder = self.index_embedder
+        spans = getattr(encoder, "embed_passages", None)  # the ONNX encoder gives sentence vectors in the same run
+        counts = np.fromiter((len(c.sentences) for c in chunks), dtype=np.int64, count=len(chunks))
+        first = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64) if len(chunks) else counts
+        keep_sentences = spans is not None or (old is not None and old.sentences is not None and len(reuse) > 0)
+        sentences = np.zeros((int(counts.sum()) if keep_sentences else 0, dim), dtype=np.float16)
+        if keep_sentences and len(reuse) and old.sentences is not None:
+            n = counts[reuse]
+            offsets = np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)
+            source = np.repeat(old.sentences.start[origin[reuse]], n) + offsets
+            sentences[np.repeat(first[reuse], n) + offsets] = old.sentences.vectors[source]
         batch = 256
         for start in range(0, len(todo), batch):
             rows = todo[start:start + batch]
             self.progress(start / max(len(todo), 1), f"embedding passages {start + 1}-{start + len(rows)} of {len(todo)}")
-            vectors[rows] = self.index_embedder.embed_documents([chunks[i].embedding_text() for i in rows])
-        return vectors, len(todo)
+            texts = [chunks[i].embedding_text() for i in rows]
+            if spans is None:
+                vectors[rows] = encoder.embed_documents(texts)
+                continue
+            shift = [len(chunks[i].section_text) + 1 for i in rows]  # embedding_text() = section path + newline + text
+            vectors[rows], parts = spans(texts, [[(a + k, b + k) for a, b in chunks[i].sentences]
+                                                 for i, k in zip(rows, shift)])
+            for i, part in zip(rows, parts):
+                sentences[first[i]:first[i] + counts[i]] = part
+        return vectors, (sentences, first) if keep_sentences else None, len(todo), origin
 
     # ---- corpus management ---------------------------------------------------------------------
     def add(self, paths: Iterable[str | Path]) -> BuildResult:
@@ -465,9 +487,30 @@ class Assistant:
         text = retrieval_text(question)  # Spanish questions are searched in English (glossary + entity names)
         query = self.embedder.embed_query(text)
         hits = search(data, query, text, k or self.settings.top_k, report=report)
-        return build_answer(question, hits, self.sentence_vectors, query)
+        return build_answer(question, hits, functools.partial(self._stored_sentence_vectors, data), query)
 
-    def sentence_vectors(self, texts: list[str]) -> np.ndarray:
+    def _stored_sentence_vectors(self, data: IndexData, texts: list[str], sources) -> np.ndarray:
+        """Answer-candidate sentence vectors read from the generation (built with them), else encoded.
+
+        A text of two sentences ('It also ...' read with the one before) gets the normalised mean of theirs."""
+        if data.sentences is None or sources is None:
+            return self.sentence_vectors(texts)
+        out = np.zeros((len(texts), self.embedder.dim), dtype=np.float32)
+        missing = []
+        for i, (hit, spans) in enumerate(sources):
+            sentences = hit.chunk.sentences
+            index = [sentences.index(span) for span in spans]
+            rows = data.sentences.rows(hit.row, len(sentences))[index] if hit.row >= 0 else None
+            if rows is None or not np.all(rows.any(axis=1)):  # a zero row: not stored (see SentenceVectors)
+                missing.append(i)
+                continue
+            mean = rows.mean(axis=0)
+            out[i] = mean / max(float(np.linalg.norm(mean)), 1e-12)
+        if missing:
+            out[missing] = self.sentence_vectors([texts[i] for i in missing])
+        return out
+
+    def sentence_vectors(self, texts: list[str], sources=None) -> np.ndarray:
         """Embeddings of answer-candidate sentences, from a bounded LRU cache where already seen."""
         with self._sentence_cache_lock:
             missing = list(dict.fromkeys(t for t in texts if t not in self._sentence_cache))

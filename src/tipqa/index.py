@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
+import io
 import json
 import os
 import shutil
@@ -20,13 +22,15 @@ from .attribution import Statement
 from .chunking import Chunk
 from .errors import IndexCorrupt, IndexLocked, IndexNotFound, TipqaError
 from .hashing import sha256_file
-from .lexical import BM25
+from .lexical import BM25, TOKENIZER, TermCounts, vocabulary
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 VECTORS = "vectors.faiss"
 CHUNKS = "chunks.jsonl"
 STATEMENTS = "statements.jsonl"  # who said what (attribution.py); absent in generations built before it
+SENTENCES = "sentences.npy"  # float16[sentences, dim]: each passage sentence's vector, for the answer step
+SENTENCE_START = "sentence_start.npy"  # int64[passages]: row of a passage's first sentence in SENTENCES
 
 
 class IndexWriteError(TipqaError):
@@ -45,6 +49,7 @@ class IndexData:
     lexical: BM25
     warnings: list[str] = field(default_factory=list)
     statements: list[Statement] | None = None  # None: built before attribution existed
+    sentences: "SentenceVectors | None" = None  # None: built without them (torch encoder, older tipqa)
 
     @property
     def reports(self) -> dict[str, dict]:
@@ -58,6 +63,28 @@ class IndexData:
         if self.vectors.ntotal == 0:
             return np.zeros((0, self.vectors.d), dtype=np.float32)
         return self.vectors.reconstruct_n(0, self.vectors.ntotal)
+
+
+@dataclass
+class SentenceVectors:
+    """Vectors of every passage's sentences (chunk.sentences order), memory-mapped: only the rows of the
+    passages an answer reads are paged in. A zero row means 'not available' (cut off by the model's length
+    limit, or reused from a generation built without them); the answer step encodes those on the fly."""
+
+    vectors: np.ndarray  # float16[total sentences, dim]
+    start: np.ndarray  # int64[passages]
+
+    def rows(self, passage: int, count: int) -> np.ndarray:
+        first = int(self.start[passage])
+        return np.asarray(self.vectors[first:first + count], dtype=np.float32)
+
+    @staticmethod
+    def pack(per_passage: list[np.ndarray], dim: int) -> tuple[np.ndarray, np.ndarray]:
+        counts = np.fromiter((len(v) for v in per_passage), dtype=np.int64, count=len(per_passage))
+        start = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64) if len(counts) else counts
+        flat = np.concatenate(per_passage).astype(np.float16) if int(counts.sum()) else \
+            np.zeros((0, dim), dtype=np.float16)
+        return flat, start
 
 
 class IndexStore:
@@ -114,6 +141,10 @@ class IndexStore:
         for file_name, expected in manifest["files"].items():
             self._verify_file(folder / file_name, expected)
         try:
+            sentences = None
+            if SENTENCES in manifest["files"]:
+                sentences = SentenceVectors(np.load(folder / SENTENCES, mmap_mode="r", allow_pickle=False),
+                                            np.load(folder / SENTENCE_START, allow_pickle=False))
             vectors = faiss.read_index(str(folder / VECTORS))
             lexical = BM25.load(folder)
             with (folder / CHUNKS).open(encoding="utf-8") as handle:
@@ -125,10 +156,12 @@ class IndexStore:
         except (RuntimeError, ValueError, KeyError, TypeError, OSError) as error:
             raise _corrupt(folder, f"cannot be read ({error})") from None
         counts = {vectors.ntotal, lexical.weights.shape[1], len(chunks)}
+        if sentences is not None:
+            counts.add(len(sentences.start))
         if counts != {manifest["counts"]["chunks"]}:
             raise _corrupt(folder, f"has inconsistent counts (manifest {manifest['counts']['chunks']}, "
                                    f"vectors {vectors.ntotal}, chunks {len(chunks)})")
-        return IndexData(name, folder, manifest, chunks, vectors, lexical, statements=statements)
+        return IndexData(name, folder, manifest, chunks, vectors, lexical, statements=statements, sentences=sentences)
 
     def _read_manifest(self, folder: Path) -> dict:
         if not folder.is_dir():
@@ -148,10 +181,18 @@ class IndexStore:
         return manifest
 
     def _verify_file(self, path: Path, expected: dict) -> None:
-        if not path.is_file():
-            raise _corrupt(path.parent, f"is missing {path.name}")
-        if path.stat().st_size != expected.get("bytes") or sha256_file(path) != expected.get("sha256"):
-            raise _corrupt(path.parent, f"has a damaged {path.name} (size or sha256 differs from the manifest)")
+        """Size and sha256 against the manifest. The sha256 is skipped while the file still has the size and
+        modification time the writer recorded: hashing 1M passages' files (~5 GB) on every start would cost
+        seconds, and a write that damages a file changes its mtime. Set TIPQA_VERIFY=full to always hash."""
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            raise _corrupt(path.parent, f"is missing {path.name}") from None
+        if stat.st_size != expected.get("bytes"):
+            raise _corrupt(path.parent, f"has a damaged {path.name} (its size differs from the manifest)")
+        untouched = expected.get("mtime_ns") == stat.st_mtime_ns and os.environ.get("TIPQA_VERIFY") != "full"
+        if not untouched and sha256_file(path) != expected.get("sha256"):
+            raise _corrupt(path.parent, f"has a damaged {path.name} (its sha256 differs from the manifest)")
 
     def _previous_of(self, name: str) -> str | None:
         try:
@@ -202,10 +243,17 @@ class IndexStore:
             handle.close()
 
     def write(self, chunks: list[Chunk], vectors: np.ndarray, manifest: dict,
-              statements: list[Statement] | None = None) -> IndexData:
+              statements: list[Statement] | None = None,
+              sentences: tuple[np.ndarray, np.ndarray] | None = None,
+              reuse: tuple[IndexData, np.ndarray] | None = None) -> IndexData:
         """Write a complete new generation (files fsynced, manifest last), then swap CURRENT atomically.
 
         Call inside lock(). On any failure the partial generation is removed and the old one stays live.
+
+        Args:
+            sentences: (float16 vectors of every passage's sentences, int64 row of each passage's first).
+            reuse: (the previous generation, its row for each chunk or -1): its term counts and IVF
+                centroids are reused so a small change does not re-tokenize or re-train on the whole corpus.
         """
         if len(chunks) != len(vectors):
             raise ValueError(f"{len(chunks)} chunks but {len(vectors)} vectors")
@@ -214,7 +262,7 @@ class IndexStore:
         folder = self.root / name
         try:
             folder.mkdir(parents=True)
-            files = self._write_payload(folder, chunks, vectors, statements)
+            files = self._write_payload(folder, chunks, vectors, statements, sentences, reuse)
             manifest = {**manifest, "format": FORMAT_VERSION, "tipqa_version": __version__, "generation": name,
                         "previous": previous, "faiss_version": faiss.__version__,
                         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -234,29 +282,46 @@ class IndexStore:
         self.prune(keep={name, previous})
         # The index as written (not built a second time: past the ANN threshold that means training IVF again).
         vectors_index = faiss.read_index(str(folder / VECTORS))
-        return IndexData(name, folder, manifest, chunks, vectors_index, BM25.load(folder), statements=statements)
+        stored = None
+        if sentences is not None:
+            stored = SentenceVectors(np.load(folder / SENTENCES, mmap_mode="r", allow_pickle=False), sentences[1])
+        return IndexData(name, folder, manifest, chunks, vectors_index, BM25.load(folder), statements=statements,
+                         sentences=stored)
 
     def _write_payload(self, folder: Path, chunks: list[Chunk], vectors: np.ndarray,
-                       statements: list[Statement] | None = None) -> dict:
-        index = _flat_index(vectors)
-        self._write_file(folder / VECTORS, faiss.serialize_index(index).tobytes())
+                       statements: list[Statement] | None = None,
+                       sentences: tuple[np.ndarray, np.ndarray] | None = None,
+                       reuse: tuple[IndexData, np.ndarray] | None = None) -> dict:
+        files = {}
+        previous = reuse[0].vectors if reuse is not None else None
+        files[VECTORS] = self._write_file(folder / VECTORS, faiss.serialize_index(_vector_index(vectors, previous)))
         lines = "".join(json.dumps(c.to_record(), ensure_ascii=False) + "\n" for c in chunks)
-        self._write_file(folder / CHUNKS, lines.encode("utf-8"))
-        lexical_files = BM25.build([c.embedding_text() for c in chunks]).to_files()
-        for file_name, data in lexical_files.items():
-            self._write_file(folder / file_name, data)
-        names = [VECTORS, CHUNKS, *lexical_files]
+        files[CHUNKS] = self._write_file(folder / CHUNKS, lines.encode("utf-8"))
+        vocab, counts = TermCounts.build([c.embedding_text() for c in chunks], *_counts_to_reuse(reuse))
+        for file_name, data in BM25.from_counts(vocab, counts).to_files().items():
+            files[file_name] = self._write_file(folder / file_name, data)
+        files[TermCounts.FILE] = self._write_file(folder / TermCounts.FILE, counts.to_bytes())
         if statements is not None:  # listed in the manifest, so checksummed and verified at load like the rest
             lines = "".join(json.dumps(s.to_record(), ensure_ascii=False) + "\n" for s in statements)
-            self._write_file(folder / STATEMENTS, lines.encode("utf-8"))
-            names.append(STATEMENTS)
-        return {n: {"bytes": (folder / n).stat().st_size, "sha256": sha256_file(folder / n)} for n in names}
+            files[STATEMENTS] = self._write_file(folder / STATEMENTS, lines.encode("utf-8"))
+        if sentences is not None:
+            flat, start = sentences
+            if len(start) != len(chunks):
+                raise ValueError(f"{len(chunks)} chunks but sentence vectors for {len(start)}")
+            for file_name, array in ((SENTENCES, flat), (SENTENCE_START, start)):
+                buffer = io.BytesIO()
+                np.save(buffer, array, allow_pickle=False)
+                files[file_name] = self._write_file(folder / file_name, buffer.getbuffer())
+        return files
 
-    def _write_file(self, path: Path, data: bytes) -> None:
+    def _write_file(self, path: Path, data) -> dict:
+        """Write and fsync; the manifest entry: size, sha256 (of the bytes in hand) and mtime (see _verify_file)."""
         with path.open("wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
+        stat = path.stat()
+        return {"bytes": stat.st_size, "sha256": hashlib.sha256(data).hexdigest(), "mtime_ns": stat.st_mtime_ns}
 
     def _swap_current(self, name: str) -> None:
         tmp = self.root / f"CURRENT.{os.getpid()}.tmp"
@@ -274,9 +339,26 @@ class IndexStore:
                 tmp.unlink()
 
 
-def _flat_index(vectors: np.ndarray) -> faiss.Index:
+def _vector_index(vectors: np.ndarray, previous: faiss.Index | None) -> faiss.Index:
     from .ann import build_vector_index
-    return build_vector_index(vectors)  # exact below ann.ANN_THRESHOLD passages, IVF above it
+    return build_vector_index(vectors, previous=previous)  # exact below ann.ANN_THRESHOLD passages, IVF above
+
+
+def _counts_to_reuse(reuse: tuple[IndexData, np.ndarray] | None) -> tuple:
+    """(vocab, (old counts, origin)) for TermCounts.build, when the previous generation has counts of the
+    current tokenizer; else (None, None): tokenize everything."""
+    if reuse is None:
+        return None, None
+    old, origin = reuse
+    if TermCounts.FILE not in old.manifest["files"] or not (origin >= 0).any() \
+            or old.manifest.get("lexical", {}).get("tokenizer") != TOKENIZER:
+        return None, None
+    try:
+        return vocabulary(old.path), (TermCounts.load(old.path), origin)
+    except (OSError, ValueError, KeyError) as error:
+        print(f"tipqa: re-tokenizing every passage (the previous term counts are unreadable: {error})",
+              file=sys.stderr)
+        return None, None
 
 
 def _corrupt(folder: Path, what: str) -> IndexCorrupt:

@@ -20,6 +20,7 @@ class Hit:
     rank: int
     dense: float  # cosine similarity of question and passage
     lexical: float  # BM25 score
+    row: int = -1  # the passage's row in the index generation searched (its stored sentence vectors)
 
 
 def dense_ranking(data: IndexData, query: np.ndarray, depth: int, allowed: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
@@ -81,7 +82,7 @@ def search(data: IndexData, query_vector: np.ndarray, question: str, k: int = 5,
         dense = cosine.get(doc)
         if dense is None:
             dense = float(data.vectors.reconstruct(int(doc)) @ query_vector)
-        hits.append(Hit(data.chunks[doc], float(score), rank, float(dense), float(bm25[doc])))
+        hits.append(Hit(data.chunks[doc], float(score), rank, float(dense), float(bm25[doc]), row=int(doc)))
     return hits
 
 
