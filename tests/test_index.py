@@ -239,6 +239,10 @@ def test_ivf_reuses_the_previous_centroids_until_the_corpus_doubles():
     _, approx = again.search(vectors[:50], 10)
     exact = np.argsort(-(vectors[:50] @ vectors.T), axis=1)[:, :10]
     assert np.mean([len(set(a) & set(b)) / 10 for a, b in zip(approx, exact)]) >= 0.95
+    # Reused rows keep their inverted list (no second assignment): the same index as assigning them afresh.
+    origin = np.concatenate([np.arange(5000), np.full(1000, -1)])
+    kept = build_vector_index(vectors, threshold=1000, previous=first, origin=origin)
+    np.testing.assert_array_equal(kept.search(vectors[:50], 10)[1], again.search(vectors[:50], 10)[1])
     bigger = build_vector_index(np.concatenate([vectors, vectors, vectors]), threshold=1000, previous=again)
     assert faiss.try_extract_index_ivf(bigger).nlist > new.nlist  # retrained at the new size
 
@@ -255,3 +259,18 @@ def test_full_verification_catches_damage_that_kept_size_and_mtime(settings, has
     monkeypatch.setenv("TIPQA_VERIFY", "full")
     with pytest.raises(IndexCorrupt, match="sha256"):
         IndexStore(settings.index_dir).load_generation(assistant.data.generation)
+
+
+def test_incremental_chunk_records_are_those_of_a_fresh_write(settings, hash_embedder, second_report):
+    """Adding a report copies the kept chunk records as bytes: the file is what serialising every chunk gives."""
+    assistant = Assistant.open(settings=settings, embedder=hash_embedder)
+    assert assistant.data.chunk_offsets is not None
+    (settings.corpus_dir / second_report.name).write_bytes(second_report.read_bytes())
+    assistant.refresh()  # the loaded generation is reused, byte offsets included
+    data = assistant.data
+    written = (data.path / "chunks.jsonl").read_bytes()
+    fresh = "".join(json.dumps(c.to_record(), ensure_ascii=False) + "\n" for c in data.chunks).encode("utf-8")
+    assert written == fresh
+    reloaded = IndexStore(settings.index_dir).load()
+    assert [c.to_record() for c in reloaded.chunks] == [c.to_record() for c in data.chunks]
+    np.testing.assert_array_equal(reloaded.chunk_offsets, data.chunk_offsets)

@@ -25,13 +25,15 @@ def nlist_for(n: int) -> int:
 
 
 def build_vector_index(vectors: np.ndarray, threshold: int | None = None, seed: int = 0,
-                       previous: faiss.Index | None = None) -> faiss.Index:
+                       previous: faiss.Index | None = None, origin: np.ndarray | None = None) -> faiss.Index:
     """An inner-product index over L2-normalised vectors: flat when small, IVF when large.
 
     The IVF centroids are trained here, or taken from previous (the last generation's index) while it has
     the number of lists this size calls for: ~sqrt(n) moves to the next power of two only when the corpus
     doubles, so adding a report does not re-run k-means on the whole corpus. A trained quantizer stays
     representative as long as new passages resemble old ones; each doubling retrains from scratch.
+    origin (each vector's row in previous, -1 for new ones) lets reused vectors keep their inverted list
+    instead of being assigned again.
     """
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
     n, dim = vectors.shape
@@ -47,6 +49,12 @@ def build_vector_index(vectors: np.ndarray, threshold: int | None = None, seed: 
         quantizer.add(old.quantizer.reconstruct_n(0, nlist))
         index = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
         index.is_trained = True
+        lists = _lists_of(old, origin, vectors, quantizer)
+        if lists is not None:
+            index.add_core(n, faiss.swig_ptr(vectors), None, faiss.swig_ptr(lists))
+            index.nprobe = max(1, int(nlist * NPROBE_FRACTION))
+            index.make_direct_map()
+            return index
     else:
         quantizer = faiss.IndexFlatIP(dim)
         index = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
@@ -58,6 +66,25 @@ def build_vector_index(vectors: np.ndarray, threshold: int | None = None, seed: 
     index.nprobe = max(1, int(nlist * NPROBE_FRACTION))
     index.make_direct_map()  # reconstruct(i) by passage number, as the flat index allows
     return index
+
+
+def _lists_of(old, origin: np.ndarray | None, vectors: np.ndarray, quantizer: faiss.Index) -> np.ndarray | None:
+    """Inverted list of every vector: the old index's for reused rows, the nearest centroid for new ones."""
+    if origin is None or len(origin) != len(vectors) or old.direct_map.type != faiss.DirectMap.Array:
+        return None
+    old_lists = faiss.vector_to_array(old.direct_map.array) >> 32  # direct map entries: list << 32 | offset
+    lists = np.empty(len(vectors), dtype=np.int64)
+    known = origin >= 0
+    if known.any():
+        if int(origin[known].max()) >= len(old_lists):
+            return None
+        lists[known] = old_lists[origin[known]]
+    if (~known).any():
+        _, nearest = quantizer.search(vectors[~known], 1)
+        lists[~known] = nearest.ravel()
+    if lists.min() < 0 or lists.max() >= quantizer.ntotal:
+        return None
+    return np.ascontiguousarray(lists)
 
 
 def search_params(index: faiss.Index, selector: faiss.IDSelector | None = None, nprobe: int | None = None):

@@ -298,6 +298,8 @@ class Assistant:
     def _load_for_refresh(self, rebuild: bool) -> IndexData | None:
         if rebuild:
             return None
+        if self._data is not None and self._data.generation == self.store.current_name() and not self._data.warnings:
+            return self._data  # still the live generation, verified when loaded (a server adding a report)
         try:
             data = self.store.load()
         except IndexNotFound:

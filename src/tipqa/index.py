@@ -50,6 +50,7 @@ class IndexData:
     warnings: list[str] = field(default_factory=list)
     statements: list[Statement] | None = None  # None: built before attribution existed
     sentences: "SentenceVectors | None" = None  # None: built without them (torch encoder, older tipqa)
+    chunk_offsets: np.ndarray | None = None  # byte offset of each chunk's line in chunks.jsonl, and the end
 
     @property
     def reports(self) -> dict[str, dict]:
@@ -147,8 +148,7 @@ class IndexStore:
                                             np.load(folder / SENTENCE_START, allow_pickle=False))
             vectors = faiss.read_index(str(folder / VECTORS))
             lexical = BM25.load(folder)
-            with (folder / CHUNKS).open(encoding="utf-8") as handle:
-                chunks = [Chunk.from_record(json.loads(line)) for line in handle if line.strip()]
+            chunks, chunk_offsets = _read_chunks(folder / CHUNKS)
             statements = None
             if STATEMENTS in manifest["files"]:
                 with (folder / STATEMENTS).open(encoding="utf-8") as handle:
@@ -161,7 +161,8 @@ class IndexStore:
         if counts != {manifest["counts"]["chunks"]}:
             raise _corrupt(folder, f"has inconsistent counts (manifest {manifest['counts']['chunks']}, "
                                    f"vectors {vectors.ntotal}, chunks {len(chunks)})")
-        return IndexData(name, folder, manifest, chunks, vectors, lexical, statements=statements, sentences=sentences)
+        return IndexData(name, folder, manifest, chunks, vectors, lexical, statements=statements, sentences=sentences,
+                         chunk_offsets=chunk_offsets)
 
     def _read_manifest(self, folder: Path) -> dict:
         if not folder.is_dir():
@@ -262,7 +263,7 @@ class IndexStore:
         folder = self.root / name
         try:
             folder.mkdir(parents=True)
-            files = self._write_payload(folder, chunks, vectors, statements, sentences, reuse)
+            files, offsets = self._write_payload(folder, chunks, vectors, statements, sentences, reuse)
             manifest = {**manifest, "format": FORMAT_VERSION, "tipqa_version": __version__, "generation": name,
                         "previous": previous, "faiss_version": faiss.__version__,
                         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -286,17 +287,19 @@ class IndexStore:
         if sentences is not None:
             stored = SentenceVectors(np.load(folder / SENTENCES, mmap_mode="r", allow_pickle=False), sentences[1])
         return IndexData(name, folder, manifest, chunks, vectors_index, BM25.load(folder), statements=statements,
-                         sentences=stored)
+                         sentences=stored, chunk_offsets=offsets)
 
     def _write_payload(self, folder: Path, chunks: list[Chunk], vectors: np.ndarray,
                        statements: list[Statement] | None = None,
                        sentences: tuple[np.ndarray, np.ndarray] | None = None,
-                       reuse: tuple[IndexData, np.ndarray] | None = None) -> dict:
+                       reuse: tuple[IndexData, np.ndarray] | None = None) -> tuple[dict, np.ndarray]:
+        """Every payload file, written and fsynced: (manifest 'files' entries, chunks.jsonl line offsets)."""
         files = {}
-        previous = reuse[0].vectors if reuse is not None else None
-        files[VECTORS] = self._write_file(folder / VECTORS, faiss.serialize_index(_vector_index(vectors, previous)))
-        lines = "".join(json.dumps(c.to_record(), ensure_ascii=False) + "\n" for c in chunks)
-        files[CHUNKS] = self._write_file(folder / CHUNKS, lines.encode("utf-8"))
+        previous, origin = (reuse[0].vectors, reuse[1]) if reuse is not None else (None, None)
+        files[VECTORS] = self._write_file(folder / VECTORS,
+                                          faiss.serialize_index(_vector_index(vectors, previous, origin)))
+        lines, offsets = _chunk_lines(chunks, reuse)
+        files[CHUNKS] = self._write_file(folder / CHUNKS, lines)
         vocab, counts = TermCounts.build([c.embedding_text() for c in chunks], *_counts_to_reuse(reuse))
         for file_name, data in BM25.from_counts(vocab, counts).to_files().items():
             files[file_name] = self._write_file(folder / file_name, data)
@@ -312,7 +315,7 @@ class IndexStore:
                 buffer = io.BytesIO()
                 np.save(buffer, array, allow_pickle=False)
                 files[file_name] = self._write_file(folder / file_name, buffer.getbuffer())
-        return files
+        return files, offsets
 
     def _write_file(self, path: Path, data) -> dict:
         """Write and fsync; the manifest entry: size, sha256 (of the bytes in hand) and mtime (see _verify_file)."""
@@ -339,9 +342,40 @@ class IndexStore:
                 tmp.unlink()
 
 
-def _vector_index(vectors: np.ndarray, previous: faiss.Index | None) -> faiss.Index:
+def _vector_index(vectors: np.ndarray, previous: faiss.Index | None, origin: np.ndarray | None) -> faiss.Index:
     from .ann import build_vector_index
-    return build_vector_index(vectors, previous=previous)  # exact below ann.ANN_THRESHOLD passages, IVF above
+    return build_vector_index(vectors, previous=previous, origin=origin)  # exact up to ANN_THRESHOLD, IVF above
+
+
+def _chunk_lines(chunks: list[Chunk], reuse: tuple[IndexData, np.ndarray] | None) -> tuple[bytes, np.ndarray]:
+    """chunks.jsonl and the byte offset of each line: the lines of chunks kept from the previous generation are
+    copied as bytes (serialising 60k records again was the largest cost of adding one report to 1,000)."""
+    old, origin = reuse if reuse is not None else (None, None)
+    old_lines = old.chunk_offsets if old is not None else None
+    source = (old.path / CHUNKS).read_bytes() if old_lines is not None else b""
+    pieces, lengths = [], np.zeros(len(chunks), dtype=np.int64)
+    run_start = run_end = -1
+    for i, chunk in enumerate(chunks):
+        row = int(origin[i]) if old_lines is not None else -1
+        if row >= 0 and old.chunks[row] is chunk:  # the same record, unchanged since it was read
+            lengths[i] = old_lines[row + 1] - old_lines[row]
+            if row != run_end:
+                if run_start >= 0:
+                    pieces.append(source[old_lines[run_start]:old_lines[run_end]])
+                run_start = row
+            run_end = row + 1
+            continue
+        if run_start >= 0:
+            pieces.append(source[old_lines[run_start]:old_lines[run_end]])
+            run_start = run_end = -1
+        line = (json.dumps(chunk.to_record(), ensure_ascii=False) + "\n").encode("utf-8")
+        lengths[i] = len(line)
+        pieces.append(line)
+    if run_start >= 0:
+        pieces.append(source[old_lines[run_start]:old_lines[run_end]])
+    offsets = np.zeros(len(chunks) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    return b"".join(pieces), offsets
 
 
 def _counts_to_reuse(reuse: tuple[IndexData, np.ndarray] | None) -> tuple:
@@ -359,6 +393,19 @@ def _counts_to_reuse(reuse: tuple[IndexData, np.ndarray] | None) -> tuple:
         print(f"tipqa: re-tokenizing every passage (the previous term counts are unreadable: {error})",
               file=sys.stderr)
         return None, None
+
+
+def _read_chunks(path: Path) -> tuple[list[Chunk], np.ndarray | None]:
+    """The chunk records, and each line's byte offset (None for a file not written by _chunk_lines)."""
+    data = path.read_bytes()
+    lines = data.split(b"\n")
+    if lines and not lines[-1]:
+        lines.pop()
+    if any(not line.strip() for line in lines) or not data.endswith(b"\n"):  # readable, but not for byte copying
+        return [Chunk.from_record(json.loads(line)) for line in lines if line.strip()], None
+    offsets = np.zeros(len(lines) + 1, dtype=np.int64)
+    np.cumsum([len(line) + 1 for line in lines], out=offsets[1:])
+    return [Chunk.from_record(json.loads(line)) for line in lines], offsets
 
 
 def _corrupt(folder: Path, what: str) -> IndexCorrupt:
