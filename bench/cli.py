@@ -36,13 +36,14 @@ def bench_build(work: Path, corpus: Path, repeats: int) -> dict:
     started = time.perf_counter()
     timed_run([*TIPQA, "build", "--corpus", str(corpus), "--index", str(work / "warm"), "--json"])
     first = time.perf_counter() - started  # includes the one-off ONNX export
-    fast, naive, stats = [], [], {}
+    fast, naive, stats, stages = [], [], {}, []
     for r in range(repeats):
         index = work / f"fast{r}"
         shutil.copytree(work / "warm" / "encoders", index / "encoders")  # the cached graph, as on a second build
         wall, peak, out = timed_run([*TIPQA, "build", "--corpus", str(corpus), "--index", str(index), "--json"])
         result = json.loads(out)
         fast.append((result["chunks"] / result["seconds"], wall, peak))
+        stages.append(result["stages"])
         log(f"fast build {r + 1}: {result['chunks']} passages in {result['seconds']:.1f} s (wall {wall:.1f} s)")
         wall, peak, out = timed_run([sys.executable, str(ROOT / "bench" / "naive.py"), "build", str(corpus),
                                      str(work / f"naive{r}")])
@@ -55,8 +56,11 @@ def bench_build(work: Path, corpus: Path, repeats: int) -> dict:
     n_chunks = sum(r["chunks"] for r in chunks)
     fast_rate = summary([f[0] for f in fast])
     naive_rate = summary([n[0] for n in naive])
+    stage_s = {k: summary([s[k] for s in stages]) for k in stages[0]}
     return {"passages": n_chunks, "tokens": tokens, "first_build_with_export_s": round(first, 1),
             "fast_chunks_per_s": fast_rate, "fast_tokens_per_s": round(fast_rate["median"] * tokens / n_chunks),
+            "fast_stages_s": stage_s,  # where a build's time goes: load, parse (+ attribution), embed, write
+            "fast_embed_chunks_per_s": summary([n_chunks / s["embed"] for s in stages]),
             "fast_wall_s": summary([f[1] for f in fast]), "fast_peak_mb": max(f[2] for f in fast),
             "naive_windows": stats["windows"], "naive_windows_per_s": naive_rate,
             "naive_wall_s": summary([n[1] for n in naive]), "naive_peak_mb": max(n[2] for n in naive),

@@ -64,6 +64,10 @@ def summarise(rows: list[dict]) -> list[str]:
                          f"{med(r['naive_windows_per_s'])} | {r['ratio_chunks_per_s']}x |")
             lines.append(f"| build wall time incl. start-up (s) | {med(r['fast_wall_s'])} | {med(r['naive_wall_s'])} | "
                          f"{r['ratio_wall']}x |")
+            if "fast_stages_s" in r:
+                stages = ", ".join(f"{k} {med(v)}" for k, v in r["fast_stages_s"].items())
+                lines.append(f"| build stages (s): {stages}; embedding alone {med(r['fast_embed_chunks_per_s'])} "
+                             f"chunks/s | | | |")
         elif kind == "encoder_only":
             lines.append(f"| encoder alone, {r['texts']} passages (chunks/s): ONNX int8 vs torch fp32 | "
                          f"{med(r['onnx_int8_chunks_per_s'])} | {med(r['torch_fp32_chunks_per_s'])} | {r['ratio']}x |")
@@ -79,7 +83,8 @@ def summarise(rows: list[dict]) -> list[str]:
         elif kind == "incremental_add":
             naive = f"{r['naive_rebuild_s']}{'' if r.get('naive_measured') else ' (est.)'}" if "naive_rebuild_s" in r else "-"
             lines.append(f"| add a 20-page report to {r['reports']} reports ({r['passages_before']:,} passages; "
-                         f"{r['embedded_per_add']} embedded) (s) | {med(r['add_s'])} | {naive} | {r.get('ratio', '-')}x |")
+                         f"{r['embedded_per_add']} embedded) (s), server / `tipqa add` | {med(r['add_s'])} / "
+                         f"{med(r['cli_add_wall_s']) if 'cli_add_wall_s' in r else '-'} | {naive} | {r.get('ratio', '-')}x |")
     return lines
 
 

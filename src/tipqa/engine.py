@@ -52,6 +52,7 @@ class BuildResult:
     chunks: int = 0
     generation: str | None = None
     seconds: float = 0.0
+    stages: dict[str, float] = field(default_factory=dict)  # seconds: load, parse (+ attribution), embed, write
 
     @property
     def changed(self) -> bool:
@@ -237,6 +238,7 @@ class Assistant:
             started = time.perf_counter()
             old = self._load_for_refresh(rebuild)
             result = BuildResult()
+            result.stages["load"] = time.perf_counter() - started
             files = self.scan_corpus()
             old_reports = old.reports if old else {}
             old_chunks = _by_report(old.chunks) if old else {}  # one pass, not one per report (1,000 reports)
@@ -278,7 +280,9 @@ class Assistant:
                 result.seconds = time.perf_counter() - started
                 return result
             previous = old if not model_changed else None
+            result.stages["parse"] = time.perf_counter() - started - result.stages["load"]
             vectors, sentences, result.embedded, origin = self._vectors_for(chunks, previous)
+            result.stages["embed"] = time.perf_counter() - started - result.stages["load"] - result.stages["parse"]
             embedder = self.embedder
             manifest = {
                 "model": {"id": embedder.model_id, "weights_sha256": embedder.weights_hash, "dim": int(embedder.dim),
@@ -292,6 +296,8 @@ class Assistant:
                                           reuse=(previous, origin) if previous is not None else None)
             result.chunks, result.generation = len(chunks), self._data.generation
             result.seconds = time.perf_counter() - started
+            result.stages["write"] = result.seconds - sum(result.stages.values())
+            result.stages = {k: round(v, 3) for k, v in result.stages.items()}
             self.progress(1.0, f"index {result.generation}: {result.summary()}")
             return result
 
