@@ -68,3 +68,11 @@ def load_settings(**overrides) -> Settings:
     if settings.encoder not in ("fast", "torch"):
         raise ConfigError(f"Setting encoder (TIPQA_ENCODER) must be 'fast' or 'torch', got {settings.encoder!r}.")
     return settings
+
+
+def cpu_cores() -> int:
+    """Cores this process may run on (its affinity mask, which containers and taskset narrow)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1

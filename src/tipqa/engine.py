@@ -10,6 +10,7 @@ import threading
 import time
 import unicodedata
 from collections import OrderedDict
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
@@ -19,7 +20,7 @@ import numpy as np
 from . import attribution
 from .answer import Answer, build_answer, retrieval_text
 from .chunking import CHUNKER_VERSION, Chunk, chunk_report
-from .config import Settings, load_settings
+from .config import Settings, cpu_cores, load_settings
 from .embedding import Embedder, resolve_model
 from .encoders import index_embedder, query_embedder
 from .errors import (CorpusNotFound, EmptyCorpus, IndexCorrupt, IndexLocked, IndexNotFound, ModelMismatch,
@@ -247,9 +248,12 @@ class Assistant:
             reports_meta: dict[str, dict] = {}
             chunks: list[Chunk] = []
             statements: list[attribution.Statement] = []
+            unchanged = {f.report_id for f in files
+                         if old and not rechunk and self._unchanged(f, old_reports.get(f.report_id))}
+            parsing = self._prefetch([f for f in files if f.report_id not in unchanged])
             for file in files:
                 previous = old_reports.get(file.report_id)
-                if old and not rechunk and self._unchanged(file, previous):
+                if file.report_id in unchanged:
                     kept = old_chunks.get(file.report_id, [])
                     chunks.extend(kept)
                     statements.extend(self._kept_statements(old, file, kept, old_statements))
@@ -257,7 +261,7 @@ class Assistant:
                     result.unchanged.append(file.report_id)
                     continue
                 try:
-                    new_chunks, meta, new_statements = self._parse(file)
+                    new_chunks, meta, new_statements = self._parse(file, parsing.pop(file.path.name, None))
                 except ReportError as error:
                     result.errors[file.path.name] = str(error)
                     self.progress(0.0, f"skipped {error}")
@@ -320,10 +324,23 @@ class Assistant:
     def _chunking(self) -> dict:
         return {"max_chars": self.settings.chunk_chars, "version": CHUNKER_VERSION}
 
-    def _parse(self, file: CorpusFile) -> tuple[list[Chunk], dict, list[attribution.Statement]]:
+    def _prefetch(self, files: list[CorpusFile]) -> dict[str, Future]:
+        """Start the isolated parses of these files, a few child processes at a time, so they run while the
+        reports before them are chunked and attributed here (a child's start-up was most of a text file's parse)."""
+        todo = [f for f in files if f.path.name not in self._prechecked]
+        if len(todo) < 2:
+            return {}
+        pool = ThreadPoolExecutor(min(len(todo), cpu_cores()), thread_name_prefix="tipqa-parse")
+        futures = {f.path.name: pool.submit(parse_report_isolated, f.path, self.settings) for f in todo}
+        pool.shutdown(wait=False)  # threads end with their last parse; results are read in corpus order
+        return futures
+
+    def _parse(self, file: CorpusFile, parsing: Future | None = None
+               ) -> tuple[list[Chunk], dict, list[attribution.Statement]]:
         report = self._prechecked.pop(file.path.name, None)
         if report is None or report.content_hash != sha256_file(file.path):
-            report = parse_report_isolated(file.path, self.settings)  # a crashing parser cannot take us down
+            # in a child process, so a crashing parser cannot take us down
+            report = parsing.result() if parsing is not None else parse_report_isolated(file.path, self.settings)
         report.report_id = file.report_id
         chunks = chunk_report(report, self.settings.chunk_chars)
         if not file.source_hash:

@@ -29,6 +29,7 @@ from typing import Sequence
 
 import numpy as np
 
+from .config import cpu_cores
 from .errors import ModelError
 from .fastencoder import NumpyBert, supports
 
@@ -173,7 +174,7 @@ class OnnxEmbedder:
         self.batch_size, self.kind = batch_size, "onnx-int8" if int8 else "onnx-fp32"
         tag = "int8" if int8 else "fp32"
         self.path = Path(cache_dir) / f"minilm-{self.weights_hash[:16]}-{tag}-g{GRAPH_VERSION}.onnx"
-        self.workers = max(1, min(workers or _cores(), self.MAX_WORKERS))
+        self.workers = max(1, min(workers or cpu_cores(), self.MAX_WORKERS))
         self._prepare(int8)
         self._sessions = [self._open() for _ in range(self.workers)]
         self._pool = None
@@ -255,13 +256,6 @@ def _span_vectors(tokens: np.ndarray, encoding, spans: Sequence[tuple[int, int]]
             mean = tokens[inside].mean(axis=0)
             vectors[j] = mean / max(float(np.linalg.norm(mean)), 1e-12)
     return vectors
-
-
-def _cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
 
 
 def _sha256(path: Path) -> str:
