@@ -16,6 +16,7 @@ _SPANISH_HINTS = frozenset(
     "como cómo el la los las del por para una uno fue fueron se su sus es son pais país delegacion delegación "
     "reunion reunión grupo trata propuso presidio presidió".split()
 )
+_SPANISH_HINTS_FOLDED = frozenset(fold(h) for h in _SPANISH_HINTS)
 
 # Multi-word phrases first (matched on folded text), then single words. Values are English.
 _PHRASES = {
@@ -115,7 +116,7 @@ def is_spanish(question: str) -> bool:
     if question.lstrip().startswith(("¿", "¡")):
         return True
     words = re.findall(r"[a-záéíóúñü]+", question.lower())
-    hits = sum(fold(w) in {fold(h) for h in _SPANISH_HINTS} for w in words)
+    hits = sum(fold(w) in _SPANISH_HINTS_FOLDED for w in words)
     english = sum(w in ("the", "which", "who", "what", "did", "was", "of", "when", "how") for w in words)
     return hits >= 2 and hits > english
 
@@ -139,11 +140,14 @@ def _english_name(entity) -> str:
     return entity.name if entity.kind in ("country", "organisation") else entity.text
 
 
+_PHRASE_PATTERNS = [(phrase, re.compile(rf"\b{re.escape(phrase)}\b")) for phrase in sorted(_PHRASES, key=len, reverse=True)]
+
+
 def _translate_words(text: str) -> str:
     """Glossary phrases, then words; unknown words keep their case ('Juan Carlos Murillo')."""
     folded = fold(text)  # same length as text, so spans found here splice into the original
-    for phrase in sorted(_PHRASES, key=len, reverse=True):
-        for match in reversed(list(re.finditer(rf"\b{re.escape(phrase)}\b", folded))):
+    for phrase, pattern in _PHRASE_PATTERNS:
+        for match in reversed(list(pattern.finditer(folded))):
             english = "_".join(_PHRASES[phrase].split())
             pad = " " * (match.end() - match.start() - len(english))
             folded = folded[:match.start()] + english + pad + folded[match.end():]

@@ -2,8 +2,9 @@
 entities and ordinals it is constrained by, and its content terms (with paraphrase groups)."""
 from __future__ import annotations
 
+import functools
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .entities import NAME_PATTERN, NOT_NAMES, Entity, find_entities, fold, slug
 from .glossary import is_spanish, to_english
@@ -100,6 +101,7 @@ _IRREGULAR = {
 }
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def stem(word: str) -> str:
     """A crude stem: folded, and cut to 5 characters so 'proposed', 'proposing' and 'proposal' meet."""
     word = fold(word).strip(".'’-")
@@ -138,6 +140,15 @@ class Question:
 
 
 def analyse(question: str) -> Question:
+    """What the question asks for. Cached: one answer analyses its question twice (retrieval text, then the
+    answer); each caller gets its own copy of the lists and sets."""
+    q = _analyse(question)
+    return replace(q, entities=list(q.entities), ordinals=set(q.ordinals), terms=list(q.terms),
+                   action_object=list(q.action_object))
+
+
+@functools.lru_cache(maxsize=256)
+def _analyse(question: str) -> Question:
     spanish = is_spanish(question)
     english = to_english(question) if spanish else question
     low = english.lower()

@@ -23,10 +23,24 @@ def slugify(text: str, max_len: int = 48) -> str:
     return slug or "section"
 
 
+class _StripTable(dict):
+    """str.translate table: a character -> its NFKD decomposition without combining marks, filled on first sight."""
+
+    def __missing__(self, code: int) -> str:
+        stripped = self[code] = "".join(c for c in unicodedata.normalize("NFKD", chr(code)) if not unicodedata.combining(c))
+        return stripped
+
+
+_STRIP_TABLE = _StripTable()
+
+
 def fold(text: str) -> str:
     """Lower-case and strip accents: 'México' -> 'mexico'."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+    if text.isascii():
+        return text.lower()  # NFKD leaves ASCII alone and it has no combining marks
+    # NFKD decomposes character by character and only reorders combining marks, which are dropped: per-character
+    # decomposition gives the same string. Lower-casing stays on the whole text (final sigma depends on context).
+    return text.translate(_STRIP_TABLE).lower()
 
 
 def clean_whitespace(text: str) -> str:
