@@ -137,3 +137,15 @@ def test_onnx_span_vectors_are_the_sentences_in_context(tmp_path, numpy_embedder
     alone = numpy_embedder.embed_documents(sentences)
     similarity = in_context[:3] @ alone.T
     assert list(similarity.argmax(axis=1)) == [0, 1, 2], similarity
+
+
+def test_answer_sentences_use_the_prepared_int8_graph_and_never_export_one(tmp_path, numpy_embedder):
+    from tipqa.encoders import sentence_embedder
+    settings = load_settings(index_dir=tmp_path / "index")
+    assert sentence_embedder(settings, numpy_embedder) is numpy_embedder  # nothing prepared: the numpy pass
+    assert not (tmp_path / "index" / "encoders").exists()  # and no export at question time
+    index_embedder(settings, numpy_embedder)  # a build prepares the graph
+    onnx = sentence_embedder(settings, numpy_embedder)
+    assert onnx.kind == "onnx-int8" and onnx.workers == 1
+    cosine = (onnx.embed_documents(TEXTS[:3]) * numpy_embedder.embed_documents(TEXTS[:3])).sum(axis=1)
+    assert cosine.min() >= 0.97, cosine

@@ -200,7 +200,7 @@ def test_build_stores_sentence_vectors_and_answers_from_them(settings):
     assert data.sentences.vectors.shape[0] == sum(len(c.sentences) for c in data.chunks)
     encoded = []
     original = assistant.sentence_vectors
-    assistant.sentence_vectors = lambda texts, sources=None: encoded.append(len(texts)) or original(texts)
+    assistant.sentence_vectors = lambda texts: encoded.append(len(texts)) or original(texts)
     stored = assistant.ask(CANONICAL)
     assert stored.answer == "Brazil" and sum(encoded) <= 3  # only the rescored few were encoded
     data.sentences = None  # as an index built without them: every sentence encoded

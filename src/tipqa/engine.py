@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import functools
-
 import hashlib
 import shutil
 import sys
@@ -22,7 +21,7 @@ from .answer import Answer, build_answer, retrieval_text
 from .chunking import CHUNKER_VERSION, Chunk, chunk_report
 from .config import Settings, cpu_cores, load_settings
 from .embedding import Embedder, resolve_model
-from .encoders import index_embedder, query_embedder
+from .encoders import index_embedder, query_embedder, sentence_embedder
 from .errors import (CorpusNotFound, EmptyCorpus, IndexCorrupt, IndexLocked, IndexNotFound, ModelMismatch,
                      QuestionError, ReportError, ReportNotFound, TipqaError)
 from .hashing import sha256_file
@@ -88,6 +87,7 @@ class Assistant:
         self.progress = progress or _stderr_progress
         self._embedder = embedder
         self._index_embedder: Embedder | None = embedder  # a given embedder serves builds too
+        self._sentence_embedder: Embedder | None = embedder
         self._embedder_lock = threading.Lock()
         self._build_lock = threading.Lock()
         self._data: IndexData | None = None
@@ -164,6 +164,15 @@ class Assistant:
             if self._index_embedder is None:
                 self._index_embedder = index_embedder(self.settings, query)
             return self._index_embedder
+
+    @property
+    def sentence_embedder(self) -> Embedder:
+        """The encoder of answer sentences that are not stored in the index (see encoders.sentence_embedder)."""
+        query = self.embedder
+        with self._embedder_lock:
+            if self._sentence_embedder is None:
+                self._sentence_embedder = sentence_embedder(self.settings, query)
+            return self._sentence_embedder
 
     def _encoder_kind(self) -> str | None:
         """What embedded this generation's new passages (None: nothing new was embedded)."""
@@ -535,11 +544,11 @@ class Assistant:
             out[missing] = self.sentence_vectors([texts[i] for i in missing])
         return out
 
-    def sentence_vectors(self, texts: list[str], sources=None) -> np.ndarray:
+    def sentence_vectors(self, texts: list[str]) -> np.ndarray:
         """Embeddings of answer-candidate sentences, from a bounded LRU cache where already seen."""
         with self._sentence_cache_lock:
             missing = list(dict.fromkeys(t for t in texts if t not in self._sentence_cache))
-        fresh = self.embedder.embed_documents(missing) if missing else None
+        fresh = self.sentence_embedder.embed_documents(missing) if missing else None
         with self._sentence_cache_lock:
             for text, vector in zip(missing, fresh if fresh is not None else []):
                 self._sentence_cache[text] = vector
@@ -547,7 +556,7 @@ class Assistant:
             for text in texts:
                 vector = self._sentence_cache.get(text)
                 if vector is None:  # evicted by a concurrent question meanwhile
-                    vector = self.embedder.embed_documents([text])[0]
+                    vector = self.sentence_embedder.embed_documents([text])[0]
                 self._sentence_cache[text] = vector
                 self._sentence_cache.move_to_end(text)
                 rows.append(vector)

@@ -79,14 +79,6 @@ class SentenceVectors:
         first = int(self.start[passage])
         return np.asarray(self.vectors[first:first + count], dtype=np.float32)
 
-    @staticmethod
-    def pack(per_passage: list[np.ndarray], dim: int) -> tuple[np.ndarray, np.ndarray]:
-        counts = np.fromiter((len(v) for v in per_passage), dtype=np.int64, count=len(per_passage))
-        start = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64) if len(counts) else counts
-        flat = np.concatenate(per_passage).astype(np.float16) if int(counts.sum()) else \
-            np.zeros((0, dim), dtype=np.float16)
-        return flat, start
-
 
 class IndexStore:
     """index/<generation>/{vectors.faiss, lexical.npz, lexical_vocab.json, chunks.jsonl, manifest.json} + CURRENT."""

@@ -165,7 +165,7 @@ class OnnxEmbedder:
     MAX_WORKERS = 8
 
     def __init__(self, model_id: str, folder: Path, cache_dir: Path, batch_size: int = 32, int8: bool = True,
-                 bert: NumpyBert | None = None, workers: int | None = None):
+                 bert: NumpyBert | None = None, workers: int | None = None, export: bool = True):
         if not supports(folder):
             raise ModelError(f"{folder} is not a BERT mean-pooling model the ONNX encoder can run. "
                              f"Set TIPQA_ENCODER=torch to use sentence-transformers for it.")
@@ -175,14 +175,16 @@ class OnnxEmbedder:
         tag = "int8" if int8 else "fp32"
         self.path = Path(cache_dir) / f"minilm-{self.weights_hash[:16]}-{tag}-g{GRAPH_VERSION}.onnx"
         self.workers = max(1, min(workers or cpu_cores(), self.MAX_WORKERS))
-        self._prepare(int8)
+        self._prepare(int8, export)
         self._sessions = [self._open() for _ in range(self.workers)]
         self._pool = None
 
-    def _prepare(self, int8: bool) -> None:
+    def _prepare(self, int8: bool, export_if_missing: bool = True) -> None:
         checksum = self.path.with_name(self.path.name + ".sha256")
         if self.path.is_file() and checksum.is_file() and checksum.read_text().strip() == _sha256(self.path):
             return  # made by us, and undamaged
+        if not export_if_missing:
+            raise ModelError(f"No prepared encoder at {self.path}; a build prepares it.")
         print(f"tipqa: preparing the {self.kind} encoder (once per index folder) ...", file=sys.stderr)
         export(self._bert, self.path, int8)
         checksum.write_text(_sha256(self.path))
