@@ -159,20 +159,20 @@ class Assistant:
     @property
     def index_embedder(self) -> Embedder:
         """The encoder for building the index (ONNX Runtime int8 by default): same weights, faster in bulk."""
-        query = self.embedder
-        with self._embedder_lock:
-            if self._index_embedder is None:
-                self._index_embedder = index_embedder(self.settings, query)
-            return self._index_embedder
+        return self._derived_embedder("_index_embedder", index_embedder)
 
     @property
     def sentence_embedder(self) -> Embedder:
         """The encoder of answer sentences that are not stored in the index (see encoders.sentence_embedder)."""
+        return self._derived_embedder("_sentence_embedder", sentence_embedder)
+
+    def _derived_embedder(self, attribute: str, make: Callable[[Settings, Embedder], Embedder]) -> Embedder:
+        """An encoder made once from the settings and the query embedder (whose weights and tokenizer it shares)."""
         query = self.embedder
         with self._embedder_lock:
-            if self._sentence_embedder is None:
-                self._sentence_embedder = sentence_embedder(self.settings, query)
-            return self._sentence_embedder
+            if getattr(self, attribute) is None:
+                setattr(self, attribute, make(self.settings, query))
+            return getattr(self, attribute)
 
     def _encoder_kind(self) -> str | None:
         """What embedded this generation's new passages (None: nothing new was embedded)."""
