@@ -149,3 +149,22 @@ def test_answer_sentences_use_the_prepared_int8_graph_and_never_export_one(tmp_p
     assert onnx.kind == "onnx-int8" and onnx.workers == 1
     cosine = (onnx.embed_documents(TEXTS[:3]) * numpy_embedder.embed_documents(TEXTS[:3])).sum(axis=1)
     assert cosine.min() >= 0.97, cosine
+
+
+def test_prepared_graph_is_trusted_by_size_and_mtime_and_hashed_when_they_change(tmp_path, numpy_embedder,
+                                                                                monkeypatch):
+    import os
+    from tipqa.onnxencoder import _intact
+    settings = load_settings(index_dir=tmp_path / "index")
+    graph = index_embedder(settings, numpy_embedder).path
+    checksum = graph.with_name(graph.name + ".sha256")
+    assert _intact(graph, checksum)
+    stat = graph.stat()
+    data = bytearray(graph.read_bytes())
+    data[-10] ^= 0xFF
+    graph.write_bytes(bytes(data))
+    assert not _intact(graph, checksum)  # rewritten: a new mtime, so it is hashed, and the hash differs
+    os.utime(graph, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert _intact(graph, checksum)  # same size and mtime: trusted without hashing, as index files are
+    monkeypatch.setenv("TIPQA_VERIFY", "full")
+    assert not _intact(graph, checksum)
