@@ -124,3 +124,23 @@ def test_a_single_bad_file_exits_1_and_leaves_the_index_alone(tmp_path, settings
     assert result.exit_code == 1
     assert "random.pdf: this is not a PDF" in result.stderr and "Traceback" not in result.output
     assert IndexStore(settings.index_dir).current_name() == live
+
+
+def test_build_parses_several_files_at_once_and_reports_each_bad_one(settings, second_report):
+    """`tipqa build` over a corpus with good and bad files: the child parses run a few at a time, each bad file
+    is one clear error, the good ones are indexed, and the JSON says where the build's time went."""
+    import json
+    (settings.corpus_dir / second_report.name).write_bytes(second_report.read_bytes())
+    (settings.corpus_dir / "damaged.pdf").write_bytes(sample_pdf()[:700])
+    (settings.corpus_dir / "empty.txt").write_bytes(b"")
+    result = CliRunner().invoke(cli, ["build", "--json", "--corpus", str(settings.corpus_dir),
+                                      "--index", str(settings.index_dir)])
+    assert result.exit_code == 0, result.output
+    record = json.loads(result.stdout)
+    assert sorted(record["added"]) == sorted([SEED_ID, "rtp-iii-2012-guatemala"])
+    assert sorted(record["errors"]) == ["damaged.pdf", "empty.txt"]
+    assert "damaged or incomplete" in record["errors"]["damaged.pdf"] and "empty" in record["errors"]["empty.txt"]
+    assert set(record["stages"]) == {"load", "parse", "embed", "write"}
+    assert all(v >= 0 for v in record["stages"].values())
+    assert sum(record["stages"].values()) == pytest.approx(record["seconds"], abs=0.01)
+    assert sorted(IndexStore(settings.index_dir).load().reports) == sorted(record["added"])

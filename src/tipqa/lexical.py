@@ -83,8 +83,8 @@ class BM25:
             weights = sparse.csr_matrix(
                 (arrays["data"], arrays["indices"], arrays["indptr"]), shape=tuple(arrays["shape"])
             )
-        meta = json.loads((folder / "lexical_vocab.json").read_text(encoding="utf-8"))
-        return cls({t: i for i, t in enumerate(meta["terms"])}, weights, meta["k1"], meta["b"])
+        meta = _params(folder)
+        return cls(_term_ids(meta), weights, meta["k1"], meta["b"])
 
 
 class TermCounts:
@@ -139,8 +139,15 @@ class TermCounts:
 
 
 def vocabulary(folder: Path) -> dict[str, int]:
-    meta = json.loads((folder / "lexical_vocab.json").read_text(encoding="utf-8"))
-    return {t: i for i, t in enumerate(meta["terms"])}
+    return _term_ids(_params(folder))
+
+
+def _params(folder: Path) -> dict:
+    return json.loads((folder / "lexical_vocab.json").read_text(encoding="utf-8"))
+
+
+def _term_ids(params: dict) -> dict[str, int]:
+    return {t: i for i, t in enumerate(params["terms"])}
 
 
 def _counts(tokens: list[str]) -> dict[str, int]:
