@@ -5,7 +5,7 @@ them to bench/results/<time>.jsonl and prints a Markdown summary to stdout. Prog
 
     python bench/run.py                      # everything (about 30-60 min on a busy 2-core machine)
     python bench/run.py --quick              # smaller sizes and fewer repeats (a few minutes)
-    python bench/run.py --only latency,cli   # some of: cli, latency, incremental, quality, web
+    python bench/run.py --only latency,cli   # some of: cli, latency, incremental, quality, sentences, web
 """
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ def plans(quick: bool) -> dict[str, list[str]]:
         "incremental": ["incremental.py", "--sizes", "10,100" if quick else "10,100,1000",
                         "--repeats", "1" if quick else "3", "--naive-max", "10"],
         "quality": ["quality.py", *(["--skip-scifact"] if quick else [])],
+        "sentences": ["answer_sentences.py"],
         "web": ["web_latency.py", "--clients", "20", "--rounds", "1" if quick else "3"],
     }
 
@@ -74,12 +75,19 @@ def summarise(rows: list[dict]) -> list[str]:
         elif kind == "cold_ask":
             lines.append(f"| cold `tipqa ask` wall (s), peak MB | {med(r['fast_wall_s'])}, {r['fast_peak_mb']:.0f} | "
                          f"{med(r['naive_wall_s'])}, {r['naive_peak_mb']:.0f} | {r['ratio']}x |")
+            if "numpy_rescoring_wall_s" in r:
+                lines.append(f"| cold `tipqa ask` without the int8 graph (numpy rescoring) (s) | "
+                             f"{med(r['numpy_rescoring_wall_s'])} | | |")
         elif kind == "latency":
             recall = f", recall@10 {r['recall_at_10']:.3f}" if r.get("recall_at_10") is not None else ""
             lines.append(f"| answer p50/p95 at {r['passages']:,} passages (ms) [{r['index']}{recall}; "
                          f"retrieval alone p50 {med(r['search_ms'])}; peak {r['peak_rss_mb']} MB] | "
                          f"{med(r['answer_ms'])} / {r['answer_ms']['p95']:.3g} | {med(r['naive_answer_ms'])} / "
                          f"{r['naive_answer_ms']['p95']:.3g} | {r['naive_answer_ms']['median'] / r['answer_ms']['median']:.2f}x |")
+        elif kind == "answer_sentences":
+            differ = ", ".join(f"{k.split('_')[1]}: {v['questions_differing_from_encoded']}" for k, v in r["stored"].items())
+            lines.append(f"| {r['set']}: questions whose outcome differs from encoding every sentence, by RESCORE "
+                         f"({differ}) | | | |")
         elif kind == "incremental_add":
             naive = f"{r['naive_rebuild_s']}{'' if r.get('naive_measured') else ' (est.)'}" if "naive_rebuild_s" in r else "-"
             lines.append(f"| add a 20-page report to {r['reports']} reports ({r['passages_before']:,} passages; "
@@ -91,7 +99,7 @@ def summarise(rows: list[dict]) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--only", help="comma-separated: cli, latency, incremental, quality, web")
+    parser.add_argument("--only", help="comma-separated: cli, latency, incremental, quality, sentences, web")
     args = parser.parse_args()
     chosen = plans(args.quick)
     if args.only:
