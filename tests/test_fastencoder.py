@@ -168,3 +168,40 @@ def test_prepared_graph_is_trusted_by_size_and_mtime_and_hashed_when_they_change
     assert _intact(graph, checksum)  # same size and mtime: trusted without hashing, as index files are
     monkeypatch.setenv("TIPQA_VERIFY", "full")
     assert not _intact(graph, checksum)
+
+
+def test_onnx_question_encoder_computes_what_the_numpy_pass_does(numpy_embedder):
+    from tipqa.onnxencoder import OnnxQueryEmbedder
+    fast = OnnxQueryEmbedder(numpy_embedder.bert, numpy_embedder.model_id)
+    assert (fast.model_id, fast.weights_hash, fast.dim) == (numpy_embedder.model_id, numpy_embedder.weights_hash, 384)
+    cosine = (fast.embed_documents(TEXTS) * numpy_embedder.embed_documents(TEXTS)).sum(axis=1)
+    assert cosine.min() >= 0.99999, cosine  # TEXTS include a 400-word text: truncated alike
+    np.testing.assert_allclose(fast.embed_query(TEXTS[1]), numpy_embedder.embed_query(TEXTS[1]), atol=1e-4)
+    assert fast.embed_documents([]).shape == (0, 384)
+
+
+def test_a_second_question_warms_the_process_up_with_the_same_answers(settings):
+    from tipqa.config import cpu_cores
+    from tipqa.onnxencoder import OnnxQueryEmbedder
+    questions = [CANONICAL, "Who chaired the drafting group?", "Who chaired the second working group?",
+                 "¿Qué país propuso equipos conjuntos de investigación?", "When was the meeting held?"]
+    Assistant.open(settings=settings)  # build once
+    # Each the first question of its own assistant: numpy questions, one int8 sentence session.
+    cold = {q: Assistant.open(settings=settings).ask(q) for q in questions}
+    warm = Assistant.open(settings=settings)
+    warm.ask(questions[0])
+    assert warm.question_embedder is warm.embedder  # a one-question `tipqa ask` pays for nothing more
+    warm.ask(questions[1])
+    assert isinstance(warm.question_embedder, OnnxQueryEmbedder)
+    assert warm.sentence_embedder.kind == "onnx-int8" and warm.sentence_embedder.workers == min(cpu_cores(), 8)
+    for question in questions:
+        a, b = warm.ask(question), cold[question]
+        assert (a.answer, a.evidence.sentence) == (b.answer, b.evidence.sentence), question
+        assert [p.chunk_id for p in a.passages] == [p.chunk_id for p in b.passages], question
+        assert [p.score for p in a.passages] == pytest.approx([p.score for p in b.passages], abs=1e-4)
+
+
+def test_warm_up_keeps_a_given_embedder(settings, hash_embedder):
+    assistant = Assistant.open(settings=settings, embedder=hash_embedder)
+    assistant.warm_up()
+    assert assistant.question_embedder is hash_embedder and assistant.sentence_embedder is hash_embedder

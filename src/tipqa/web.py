@@ -147,6 +147,7 @@ class WebApp:
         self.settings = assistant.settings
         self.relay = relay or ProgressRelay()
         self._writes = threading.Lock()  # uploads and removals run one at a time; questions never wait on it
+        assistant.warm_up()  # a server answers many questions: its faster encoders now, not in a user's wait
 
     # questions
     def respond(self, message: str, history: list | None, context: list | None, report: str | None = None):
