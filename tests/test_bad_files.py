@@ -12,7 +12,7 @@ from tipqa.config import load_settings
 from tipqa.engine import Assistant
 from tipqa.errors import ReportError
 from tipqa.index import IndexStore
-from tipqa.isolation import _read_result, parse_report_isolated, parse_with_stats
+from tipqa.isolation import _read_result, parse_many_isolated, parse_report_isolated, parse_with_stats
 
 from .conftest import SEED, SEED_ID
 from .docgen import sample_pdf
@@ -86,6 +86,56 @@ def test_a_hanging_or_ballooning_parser_is_stopped(tmp_path, monkeypatch):
         parse_report_isolated(path, load_settings(parse_memory_mb=64))
     with pytest.raises(ReportError, match="longer than 1 s and was stopped.*TIPQA_PARSE_TIMEOUT"):
         parse_report_isolated(path, load_settings(parse_timeout=1, max_report_mb=200))
+
+
+def _outcome(path, settings):
+    try:
+        return parse_report_isolated(path, settings)
+    except ReportError as error:
+        return error
+
+
+def test_one_child_for_many_files_gives_what_a_child_each_gives(tmp_path):
+    expected = make_bad_files(tmp_path / "bad")
+    good = tmp_path / "annual.pdf"
+    good.write_bytes(sample_pdf())
+    paths = [SEED, *(tmp_path / "bad" / name for name in sorted(expected)), good]
+    settings = load_settings()
+    outcomes = list(parse_many_isolated(paths, settings))
+    assert [path for path, _ in outcomes] == paths
+    for path, outcome in outcomes:
+        alone = _outcome(path, settings)
+        if isinstance(alone, ReportError):
+            assert isinstance(outcome, ReportError) and str(outcome) == str(alone), path.name
+        else:
+            assert outcome.to_dict() == alone.to_dict(), path.name
+    failed = {path.name for path, outcome in outcomes if isinstance(outcome, ReportError)}
+    assert failed == set(expected) - {"copy-of-seed.txt"}  # a copy parses; adding it is refused later
+
+
+def test_a_file_that_hangs_or_balloons_in_a_shared_child_fails_alone(tmp_path):
+    big = tmp_path / "big.txt"
+    big.write_text("OPENING CEREMONY\n" + "The meeting opened with a long speech by the chair.\n" * 400_000)
+    after = tmp_path / "after.txt"
+    after.write_text("OPENING\nBrazil proposed joint investigation teams.\n")
+    paths = [SEED, big, after]
+    slow = list(parse_many_isolated(paths, load_settings(parse_timeout=1, max_report_mb=200)))
+    assert [type(outcome).__name__ for _, outcome in slow] == ["Report", "ReportError", "Report"]
+    assert "longer than 1 s and was stopped" in str(slow[1][1])  # the files after it went to a new child
+    small = list(parse_many_isolated(paths, load_settings(parse_memory_mb=128, max_report_mb=200)))
+    assert [type(outcome).__name__ for _, outcome in small] == ["Report", "ReportError", "Report"]
+    assert "needed more than 128 MB" in str(small[1][1])
+    assert "Brazil proposed joint investigation teams." in small[2][1].sections[-1].paragraphs
+
+
+def test_a_child_that_cannot_even_start_fails_each_file_plainly(tmp_path):
+    paths = [SEED, tmp_path / "after.txt"]
+    paths[1].write_text("OPENING\nBrazil proposed joint investigation teams.\n")
+    outcomes = list(parse_many_isolated(paths, load_settings(parse_memory_mb=16)))
+    assert [path for path, _ in outcomes] == paths
+    for path, outcome in outcomes:
+        assert isinstance(outcome, ReportError) and str(outcome).startswith(path.name), outcome
+        assert "TIPQA_PARSE_MEMORY_MB" in str(outcome) and "\n" not in str(outcome)
 
 
 def test_a_crashed_parser_becomes_a_plain_message(tmp_path):

@@ -9,7 +9,7 @@ import threading
 import time
 import unicodedata
 from collections import OrderedDict
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
@@ -27,7 +27,7 @@ from .errors import (CorpusNotFound, EmptyCorpus, IndexCorrupt, IndexLocked, Ind
 from .hashing import sha256_file
 from .index import IndexData, IndexStore
 from .lexical import TOKENIZER
-from .isolation import parse_report_isolated
+from .isolation import parse_many_isolated, parse_report_isolated
 from .reports import Report, report_id_for, sidecar_path, supported_extensions
 from .retrieval import Hit, search
 
@@ -358,14 +358,37 @@ class Assistant:
         return {"max_chars": self.settings.chunk_chars, "version": CHUNKER_VERSION}
 
     def _prefetch(self, files: list[CorpusFile]) -> dict[str, Future]:
-        """Start the isolated parses of these files, a few child processes at a time, so they run while the
-        reports before them are chunked and attributed here (a child's start-up was most of a text file's parse)."""
+        """Start the isolated parses of these files, so they run while the reports before them are chunked and
+        attributed here: one child process per core, each parsing its share of the files one after another
+        (a child's start-up was most of a text file's parse). Shares are balanced by file size; the caller takes
+        the futures out as it reads them."""
         todo = [f for f in files if f.path.name not in self._prechecked]
         if len(todo) < 2:
             return {}
-        pool = ThreadPoolExecutor(min(len(todo), cpu_cores()), thread_name_prefix="tipqa-parse")
-        futures = {f.path.name: pool.submit(parse_report_isolated, f.path, self.settings) for f in todo}
-        pool.shutdown(wait=False)  # threads end with their last parse; results are read in corpus order
+        shares: list[list[CorpusFile]] = [[] for _ in range(min(len(todo), cpu_cores()))]
+        sizes = [0] * len(shares)
+        for file in sorted(todo, key=lambda f: -f.size):  # largest first, each to the lightest share
+            lightest = sizes.index(min(sizes))
+            shares[lightest].append(file)
+            sizes[lightest] += file.size
+        futures = {f.path.name: Future() for f in todo}
+
+        def parse(share: list[CorpusFile], mine: list[Future]) -> None:
+            try:
+                for future, (_, outcome) in zip(mine, parse_many_isolated([f.path for f in share], self.settings)):
+                    if isinstance(outcome, ReportError):
+                        future.set_exception(outcome)
+                    else:
+                        future.set_result(outcome)
+            except BaseException as error:  # noqa: BLE001  whatever stopped this share fails its files, not the build
+                for future in mine:
+                    if not future.done():
+                        future.set_exception(error)
+
+        for share in shares:
+            share.sort(key=todo.index)  # in the order they are read here
+            mine = [futures[f.path.name] for f in share]
+            threading.Thread(target=parse, args=(share, mine), name="tipqa-parse", daemon=True).start()
         return futures
 
     def _parse(self, file: CorpusFile, parsing: Future | None = None
