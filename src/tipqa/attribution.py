@@ -195,7 +195,7 @@ def _continued(start: int, end: int, source: Attribution, how: str) -> Attributi
 
 
 def _attribute_sentence(sentence: str, context: _Context, first: bool) -> Attribution:
-    entities = [e for e in find_entities(sentence) if e.kind in ("country", "organisation", "person")]
+    entities = find_entities(sentence, kinds=("country", "organisation", "person"))
     passive = _PASSIVE.search(sentence)
     verb = _first_verb(sentence, passive)
     if verb is None:

@@ -529,11 +529,18 @@ def find_entities(text: str, kinds: tuple[str, ...] | None = None, case_sensitiv
     Returns:
         Entities sorted by start offset; text[e.start:e.end] == e.text.
     """
-    candidates = find_documents(text) + find_dates(text) + find_named(text, case_sensitive)
-    chosen = _resolve(candidates)
-    chosen = _resolve(chosen + find_people(text, avoid=chosen))
-    chosen = _resolve(chosen + [n for n in find_numbers(text) if not _overlaps(n.start, n.end, [(e.start, e.end) for e in chosen])])
+    chosen = list(_entities_but_numbers(text, case_sensitive))
+    if kinds is None or "number" in kinds:  # numbers come last, only where nothing else is: no other kind changes
+        spans = [(e.start, e.end) for e in chosen]
+        chosen = _resolve(chosen + [n for n in find_numbers(text) if not _overlaps(n.start, n.end, spans)])
     return [e for e in chosen if kinds is None or e.kind in kinds]
+
+
+@functools.lru_cache(maxsize=2048)
+def _entities_but_numbers(text: str, case_sensitive: bool) -> tuple[Entity, ...]:
+    """Cached: attribution asks twice of each sentence (its people, then everyone)."""
+    chosen = _resolve(find_documents(text) + find_dates(text) + find_named(text, case_sensitive))
+    return tuple(_resolve(chosen + find_people(text, avoid=chosen)))
 
 
 def _resolve(candidates: list[Entity]) -> list[Entity]:
