@@ -14,12 +14,19 @@ verifying the index included). The naive recipe re-embeds every window on each
 change; it is measured at 10 and 100 reports, and at 1,000 estimated from its measured windows/s.
 
     python bench/incremental.py [--sizes 10,100,1000] [--repeats 3]
+    python bench/incremental.py --sizes 1000 --keep /tmp/tipqa-inc --compare /tmp/tipqa-base/src --cli-only
+
+--keep DIR sets each size up once in DIR/n<size> and reuses it on later runs (each run adds to it).
+--compare SRC times `tipqa add` from another source tree too (e.g. a `git archive` of an earlier commit),
+interleaved with this one (A, B, A, B ...) on two copies of the same index, so both see the same load; each
+tree first makes one untimed add, so it is timed on a generation it wrote itself.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import random
+import shutil
 import sys
 import tempfile
 import time
@@ -99,7 +106,7 @@ def new_report(work: Path, pool: list[str], name: str, seed: int) -> Path:
 def timed_add(settings, work: Path, pool: list[str], repeat: int) -> tuple[float, int]:
     """Assistant.add as a running server (the web app's upload) does it: index and encoders already loaded."""
     from tipqa.engine import Assistant
-    new = new_report(work, pool, f"new-report-{repeat}", 1000 + repeat)
+    new = new_report(work, pool, f"new-report-{repeat}-{time.time_ns() % 10**9:09d}", 1000 + repeat)
     assistant = Assistant(settings, progress=lambda f, m: None)
     assistant.index_embedder, assistant.data  # loaded once per process; a server has them loaded already
     started = time.perf_counter()
@@ -107,12 +114,55 @@ def timed_add(settings, work: Path, pool: list[str], repeat: int) -> tuple[float
     return time.perf_counter() - started, result.embedded
 
 
-def cli_add(settings, work: Path, pool: list[str], repeat: int) -> float:
-    """`tipqa add` from a terminal: a new process that loads (and verifies) the index first."""
-    new = new_report(work, pool, f"cli-report-{repeat}", 2000 + repeat)
+def cli_add(settings, work: Path, pool: list[str], repeat: int, src: Path | None = None) -> float:
+    """`tipqa add` from a terminal: a new process that loads (and verifies) the index first.
+
+    src: run the tipqa of this source tree instead of the installed one."""
+    tag = f"{time.time_ns() % 10**9:09d}"  # a new report per call, also across --keep runs
+    new = new_report(work, pool, f"cli-report-{repeat}-{tag}", 2000 + repeat)
+    env = {"PYTHONPATH": str(src)} if src is not None else None
     wall, _, _ = timed_run([sys.executable, "-m", "tipqa", "add", str(new), "--corpus", str(settings.corpus_dir),
-                            "--index", str(settings.index_dir)], timeout=600)
+                            "--index", str(settings.index_dir)], env=env, timeout=600)
     return wall
+
+
+def prepared(root: Path | None, tmp: Path, n: int, pool: list[str]):
+    """(settings, passages) of the n-report corpus: set up in tmp, or once in root/n<n> and reused after."""
+    from tipqa.config import load_settings
+    work = (root or tmp) / f"n{n}"
+    if root is not None and (work / "index" / "CURRENT").is_file():
+        from tipqa.index import IndexStore
+        log(f"reusing {work}")
+        return work, load_settings(corpus_dir=work / "corpus", index_dir=work / "index"), \
+            IndexStore(work / "index").live_manifest()["counts"]["chunks"]
+    if work.exists():
+        shutil.rmtree(work)
+    log(f"setting up {n} reports ...")
+    settings, chunks = setup(work, n, pool)
+    return work, settings, chunks
+
+
+def compare_cli(work: Path, settings, pool: list[str], repeats: int, src: Path) -> dict:
+    """`tipqa add` of this tree (B) and of src (A), interleaved, each on its own copy of the index."""
+    from tipqa.config import load_settings
+    runs = {}
+    for label in ("a", "b"):
+        copy = work.parent / f"{work.name}-{label}"
+        if copy.exists():
+            shutil.rmtree(copy)
+        shutil.copytree(work, copy)
+        runs[label] = (copy, load_settings(corpus_dir=copy / "corpus", index_dir=copy / "index"), [])
+    for label, source in (("a", src), ("b", None)):  # untimed: each tree times adds to a generation it wrote
+        cli_add(runs[label][1], runs[label][0], pool, -1, source)
+    for r in range(repeats):
+        for label, source in (("a", src), ("b", None)):
+            copy, copy_settings, walls = runs[label]
+            walls.append(cli_add(copy_settings, copy, pool, r, source))
+            log(f"{label} {walls[-1]:.2f} s")
+    for copy, _, _ in runs.values():
+        shutil.rmtree(copy)
+    return {"cli_add_wall_s_a": summary(runs["a"][2]), "cli_add_wall_s_b": summary(runs["b"][2]),
+            "a_src": str(src), "b_src": "this tree"}
 
 
 def naive_rebuild(work: Path) -> tuple[float, int]:
@@ -127,14 +177,23 @@ def main() -> None:
     parser.add_argument("--sizes", default="10,100,1000")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--naive-max", type=int, default=100, help="largest corpus the naive rebuild is run on")
+    parser.add_argument("--keep", type=Path, help="set the corpora up once in this folder and reuse them")
+    parser.add_argument("--compare", type=Path, help="another tipqa source tree: time its `tipqa add` too, interleaved")
+    parser.add_argument("--cli-only", action="store_true", help="time `tipqa add` only (no in-process add, no naive)")
     args = parser.parse_args()
     naive_rate = None
     with tempfile.TemporaryDirectory() as tmp:
         pool = paragraphs(real_corpus(Path(tmp) / "real"))
         for n in [int(s) for s in args.sizes.split(",")]:
-            work = Path(tmp) / f"n{n}"
-            log(f"setting up {n} reports ...")
-            settings, chunks = setup(work, n, pool)
+            work, settings, chunks = prepared(args.keep, Path(tmp), n, pool)
+            if args.compare is not None or args.cli_only:
+                row = {"reports": n, "passages_before": chunks, "new_report_chars": 20 * PAGE}
+                if args.compare is not None:
+                    row.update(compare_cli(work, settings, pool, args.repeats, args.compare.resolve()))
+                else:
+                    row["cli_add_wall_s"] = summary([cli_add(settings, work, pool, r) for r in range(args.repeats)])
+                emit("incremental_add", {"machine": machine(), **row})
+                continue
             adds = [timed_add(settings, work, pool, r) for r in range(args.repeats)]
             cli = [cli_add(settings, work, pool, r) for r in range(args.repeats)]
             row = {"reports": n, "passages_before": chunks, "new_report_chars": 20 * PAGE,

@@ -32,7 +32,7 @@ def test_manifest_records_model_counts_and_hashes(settings, hash_embedder):
     manifest = assistant.data.manifest
     assert manifest["model"]["id"] == "hash" and manifest["counts"]["chunks"] == len(assistant.data.chunks)
     assert set(manifest["files"]) == {"vectors.faiss", "chunks.jsonl", "lexical.npz", "lexical_vocab.json",
-                                      "lexical_counts.npz", "statements.jsonl"}  # hash embedder: no sentence vectors
+                                      "lexical_counts.npz", "statements.jsonl", "chunk_table.npz"}  # hash embedder: no sentence vectors
     assert len(manifest["reports"][SEED_ID]["source_hash"]) == 64
     assert manifest["tipqa_version"] and manifest["faiss_version"] and manifest["created"]
 
@@ -274,3 +274,77 @@ def test_incremental_chunk_records_are_those_of_a_fresh_write(settings, hash_emb
     reloaded = IndexStore(settings.index_dir).load()
     assert [c.to_record() for c in reloaded.chunks] == [c.to_record() for c in data.chunks]
     np.testing.assert_array_equal(reloaded.chunk_offsets, data.chunk_offsets)
+
+
+def test_a_generation_loads_without_parsing_its_chunk_records(settings, hash_embedder, second_report, monkeypatch):
+    """The chunk table carries what a load needs (report, content hash, sentence count, line offset): records are
+    read when a field of theirs is first used, and are then those a full parse gives."""
+    import pickle
+    from tipqa.chunking import Chunk
+    assistant = Assistant.open(settings=settings, embedder=hash_embedder)
+    assistant.add([second_report])
+    lines = (assistant.data.path / "chunks.jsonl").read_text(encoding="utf-8").splitlines()
+    parsed = []
+    real_from_record = Chunk.from_record.__func__
+    monkeypatch.setattr(Chunk, "from_record", classmethod(lambda cls, r: parsed.append(r) or real_from_record(cls, r)))
+    data = IndexStore(settings.index_dir).load()
+    counts = [len(c.sentences) for c in data.chunks]
+    by_report = {c.report_id for c in data.chunks}
+    assert not parsed and by_report == {SEED_ID, "rtp-iii-2012-guatemala"}
+    fresh = [Chunk.from_record(json.loads(line)) for line in lines]
+    parsed.clear()
+    assert data.chunks[3].text == fresh[3].text and len(parsed) == 1  # one record read, once
+    assert data.chunks[3].section_path == fresh[3].section_path and len(parsed) == 1
+    assert counts == [len(c.sentences) for c in fresh]
+    assert [c.content_hash for c in data.chunks] == [c.content_hash for c in fresh]
+    assert list(data.chunks[5].sentences) == fresh[5].sentences and data.chunks[7].sentences == fresh[7].sentences
+    assert data.chunks == fresh and [c.to_record() for c in data.chunks] == [c.to_record() for c in fresh]
+    copy = pickle.loads(pickle.dumps(data.chunks[9]))
+    assert type(copy) is Chunk and copy == fresh[9]
+
+
+def test_a_loaded_generation_reads_its_records_after_it_is_pruned(settings, hash_embedder, second_report):
+    """A server holding a generation keeps answering from it while other processes build twice (which prunes
+    it): its chunk records come from the file it opened at load."""
+    Assistant.open(settings=settings, embedder=hash_embedder)
+    held = IndexStore(settings.index_dir).load()
+    other = Assistant(settings, embedder=hash_embedder)
+    other.add([second_report])
+    other.remove("rtp-iii-2012-guatemala")
+    other.add([second_report])
+    assert not held.path.exists()
+    assert "Brazil" in " ".join(c.text for c in held.chunks)
+
+
+def test_a_generation_without_a_chunk_table_loads_and_the_next_add_writes_one(settings, hash_embedder,
+                                                                                second_report):
+    """Generations written before the chunk table parse every record at load; an add then writes the table."""
+    assistant = Assistant.open(settings=settings, embedder=hash_embedder)
+    folder = assistant.data.path
+    manifest = json.loads((folder / "manifest.json").read_text())
+    del manifest["files"]["chunk_table.npz"]
+    (folder / "chunk_table.npz").unlink()
+    (folder / "manifest.json").write_text(json.dumps(manifest))  # as an earlier tipqa wrote it
+    old = IndexStore(settings.index_dir).load()
+    assert old.generation == assistant.data.generation and old.chunk_offsets is not None
+    assert [c.to_record() for c in old.chunks] == [c.to_record() for c in assistant.data.chunks]
+    result = Assistant(settings, embedder=hash_embedder).add([second_report])
+    data = IndexStore(settings.index_dir).load()
+    assert result.generation == data.generation and "chunk_table.npz" in data.manifest["files"]
+    assert [c.to_record() for c in data.chunks[:len(old.chunks)]] == [c.to_record() for c in old.chunks]
+
+
+def test_written_arrays_and_indexes_are_those_a_reload_gives(settings):
+    """sentences.npy is what np.save writes; the vector and BM25 indexes a write returns (not read back) search
+    as the reloaded ones do."""
+    import io
+    assistant = Assistant.open(settings=settings)
+    data = assistant.data
+    for name, array in (("sentences.npy", data.sentences.vectors), ("sentence_start.npy", data.sentences.start)):
+        buffer = io.BytesIO()
+        np.save(buffer, np.asarray(array), allow_pickle=False)
+        assert (data.path / name).read_bytes() == buffer.getvalue()
+    reloaded = IndexStore(settings.index_dir).load()
+    query = data.all_vectors()[:5]
+    np.testing.assert_array_equal(data.vectors.search(query, 10)[1], reloaded.vectors.search(query, 10)[1])
+    np.testing.assert_array_equal(data.lexical.scores(CANONICAL), reloaded.lexical.scores(CANONICAL))

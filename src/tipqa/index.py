@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import hashlib
 import io
 import json
@@ -10,9 +11,10 @@ import os
 import shutil
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Sequence
 
 import faiss
 import numpy as np
@@ -31,6 +33,10 @@ CHUNKS = "chunks.jsonl"
 STATEMENTS = "statements.jsonl"  # who said what (attribution.py); absent in generations built before it
 SENTENCES = "sentences.npy"  # float16[sentences, dim]: each passage sentence's vector, for the answer step
 SENTENCE_START = "sentence_start.npy"  # int64[passages]: row of a passage's first sentence in SENTENCES
+# Per chunk: its line's byte offset in CHUNKS, report, content hash and sentence count. With it a generation loads
+# without parsing its chunk records (~60k at 1,000 reports: most of a `tipqa add`'s load); each record is read
+# on first use. Absent in generations written before it: those parse every record at load.
+CHUNK_TABLE = "chunk_table.npz"
 
 
 class IndexWriteError(TipqaError):
@@ -78,6 +84,113 @@ class SentenceVectors:
     def rows(self, passage: int, count: int) -> np.ndarray:
         first = int(self.start[passage])
         return np.asarray(self.vectors[first:first + count], dtype=np.float32)
+
+
+class _Field:
+    """A Chunk field of a StoredChunk: read from the chunk's line in chunks.jsonl on first use."""
+
+    def __set_name__(self, owner, name: str) -> None:
+        self.name = name
+
+    def __get__(self, chunk, owner=None):
+        if chunk is None:
+            return self
+        chunk._read_record()
+        return chunk.__dict__[self.name]
+
+
+class _Spans(Sequence):
+    """A stored chunk's sentence spans before its record is read: the count (from the chunk table) is known,
+    so counting sentences over every passage of a generation does not parse every record."""
+
+    __slots__ = ("_chunk",)
+
+    def __init__(self, chunk: "StoredChunk"):
+        self._chunk = chunk
+
+    def __len__(self) -> int:
+        return self._chunk.__dict__["_sentence_count"]
+
+    def __getitem__(self, index):
+        self._chunk._read_record()
+        return self._chunk.__dict__["sentences"][index]
+
+    def __eq__(self, other):
+        self._chunk._read_record()
+        return self._chunk.__dict__["sentences"] == other
+
+
+class StoredChunk(Chunk):
+    """A chunk of a loaded generation: report_id and content_hash at hand, the rest of its record (text,
+    section, sentence spans ...) read from chunks.jsonl the first time one of them is used. It behaves as the
+    Chunk the record describes (equal to it, to_record() the same, pickled as a plain Chunk)."""
+
+    chunk_id, report_title, section, section_path = _Field(), _Field(), _Field(), _Field()
+    text, content_hash, page, position = _Field(), _Field(), _Field(), _Field()
+
+    @classmethod
+    def stored(cls, lines: "_ChunkLines", row: int, report_id: str, content_hash: str,
+               sentences: int) -> "StoredChunk":
+        chunk = cls.__new__(cls)
+        chunk.__dict__.update(report_id=report_id, content_hash=content_hash, _lines=lines, _row=row,
+                              _sentence_count=sentences)
+        return chunk
+
+    @property
+    def sentences(self):
+        spans = self.__dict__.get("sentences")
+        return spans if spans is not None else _Spans(self)
+
+    @sentences.setter
+    def sentences(self, value) -> None:
+        self.__dict__["sentences"] = value
+
+    def _read_record(self) -> None:
+        state = self.__dict__
+        lines = state.get("_lines")
+        if lines is None:
+            return
+        record = Chunk.from_record(json.loads(lines.line(state["_row"])))
+        for name, value in record.__dict__.items():
+            state.setdefault(name, value)  # a field set since loading keeps its new value
+        state["_lines"] = None
+
+    def __eq__(self, other):
+        if not isinstance(other, Chunk):
+            return NotImplemented
+        return all(getattr(self, name) == getattr(other, name) for name in Chunk.__dataclass_fields__)
+
+    __hash__ = None
+
+    def __reduce__(self):
+        return Chunk, tuple(getattr(self, name) for name in Chunk.__dataclass_fields__)
+
+
+class _ChunkLines:
+    """A generation's chunks.jsonl, kept open so records can be read on demand (also after a later build
+    prunes the generation: the open file stays readable)."""
+
+    def __init__(self, path: Path, offsets: np.ndarray):
+        self.file = path.open("rb")
+        self.offsets = offsets
+        size = os.fstat(self.file.fileno()).st_size
+        if len(offsets) == 0 or offsets[0] != 0 or offsets[-1] != size or (np.diff(offsets) <= 0).any():
+            self.file.close()
+            raise ValueError(f"the chunk table does not match {path.name}")
+
+    def line(self, row: int) -> bytes:
+        return _pread(self.file, int(self.offsets[row]), int(self.offsets[row + 1]))
+
+
+def _pread(file, start: int, end: int) -> bytes:
+    parts = []
+    while start < end:
+        part = os.pread(file.fileno(), end - start, start)
+        if not part:
+            raise OSError(f"{file.name} ended early")
+        parts.append(part)
+        start += len(part)
+    return b"".join(parts)
 
 
 class IndexStore:
@@ -140,7 +253,10 @@ class IndexStore:
                                             np.load(folder / SENTENCE_START, allow_pickle=False))
             vectors = faiss.read_index(str(folder / VECTORS))
             lexical = BM25.load(folder)
-            chunks, chunk_offsets = _read_chunks(folder / CHUNKS)
+            if CHUNK_TABLE in manifest["files"]:
+                chunks, chunk_offsets = _stored_chunks(folder)
+            else:  # written before the chunk table: every record parsed now
+                chunks, chunk_offsets = _read_chunks(folder / CHUNKS)
             statements = None
             if STATEMENTS in manifest["files"]:
                 with (folder / STATEMENTS).open(encoding="utf-8") as handle:
@@ -255,7 +371,8 @@ class IndexStore:
         folder = self.root / name
         try:
             folder.mkdir(parents=True)
-            files, offsets = self._write_payload(folder, chunks, vectors, statements, sentences, reuse)
+            files, offsets, vectors_index, lexical = self._write_payload(folder, chunks, vectors, statements,
+                                                                         sentences, reuse)
             manifest = {**manifest, "format": FORMAT_VERSION, "tipqa_version": __version__, "generation": name,
                         "previous": previous, "faiss_version": faiss.__version__,
                         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -273,27 +390,38 @@ class IndexStore:
             shutil.rmtree(folder, ignore_errors=True)
             raise
         self.prune(keep={name, previous})
-        # The index as written (not built a second time: past the ANN threshold that means training IVF again).
-        vectors_index = faiss.read_index(str(folder / VECTORS))
+        # The vector and BM25 indexes as built for writing: reading them back would cost as much again.
         stored = None
         if sentences is not None:
             stored = SentenceVectors(np.load(folder / SENTENCES, mmap_mode="r", allow_pickle=False), sentences[1])
-        return IndexData(name, folder, manifest, chunks, vectors_index, BM25.load(folder), statements=statements,
+        return IndexData(name, folder, manifest, chunks, vectors_index, lexical, statements=statements,
                          sentences=stored, chunk_offsets=offsets)
 
     def _write_payload(self, folder: Path, chunks: list[Chunk], vectors: np.ndarray,
                        statements: list[Statement] | None = None,
                        sentences: tuple[np.ndarray, np.ndarray] | None = None,
-                       reuse: tuple[IndexData, np.ndarray] | None = None) -> tuple[dict, np.ndarray]:
-        """Every payload file, written and fsynced: (manifest 'files' entries, chunks.jsonl line offsets)."""
+                       reuse: tuple[IndexData, np.ndarray] | None = None) -> tuple[dict, np.ndarray, faiss.Index, BM25]:
+        """Every payload file, written and fsynced.
+
+        Returns:
+            (manifest 'files' entries, chunks.jsonl line offsets, the vector index, the BM25 index).
+        """
         files = {}
         previous, origin = (reuse[0].vectors, reuse[1]) if reuse is not None else (None, None)
-        files[VECTORS] = self._write_file(folder / VECTORS,
-                                          faiss.serialize_index(_vector_index(vectors, previous, origin)))
+        vectors_index = _vector_index(vectors, previous, origin)
+        files[VECTORS] = self._write_file(folder / VECTORS, faiss.serialize_index(vectors_index))
         lines, offsets = _chunk_lines(chunks, reuse)
         files[CHUNKS] = self._write_file(folder / CHUNKS, lines)
-        vocab, counts = TermCounts.build([c.embedding_text() for c in chunks], *_counts_to_reuse(reuse))
-        for file_name, data in BM25.from_counts(vocab, counts).to_files().items():
+        del lines
+        files[CHUNK_TABLE] = self._write_file(folder / CHUNK_TABLE, _chunk_table(chunks, offsets))
+        vocab, kept_counts = _counts_to_reuse(reuse)
+        fresh = np.flatnonzero(kept_counts[1] < 0) if kept_counts is not None else range(len(chunks))
+        texts = [""] * len(chunks)  # only new passages are tokenized: the others keep their counts
+        for i in fresh:
+            texts[i] = chunks[i].embedding_text()
+        vocab, counts = TermCounts.build(texts, vocab, kept_counts)
+        lexical = BM25.from_counts(vocab, counts)
+        for file_name, data in lexical.to_files().items():
             files[file_name] = self._write_file(folder / file_name, data)
         files[TermCounts.FILE] = self._write_file(folder / TermCounts.FILE, counts.to_bytes())
         if statements is not None:  # listed in the manifest, so checksummed and verified at load like the rest
@@ -304,19 +432,26 @@ class IndexStore:
             if len(start) != len(chunks):
                 raise ValueError(f"{len(chunks)} chunks but sentence vectors for {len(start)}")
             for file_name, array in ((SENTENCES, flat), (SENTENCE_START, start)):
-                buffer = io.BytesIO()
-                np.save(buffer, array, allow_pickle=False)
-                files[file_name] = self._write_file(folder / file_name, buffer.getbuffer())
-        return files, offsets
+                files[file_name] = self._write_file(folder / file_name, _npy_parts(array))
+        return files, offsets, vectors_index, lexical
 
     def _write_file(self, path: Path, data) -> dict:
-        """Write and fsync; the manifest entry: size, sha256 (of the bytes in hand) and mtime (see _verify_file)."""
-        with path.open("wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        stat = path.stat()
-        return {"bytes": stat.st_size, "sha256": hashlib.sha256(data).hexdigest(), "mtime_ns": stat.st_mtime_ns}
+        """Write and fsync; the manifest entry: size, sha256 (of the bytes in hand) and mtime (see _verify_file).
+
+        data: bytes-like, or a tuple of bytes-like parts written one after the other. The sha256 is computed in
+        a second thread while the bytes are written and synced (hashlib and file I/O both release the GIL)."""
+        parts = data if isinstance(data, tuple) else (data,)
+        digest = _hasher().submit(_sha256, parts)
+        try:
+            with path.open("wb") as handle:
+                for part in parts:
+                    handle.write(part)
+                handle.flush()
+                os.fsync(handle.fileno())
+            stat = path.stat()
+        finally:
+            sha256 = digest.result()
+        return {"bytes": stat.st_size, "sha256": sha256, "mtime_ns": stat.st_mtime_ns}
 
     def _swap_current(self, name: str) -> None:
         tmp = self.root / f"CURRENT.{os.getpid()}.tmp"
@@ -332,6 +467,26 @@ class IndexStore:
         for tmp in self.root.glob("CURRENT.*.tmp"):
             with contextlib.suppress(OSError):
                 tmp.unlink()
+
+
+@functools.lru_cache(maxsize=1)
+def _hasher() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(1, thread_name_prefix="tipqa-sha256")
+
+
+def _sha256(parts: tuple) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part)
+    return digest.hexdigest()
+
+
+def _npy_parts(array: np.ndarray) -> tuple[bytes, np.ndarray]:
+    """The .npy file of array (what np.save writes) as (header, the array's own bytes): no copy of the data."""
+    array = np.ascontiguousarray(array)
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, np.lib.format.header_data_from_array_1_0(array))
+    return header.getvalue(), array.reshape(-1).view(np.uint8)
 
 
 def _vector_index(vectors: np.ndarray, previous: faiss.Index | None, origin: np.ndarray | None) -> faiss.Index:
@@ -398,6 +553,31 @@ def _read_chunks(path: Path) -> tuple[list[Chunk], np.ndarray | None]:
     offsets = np.zeros(len(lines) + 1, dtype=np.int64)
     np.cumsum([len(line) + 1 for line in lines], out=offsets[1:])
     return [Chunk.from_record(json.loads(line)) for line in lines], offsets
+
+
+def _chunk_table(chunks: list[Chunk], offsets: np.ndarray) -> bytes:
+    """CHUNK_TABLE's bytes: what a load needs of each chunk without reading its record."""
+    reports = list(dict.fromkeys(c.report_id for c in chunks))
+    number = {report_id: i for i, report_id in enumerate(reports)}
+    buffer = io.BytesIO()
+    np.savez(buffer, offsets=offsets, reports=np.array(reports, dtype=str),
+             report=np.fromiter((number[c.report_id] for c in chunks), dtype=np.int32, count=len(chunks)),
+             content_hash=np.array([c.content_hash for c in chunks], dtype=str),
+             sentences=np.fromiter((len(c.sentences) for c in chunks), dtype=np.int32, count=len(chunks)))
+    return buffer.getvalue()
+
+
+def _stored_chunks(folder: Path) -> tuple[list[Chunk], np.ndarray]:
+    """The chunks of a generation with a chunk table, their records left unread (see StoredChunk)."""
+    with np.load(folder / CHUNK_TABLE, allow_pickle=False) as table:
+        offsets, reports, report = table["offsets"], table["reports"].tolist(), table["report"]
+        hashes, sentences = table["content_hash"].tolist(), table["sentences"].tolist()
+    if not (len(report) == len(hashes) == len(sentences) == len(offsets) - 1):
+        raise ValueError("the chunk table's arrays differ in length")
+    lines = _ChunkLines(folder / CHUNKS, offsets)
+    stored = StoredChunk.stored
+    return [stored(lines, row, reports[r], h, n)
+            for row, (r, h, n) in enumerate(zip(report.tolist(), hashes, sentences))], offsets
 
 
 def _corrupt(folder: Path, what: str) -> IndexCorrupt:
