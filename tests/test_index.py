@@ -348,3 +348,47 @@ def test_written_arrays_and_indexes_are_those_a_reload_gives(settings):
     query = data.all_vectors()[:5]
     np.testing.assert_array_equal(data.vectors.search(query, 10)[1], reloaded.vectors.search(query, 10)[1])
     np.testing.assert_array_equal(data.lexical.scores(CANONICAL), reloaded.lexical.scores(CANONICAL))
+
+
+def test_a_full_disk_while_the_vectors_stream_out_keeps_the_previous_generation(settings, hash_embedder,
+                                                                                 second_report, monkeypatch):
+    """vectors.faiss is written by faiss through a callback: the file is what faiss.write_index gives, and an
+    OSError raised inside the callback comes out as the friendly write error."""
+    import faiss
+    import pathlib
+    assistant = Assistant.open(settings=settings, embedder=hash_embedder)
+    live = assistant.data.generation
+    faiss.write_index(assistant.data.vectors, str(settings.index_dir / "direct.faiss"))
+    assert (assistant.data.path / "vectors.faiss").read_bytes() == (settings.index_dir / "direct.faiss").read_bytes()
+    (settings.index_dir / "direct.faiss").unlink()
+    real_open, writes = pathlib.Path.open, []
+
+    class FullDisk:
+        def __init__(self, handle):
+            self.handle = handle
+
+        def write(self, data):
+            writes.append(len(data))
+            if len(writes) == 3:  # a few header fields in
+                raise OSError(errno.ENOSPC, "No space left on device")
+            return self.handle.write(data)
+
+        def __getattr__(self, name):
+            return getattr(self.handle, name)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.handle.close()
+
+    def opening(path, *args, **kwargs):
+        handle = real_open(path, *args, **kwargs)
+        return FullDisk(handle) if path.name == "vectors.faiss" and "w" in args[0] else handle
+
+    monkeypatch.setattr(pathlib.Path, "open", opening)
+    with pytest.raises(IndexWriteError, match="No space left on device.*previous index is still live"):
+        assistant.add([second_report])
+    monkeypatch.undo()
+    assert len(writes) == 3 and IndexStore(settings.index_dir).current_name() == live
+    assert IndexStore(settings.index_dir).generations() == [live]

@@ -377,7 +377,8 @@ class IndexStore:
                         "previous": previous, "faiss_version": faiss.__version__,
                         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
                         "counts": {"chunks": len(chunks), "reports": len(manifest["reports"])}, "files": files}
-            self._write_file(folder / MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False).encode())
+            # Not indented: json's C encoder does not indent, and at 1,000 reports the Python one took ~0.1 s.
+            self._write_file(folder / MANIFEST, json.dumps(manifest, ensure_ascii=False).encode())
             _fsync_dir(folder)
             self._swap_current(name)
         except OSError as error:
@@ -409,11 +410,11 @@ class IndexStore:
         files = {}
         previous, origin = (reuse[0].vectors, reuse[1]) if reuse is not None else (None, None)
         vectors_index = _vector_index(vectors, previous, origin)
-        files[VECTORS] = self._write_file(folder / VECTORS, faiss.serialize_index(vectors_index))
+        files[VECTORS] = self._write_file(folder / VECTORS, _streamed(vectors_index))
         lines, offsets = _chunk_lines(chunks, reuse)
         files[CHUNKS] = self._write_file(folder / CHUNKS, lines)
         del lines
-        files[CHUNK_TABLE] = self._write_file(folder / CHUNK_TABLE, _chunk_table(chunks, offsets))
+        files[CHUNK_TABLE] = self._write_file(folder / CHUNK_TABLE, _chunk_table(chunks, offsets, sentences))
         vocab, kept_counts = _counts_to_reuse(reuse)
         fresh = np.flatnonzero(kept_counts[1] < 0) if kept_counts is not None else range(len(chunks))
         texts = [""] * len(chunks)  # only new passages are tokenized: the others keep their counts
@@ -436,22 +437,31 @@ class IndexStore:
         return files, offsets, vectors_index, lexical
 
     def _write_file(self, path: Path, data) -> dict:
-        """Write and fsync; the manifest entry: size, sha256 (of the bytes in hand) and mtime (see _verify_file).
+        """Write and fsync; the manifest entry: size, sha256 (of the bytes written) and mtime (see _verify_file).
 
-        data: bytes-like, or a tuple of bytes-like parts written one after the other. The sha256 is computed in
-        a second thread while the bytes are written and synced (hashlib and file I/O both release the GIL)."""
-        parts = data if isinstance(data, tuple) else (data,)
-        digest = _hasher().submit(_sha256, parts)
-        try:
-            with path.open("wb") as handle:
-                for part in parts:
-                    handle.write(part)
+        data: bytes-like; a tuple of bytes-like parts, written one after the other; or a function that is given
+        write(part) and writes the file through it. The sha256 is computed in a second thread while the bytes
+        are written and synced (hashlib and file I/O both release the GIL)."""
+        digest, hashing = hashlib.sha256(), []
+        with path.open("wb") as handle:
+            def write(part) -> int:
+                handle.write(part)
+                hashing.append(_hasher().submit(digest.update, part))  # one worker: parts hashed in order
+                return len(part)
+
+            try:
+                if callable(data):
+                    data(write)
+                else:
+                    for part in data if isinstance(data, tuple) else (data,):
+                        write(part)
                 handle.flush()
                 os.fsync(handle.fileno())
-            stat = path.stat()
-        finally:
-            sha256 = digest.result()
-        return {"bytes": stat.st_size, "sha256": sha256, "mtime_ns": stat.st_mtime_ns}
+            finally:
+                for done in hashing:
+                    done.result()
+        stat = path.stat()
+        return {"bytes": stat.st_size, "sha256": digest.hexdigest(), "mtime_ns": stat.st_mtime_ns}
 
     def _swap_current(self, name: str) -> None:
         tmp = self.root / f"CURRENT.{os.getpid()}.tmp"
@@ -474,11 +484,10 @@ def _hasher() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(1, thread_name_prefix="tipqa-sha256")
 
 
-def _sha256(parts: tuple) -> str:
-    digest = hashlib.sha256()
-    for part in parts:
-        digest.update(part)
-    return digest.hexdigest()
+def _streamed(index: faiss.Index):
+    """The vector index as a _write_file writer: faiss writes it through write(part) as it goes (serialize_index()
+    would copy the ~100 MB at 1,000 reports twice first). An OSError in write() comes out of faiss as it was."""
+    return lambda write: faiss.write_index(index, faiss.PyCallbackIOWriter(write, 1 << 22))
 
 
 def _npy_parts(array: np.ndarray) -> tuple[bytes, np.ndarray]:
@@ -494,35 +503,36 @@ def _vector_index(vectors: np.ndarray, previous: faiss.Index | None, origin: np.
     return build_vector_index(vectors, previous=previous, origin=origin)  # exact up to ANN_THRESHOLD, IVF above
 
 
-def _chunk_lines(chunks: list[Chunk], reuse: tuple[IndexData, np.ndarray] | None) -> tuple[bytes, np.ndarray]:
-    """chunks.jsonl and the byte offset of each line: the lines of chunks kept from the previous generation are
-    copied as bytes (serialising 60k records again was the largest cost of adding one report to 1,000)."""
+def _chunk_lines(chunks: list[Chunk], reuse: tuple[IndexData, np.ndarray] | None) -> tuple[tuple, np.ndarray]:
+    """chunks.jsonl (as pieces to write one after the other) and the byte offset of each line: the lines of chunks
+    kept from the previous generation are copied as bytes, a run of consecutive ones as one slice (serialising
+    60k records again was the largest cost of adding one report to 1,000)."""
     old, origin = reuse if reuse is not None else (None, None)
     old_lines = old.chunk_offsets if old is not None else None
-    source = (old.path / CHUNKS).read_bytes() if old_lines is not None else b""
-    pieces, lengths = [], np.zeros(len(chunks), dtype=np.int64)
-    run_start = run_end = -1
-    for i, chunk in enumerate(chunks):
-        row = int(origin[i]) if old_lines is not None else -1
-        if row >= 0 and old.chunks[row] is chunk:  # the same record, unchanged since it was read
-            lengths[i] = old_lines[row + 1] - old_lines[row]
-            if row != run_end:
-                if run_start >= 0:
-                    pieces.append(source[old_lines[run_start]:old_lines[run_end]])
-                run_start = row
-            run_end = row + 1
+    rows = np.full(len(chunks), -1, dtype=np.int64)
+    if old_lines is not None:
+        old_chunks = old.chunks  # a kept record is the very object read from the previous generation
+        same = np.fromiter((row >= 0 and old_chunks[row] is chunk for chunk, row in zip(chunks, origin.tolist())),
+                           dtype=bool, count=len(chunks))
+        rows[same] = origin[same]
+    kept = rows >= 0
+    lengths = np.zeros(len(chunks), dtype=np.int64)
+    lengths[kept] = old_lines[rows[kept] + 1] - old_lines[rows[kept]] if kept.any() else 0
+    follows = np.zeros(len(chunks), dtype=bool)  # continues the run of kept lines before it
+    follows[1:] = kept[1:] & kept[:-1] & (rows[1:] == rows[:-1] + 1)
+    starts = np.flatnonzero(~follows).tolist()
+    source = memoryview((old.path / CHUNKS).read_bytes()) if kept.any() else None
+    pieces = []
+    for a, b in zip(starts, starts[1:] + [len(chunks)]):
+        if kept[a]:
+            pieces.append(source[old_lines[rows[a]]:old_lines[rows[b - 1] + 1]])
             continue
-        if run_start >= 0:
-            pieces.append(source[old_lines[run_start]:old_lines[run_end]])
-            run_start = run_end = -1
-        line = (json.dumps(chunk.to_record(), ensure_ascii=False) + "\n").encode("utf-8")
-        lengths[i] = len(line)
+        line = (json.dumps(chunks[a].to_record(), ensure_ascii=False) + "\n").encode("utf-8")
+        lengths[a] = len(line)
         pieces.append(line)
-    if run_start >= 0:
-        pieces.append(source[old_lines[run_start]:old_lines[run_end]])
     offsets = np.zeros(len(chunks) + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
-    return b"".join(pieces), offsets
+    return tuple(pieces), offsets
 
 
 def _counts_to_reuse(reuse: tuple[IndexData, np.ndarray] | None) -> tuple:
@@ -555,15 +565,21 @@ def _read_chunks(path: Path) -> tuple[list[Chunk], np.ndarray | None]:
     return [Chunk.from_record(json.loads(line)) for line in lines], offsets
 
 
-def _chunk_table(chunks: list[Chunk], offsets: np.ndarray) -> bytes:
-    """CHUNK_TABLE's bytes: what a load needs of each chunk without reading its record."""
+def _chunk_table(chunks: list[Chunk], offsets: np.ndarray,
+                 sentences: tuple[np.ndarray, np.ndarray] | None = None) -> bytes:
+    """CHUNK_TABLE's bytes: what a load needs of each chunk without reading its record.
+
+    sentences: the sentence vectors being written, whose first rows give each chunk's sentence count."""
     reports = list(dict.fromkeys(c.report_id for c in chunks))
     number = {report_id: i for i, report_id in enumerate(reports)}
+    if sentences is not None:
+        counts = np.diff(np.append(sentences[1], len(sentences[0]))).astype(np.int32)
+    else:
+        counts = np.fromiter((len(c.sentences) for c in chunks), dtype=np.int32, count=len(chunks))
     buffer = io.BytesIO()
     np.savez(buffer, offsets=offsets, reports=np.array(reports, dtype=str),
              report=np.fromiter((number[c.report_id] for c in chunks), dtype=np.int32, count=len(chunks)),
-             content_hash=np.array([c.content_hash for c in chunks], dtype=str),
-             sentences=np.fromiter((len(c.sentences) for c in chunks), dtype=np.int32, count=len(chunks)))
+             content_hash=np.array([c.content_hash for c in chunks], dtype=str), sentences=counts)
     return buffer.getvalue()
 
 
