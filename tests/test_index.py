@@ -392,3 +392,17 @@ def test_a_full_disk_while_the_vectors_stream_out_keeps_the_previous_generation(
     monkeypatch.undo()
     assert len(writes) == 3 and IndexStore(settings.index_dir).current_name() == live
     assert IndexStore(settings.index_dir).generations() == [live]
+
+
+def test_incremental_statement_records_are_those_of_a_fresh_write(settings, hash_embedder, second_report):
+    """Adding a report copies the kept statements' lines as bytes: the file is what serialising every one gives."""
+    Assistant.open(settings=settings, embedder=hash_embedder)
+    assistant = Assistant(settings, embedder=hash_embedder)
+    assistant.add([second_report])  # from a loaded generation, as the CLI does
+    data = assistant.data
+    assert {s.report_id for s in data.statements} == {SEED_ID, "rtp-iii-2012-guatemala"}
+    written = (data.path / "statements.jsonl").read_bytes()
+    fresh = "".join(json.dumps(s.to_record(), ensure_ascii=False) + "\n" for s in data.statements).encode("utf-8")
+    assert written == fresh
+    reloaded = IndexStore(settings.index_dir).load()
+    assert [s.to_record() for s in reloaded.statements] == [s.to_record() for s in data.statements]
