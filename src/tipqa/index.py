@@ -12,6 +12,7 @@ import os
 import shutil
 import sys
 import time
+import weakref
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -169,29 +170,26 @@ class StoredChunk(Chunk):
 
 class _ChunkLines:
     """A generation's chunks.jsonl, kept open so records can be read on demand (also after a later build
-    prunes the generation: the open file stays readable)."""
+    prunes the generation: the open file stays readable). Closed when the last chunk reading it is dropped."""
 
     def __init__(self, path: Path, offsets: np.ndarray):
-        self.file = path.open("rb")
-        self.offsets = offsets
-        size = os.fstat(self.file.fileno()).st_size
+        self.name, self.offsets = path.name, offsets
+        self.fd = os.open(path, os.O_RDONLY)
+        weakref.finalize(self, os.close, self.fd)
+        size = os.fstat(self.fd).st_size
         if len(offsets) == 0 or offsets[0] != 0 or offsets[-1] != size or (np.diff(offsets) <= 0).any():
-            self.file.close()
             raise ValueError(f"the chunk table does not match {path.name}")
 
     def line(self, row: int) -> bytes:
-        return _pread(self.file, int(self.offsets[row]), int(self.offsets[row + 1]))
-
-
-def _pread(file, start: int, end: int) -> bytes:
-    parts = []
-    while start < end:
-        part = os.pread(file.fileno(), end - start, start)
-        if not part:
-            raise OSError(f"{file.name} ended early")
-        parts.append(part)
-        start += len(part)
-    return b"".join(parts)
+        start, end = int(self.offsets[row]), int(self.offsets[row + 1])
+        parts = []
+        while start < end:
+            part = os.pread(self.fd, end - start, start)
+            if not part:
+                raise OSError(f"{self.name} ended early")
+            parts.append(part)
+            start += len(part)
+        return b"".join(parts)
 
 
 class IndexStore:
