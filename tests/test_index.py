@@ -406,3 +406,25 @@ def test_incremental_statement_records_are_those_of_a_fresh_write(settings, hash
     assert written == fresh
     reloaded = IndexStore(settings.index_dir).load()
     assert [s.to_record() for s in reloaded.statements] == [s.to_record() for s in data.statements]
+
+
+def test_a_dropped_generation_closes_its_chunk_file(settings, hash_embedder, monkeypatch):
+    """Each load holds chunks.jsonl open for its records; dropping the generation closes it, without the
+    ResourceWarning of a file object left to the garbage collector."""
+    import gc
+    import os
+    import sys
+    import warnings
+    Assistant.open(settings=settings, embedder=hash_embedder)
+    store = IndexStore(settings.index_dir)
+    unraisable = []
+    monkeypatch.setattr(sys, "unraisablehook", unraisable.append)
+    before = len(os.listdir("/proc/self/fd"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ResourceWarning)  # raised in a finalizer: reported to unraisablehook
+        for _ in range(3):
+            data = store.load()
+            assert len(os.listdir("/proc/self/fd")) == before + 1 and data.chunks[0].text
+            del data
+            gc.collect()
+    assert len(os.listdir("/proc/self/fd")) == before and not unraisable
