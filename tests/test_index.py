@@ -290,8 +290,10 @@ def test_a_generation_loads_without_parsing_its_chunk_records(settings, hash_emb
     data = IndexStore(settings.index_dir).load()
     counts = [len(c.sentences) for c in data.chunks]
     by_report = {c.report_id for c in data.chunks}
+    ids = [c.chunk_id for c in data.chunks]
     assert not parsed and by_report == {SEED_ID, "rtp-iii-2012-guatemala"}
     fresh = [Chunk.from_record(json.loads(line)) for line in lines]
+    assert ids == [c.chunk_id for c in fresh]
     parsed.clear()
     assert data.chunks[3].text == fresh[3].text and len(parsed) == 1  # one record read, once
     assert data.chunks[3].section_path == fresh[3].section_path and len(parsed) == 1
@@ -428,3 +430,21 @@ def test_a_dropped_generation_closes_its_chunk_file(settings, hash_embedder, mon
             del data
             gc.collect()
     assert len(os.listdir("/proc/self/fd")) == before and not unraisable
+
+
+def test_a_chunk_table_without_ids_reads_them_with_the_records(settings, hash_embedder):
+    """The first chunk tables (written for a few hours) had no chunk ids: they load, ids read from the records."""
+    import hashlib
+    assistant = Assistant.open(settings=settings, embedder=hash_embedder)
+    folder = assistant.data.path
+    with np.load(folder / "chunk_table.npz", allow_pickle=False) as table:
+        arrays = {name: table[name] for name in table.files if name != "chunk_ids"}
+    np.savez(folder / "chunk_table.npz", **arrays)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    data = (folder / "chunk_table.npz").read_bytes()
+    manifest["files"]["chunk_table.npz"] = {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest(),
+                                            "mtime_ns": (folder / "chunk_table.npz").stat().st_mtime_ns}
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    loaded = IndexStore(settings.index_dir).load()
+    assert "chunk_id" not in vars(loaded.chunks[0])
+    assert [c.chunk_id for c in loaded.chunks] == [c.chunk_id for c in assistant.data.chunks]

@@ -35,7 +35,7 @@ CHUNKS = "chunks.jsonl"
 STATEMENTS = "statements.jsonl"  # who said what (attribution.py); absent in generations built before it
 SENTENCES = "sentences.npy"  # float16[sentences, dim]: each passage sentence's vector, for the answer step
 SENTENCE_START = "sentence_start.npy"  # int64[passages]: row of a passage's first sentence in SENTENCES
-# Per chunk: its line's byte offset in CHUNKS, report, content hash and sentence count. With it a generation loads
+# Per chunk: its line's byte offset in CHUNKS, id, report, content hash and sentence count. With it a generation loads
 # without parsing its chunk records (~60k at 1,000 reports: most of a `tipqa add`'s load); each record is read
 # on first use. Absent in generations written before it: those parse every record at load.
 CHUNK_TABLE = "chunk_table.npz"
@@ -123,7 +123,7 @@ class _Spans(Sequence):
 
 
 class StoredChunk(Chunk):
-    """A chunk of a loaded generation: report_id and content_hash at hand, the rest of its record (text,
+    """A chunk of a loaded generation: chunk_id, report_id and content_hash at hand, the rest of its record (text,
     section, sentence spans ...) read from chunks.jsonl the first time one of them is used. It behaves as the
     Chunk the record describes (equal to it, to_record() the same, pickled as a plain Chunk)."""
 
@@ -131,11 +131,13 @@ class StoredChunk(Chunk):
     text, content_hash, page, position = _Field(), _Field(), _Field(), _Field()
 
     @classmethod
-    def stored(cls, lines: "_ChunkLines", row: int, report_id: str, content_hash: str,
-               sentences: int) -> "StoredChunk":
+    def stored(cls, lines: "_ChunkLines", row: int, report_id: str, content_hash: str, sentences: int,
+               chunk_id: str | None = None) -> "StoredChunk":
         chunk = cls.__new__(cls)
         chunk.__dict__.update(report_id=report_id, content_hash=content_hash, _lines=lines, _row=row,
                               _sentence_count=sentences)
+        if chunk_id is not None:
+            chunk.__dict__["chunk_id"] = chunk_id
         return chunk
 
     @property
@@ -587,10 +589,12 @@ def _chunk_table(chunks: list[Chunk], offsets: np.ndarray,
         counts = np.diff(np.append(sentences[1], len(sentences[0]))).astype(np.int32)
     else:
         counts = np.fromiter((len(c.sentences) for c in chunks), dtype=np.int32, count=len(chunks))
+    ids = "\0".join(c.chunk_id for c in chunks).encode("utf-8")  # no NUL in a file name, hence in an id
     buffer = io.BytesIO()
     np.savez(buffer, offsets=offsets, reports=np.array(reports, dtype=str),
              report=np.fromiter((number[c.report_id] for c in chunks), dtype=np.int32, count=len(chunks)),
-             content_hash=np.array([c.content_hash for c in chunks], dtype=str), sentences=counts)
+             content_hash=np.array([c.content_hash for c in chunks], dtype=str), sentences=counts,
+             chunk_ids=np.frombuffer(ids, dtype=np.uint8))
     return buffer.getvalue()
 
 
@@ -599,13 +603,17 @@ def _stored_chunks(folder: Path) -> tuple[list[Chunk], np.ndarray]:
     with np.load(folder / CHUNK_TABLE, allow_pickle=False) as table:
         offsets, reports, report = table["offsets"], table["reports"].tolist(), table["report"]
         hashes, sentences = table["content_hash"].tolist(), table["sentences"].tolist()
-    if not (len(report) == len(hashes) == len(sentences) == len(offsets) - 1):
+        ids = table["chunk_ids"].tobytes().decode("utf-8").split("\0") if "chunk_ids" in table.files \
+            else [None] * len(hashes)  # tables of the first version: chunk_id read with the record
+    if len(offsets) == 1:
+        ids = []  # "".split("\0") is [""]
+    if not (len(report) == len(hashes) == len(sentences) == len(ids) == len(offsets) - 1):
         raise ValueError("the chunk table's arrays differ in length")
     lines = _ChunkLines(folder / CHUNKS, offsets)
     stored = StoredChunk.stored
     with _gc_paused():  # ~60k new objects, none in a cycle: collections meanwhile were a third of the time
-        return [stored(lines, row, reports[r], h, n)
-                for row, (r, h, n) in enumerate(zip(report.tolist(), hashes, sentences))], offsets
+        return [stored(lines, row, reports[r], h, n, i)
+                for row, (r, h, n, i) in enumerate(zip(report.tolist(), hashes, sentences, ids))], offsets
 
 
 @contextlib.contextmanager
