@@ -448,3 +448,24 @@ def test_a_chunk_table_without_ids_reads_them_with_the_records(settings, hash_em
     loaded = IndexStore(settings.index_dir).load()
     assert "chunk_id" not in vars(loaded.chunks[0])
     assert [c.chunk_id for c in loaded.chunks] == [c.chunk_id for c in assistant.data.chunks]
+
+
+def test_removing_a_report_between_two_others_writes_the_records_of_a_fresh_write(settings, hash_embedder,
+                                                                                   second_report):
+    """Kept lines are copied in runs of consecutive rows: a removed report in the middle splits them."""
+    from .conftest import EXTRA
+    from tipqa.reports import report_id_for
+    middle = next(p for p in sorted(EXTRA.glob("*.txt")) if "rtp3" not in p.name)
+    target = settings.corpus_dir / f"p-{middle.name}"  # sorts between the two
+    target.write_bytes(middle.read_bytes())
+    (settings.corpus_dir / second_report.name).write_bytes(second_report.read_bytes())
+    Assistant.open(settings=settings, embedder=hash_embedder)
+    assistant = Assistant(settings, embedder=hash_embedder)
+    assert len(assistant.data.reports) == 3
+    assistant.remove(report_id_for(target))
+    data = assistant.data
+    assert [r for r in data.reports] == [SEED_ID, "rtp-iii-2012-guatemala"]
+    fresh = "".join(json.dumps(c.to_record(), ensure_ascii=False) + "\n" for c in data.chunks).encode("utf-8")
+    assert (data.path / "chunks.jsonl").read_bytes() == fresh
+    reloaded = IndexStore(settings.index_dir).load()
+    assert [c.to_record() for c in reloaded.chunks] == [c.to_record() for c in data.chunks]
