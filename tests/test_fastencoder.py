@@ -205,3 +205,19 @@ def test_warm_up_keeps_a_given_embedder(settings, hash_embedder):
     assistant = Assistant.open(settings=settings, embedder=hash_embedder)
     assistant.warm_up()
     assert assistant.question_embedder is hash_embedder and assistant.sentence_embedder is hash_embedder
+
+
+def test_warm_up_that_fails_keeps_answering_with_numpy(settings, monkeypatch):
+    import tipqa.engine as engine
+
+    def broken(query):
+        raise RuntimeError("no memory for a second graph")
+
+    monkeypatch.setattr(engine, "fast_query_embedder", broken)
+    messages = []
+    assistant = Assistant.open(settings=settings, progress=lambda fraction, message: messages.append(message))
+    first = assistant.ask(CANONICAL)
+    second = assistant.ask(CANONICAL)  # warms up, which fails: a warning, and the same answer
+    assert assistant.question_embedder is assistant.embedder
+    assert any("faster encoders unavailable" in m and "no memory" in m for m in messages), messages
+    assert (first.answer, first.evidence.sentence) == (second.answer, second.evidence.sentence)

@@ -183,10 +183,15 @@ class Assistant:
         graph that a build in this process has prepared since the first question.
         """
         query = self.embedder
-        if self._question_embedder is query:  # given at construction: nothing to replace
+        if self._question_embedder is query:  # given at construction, or nothing faster: nothing to replace
             return
-        question = self._question_embedder or fast_query_embedder(query)
-        sentences = sentence_embedder(self.settings, query, workers=cpu_cores())
+        try:
+            question = self._question_embedder or fast_query_embedder(query)
+            sentences = sentence_embedder(self.settings, query, workers=cpu_cores())
+        except Exception as error:  # noqa: BLE001  a speed-up only: answering goes on with what it has
+            self.progress(0.0, f"warning: faster encoders unavailable ({type(error).__name__}: {error}); "
+                               f"questions keep the numpy encoder.")
+            question, sentences = query, self._sentence_embedder
         with self._embedder_lock:
             self._question_embedder, self._sentence_embedder = question, sentences
 
