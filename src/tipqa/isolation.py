@@ -117,9 +117,11 @@ def _parse_in_one_child(paths: list[Path], settings: Settings) -> Iterator[tuple
                     errors.seek(0)
                     failed = subprocess.CompletedProcess(command, child.returncode, b"", errors.read())
                     try:
-                        _read_result(failed, paths[done], settings)
+                        _read_result(failed, paths[done], settings)  # no result: raises the plain message
+                        outcome = ReportError(f"{paths[done].name}: the parser ended without a result.")
                     except ReportError as error:
-                        yield paths[done], error
+                        outcome = error
+                    yield paths[done], outcome
                 done += 1
         finally:
             if child.poll() is None:
