@@ -84,6 +84,11 @@ def summarise(rows: list[dict]) -> list[str]:
                          f"retrieval alone p50 {med(r['search_ms'])}; peak {r['peak_rss_mb']} MB] | "
                          f"{med(r['answer_ms'])} / {r['answer_ms']['p95']:.3g} | {med(r['naive_answer_ms'])} / "
                          f"{r['naive_answer_ms']['p95']:.3g} | {r['naive_answer_ms']['median'] / r['answer_ms']['median']:.2f}x |")
+            if r.get("question_ms"):
+                q = r["question_ms"]
+                lines.append(f"| encoding a question (ms): warmed-up {q['warm_kind']} vs numpy (min cosine "
+                             f"{q['min_cosine']}) | {med(q['warm'])} | {med(q['numpy'])} | "
+                             f"{q['numpy']['median'] / q['warm']['median']:.2f}x |")
         elif kind == "answer_sentences":
             differ = ", ".join(f"{k.split('_')[1]}: {v['questions_differing_from_encoded']}" for k, v in r["stored"].items())
             lines.append(f"| {r['set']}: questions whose outcome differs from encoding every sentence, by RESCORE "
