@@ -32,9 +32,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sets", default="eval/seed_qa.jsonl,eval/heldout_qa.jsonl")
     args = parser.parse_args()
-    from tipqa import evaluate, extract
+    from tipqa import evaluate
+    from tipqa.answering import extract
     from tipqa.config import load_settings
-    from tipqa.engine import Assistant
+    from tipqa.assistant import Assistant
     default = extract.RESCORE
     with tempfile.TemporaryDirectory() as tmp:
         settings = load_settings(corpus_dir=ROOT / "corpus", index_dir=Path(tmp) / "index")

@@ -24,9 +24,9 @@ TIPQA = [sys.executable, "-m", "tipqa"]
 
 
 def token_count(index_dir: Path) -> int:
-    from tipqa.embedding import bundled_model_dir
-    from tipqa.fastencoder import NumpyBert
-    from tipqa.index import IndexStore
+    from tipqa.encoders.model import bundled_model_dir
+    from tipqa.encoders.numpy_bert import NumpyBert
+    from tipqa.store.files import IndexStore
     bert = NumpyBert(bundled_model_dir())
     texts = [c.embedding_text() for c in IndexStore(index_dir).load().chunks]
     return sum(len(e.ids) for e in bert.tokenizer.encode_batch(texts))
@@ -97,9 +97,9 @@ def bench_cold_ask(work: Path, corpus: Path, asks: int) -> dict:
 def bench_encoders(index: Path, repeats: int, limit: int = 256) -> dict:
     """Encoder alone, in one process, on the index's own passage texts: ONNX int8 vs sentence-transformers."""
     from tipqa.config import load_settings
-    from tipqa.embedding import SentenceTransformerEmbedder
+    from tipqa.encoders.model import SentenceTransformerEmbedder
     from tipqa.encoders import index_embedder, query_embedder
-    from tipqa.index import IndexStore
+    from tipqa.store.files import IndexStore
     texts = [c.embedding_text() for c in IndexStore(index).load().chunks][:limit]
     int8 = index_embedder(load_settings(index_dir=index), query_embedder(load_settings(index_dir=index)))
     torch = SentenceTransformerEmbedder.default()
@@ -116,7 +116,7 @@ def bench_encoders(index: Path, repeats: int, limit: int = 256) -> dict:
 
 def in_process_torch_answer(corpus: Path, index: Path) -> dict:
     from tipqa.config import load_settings
-    from tipqa.engine import Assistant
+    from tipqa.assistant import Assistant
     settings = load_settings(corpus_dir=corpus, index_dir=index, encoder="torch")
     return Assistant.open(settings=settings, progress=lambda f, m: None).ask(CANONICAL).to_dict()
 

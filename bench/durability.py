@@ -26,10 +26,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from tipqa.config import load_settings  # noqa: E402
-from tipqa.embedding import HashEmbedder  # noqa: E402
-from tipqa.engine import Assistant  # noqa: E402
+from tipqa.encoders.model import HashEmbedder  # noqa: E402
+from tipqa.assistant import Assistant  # noqa: E402
 from tipqa.errors import TipqaError  # noqa: E402
-from tipqa.index import IndexStore  # noqa: E402
+from tipqa.store.files import IndexStore  # noqa: E402
 
 SEED = ROOT / "corpus" / "oas-rtp-ii-2009-buenos-aires-report.txt"
 SECOND = ("OPENING CEREMONY\nThe meeting's opening ceremony was led by the Minister of Foreign Affairs of Guatemala.\n"

@@ -76,10 +76,10 @@ class RandomSameModel:
 
 
 def setup(work: Path, n: int, pool: list[str]):
-    from tipqa import engine
+    from tipqa import assistant as engine
     from tipqa.config import load_settings
     from tipqa.encoders import query_embedder
-    from tipqa.reports import load_report
+    from tipqa.ingest.reports import load_report
     rng = random.Random(n)
     corpus = work / "corpus"
     corpus.mkdir(parents=True)
@@ -105,7 +105,7 @@ def new_report(work: Path, pool: list[str], name: str, seed: int) -> Path:
 
 def timed_add(settings, work: Path, pool: list[str], repeat: int) -> tuple[float, int]:
     """Assistant.add as a running server (the web app's upload) does it: index and encoders already loaded."""
-    from tipqa.engine import Assistant
+    from tipqa.assistant import Assistant
     new = new_report(work, pool, f"new-report-{repeat}-{time.time_ns() % 10**9:09d}", 1000 + repeat)
     assistant = Assistant(settings, progress=lambda f, m: None)
     assistant.index_embedder, assistant.data  # loaded once per process; a server has them loaded already
@@ -131,7 +131,7 @@ def prepared(root: Path | None, tmp: Path, n: int, pool: list[str]):
     from tipqa.config import load_settings
     work = (root or tmp) / f"n{n}"
     if root is not None and (work / "index" / "CURRENT").is_file():
-        from tipqa.index import IndexStore
+        from tipqa.store.files import IndexStore
         log(f"reusing {work}")
         return work, load_settings(corpus_dir=work / "corpus", index_dir=work / "index"), \
             IndexStore(work / "index").live_manifest()["counts"]["chunks"]

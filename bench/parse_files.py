@@ -22,8 +22,8 @@ from tests.docgen import seed_as_docx, seed_as_html  # noqa: E402
 from tests.test_bad_files import make_bad_files  # noqa: E402
 from tipqa.config import load_settings  # noqa: E402
 from tipqa.errors import ReportError  # noqa: E402
-from tipqa.isolation import parse_with_stats  # noqa: E402
-from tipqa.reports import load_report  # noqa: E402
+from tipqa.ingest.isolation import parse_with_stats  # noqa: E402
+from tipqa.ingest.reports import load_report  # noqa: E402
 
 SEED = ROOT / "corpus" / "oas-rtp-ii-2009-buenos-aires-report.txt"
 EXTRA = ROOT / "tests" / "data" / "corpus-extra"

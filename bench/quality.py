@@ -22,7 +22,7 @@ from _common import EVAL, ROOT, emit, log, machine, real_corpus  # noqa: E402
 
 def seed_eval(work: Path) -> dict:
     from tipqa.config import load_settings
-    from tipqa.engine import Assistant
+    from tipqa.assistant import Assistant
     from tipqa.evaluate import evaluate, load_items
     corpus = real_corpus(work / "corpus")
     items = load_items(EVAL)
@@ -39,9 +39,9 @@ def seed_eval(work: Path) -> dict:
 def scifact(data: Path) -> dict:
     import scifact as sf
     from tipqa.config import load_settings
-    from tipqa.embedding import SentenceTransformerEmbedder
+    from tipqa.encoders.model import SentenceTransformerEmbedder
     from tipqa.encoders import index_embedder, query_embedder
-    from tipqa.lexical import BM25
+    from tipqa.store.lexical import BM25
     docs, _, _ = sf.load(data, "test")
     doc_ids = [d["_id"] for d in docs]
     texts = [f"{d['title']} {d['text']}".strip() for d in docs]

@@ -1,4 +1,4 @@
-"""BEIR SciFact with tipqa's retrieval parts: dense (bundled all-MiniLM-L6-v2), BM25 (tipqa.lexical), hybrid (RRF).
+"""BEIR SciFact with tipqa's retrieval parts: dense (bundled all-MiniLM-L6-v2), BM25 (tipqa.store.lexical), hybrid (RRF).
 
     python bench/scifact.py [--data ../shared/bench/scifact] [--split test]
 
@@ -22,8 +22,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from tipqa.embedding import SentenceTransformerEmbedder  # noqa: E402
-from tipqa.lexical import BM25  # noqa: E402
+from tipqa.encoders.model import SentenceTransformerEmbedder  # noqa: E402
+from tipqa.store.lexical import BM25  # noqa: E402
 
 DEPTH = 100
 
@@ -120,7 +120,7 @@ def main() -> None:
     tuned_lexical = run_split(embedder, BM25.build(texts, k1=k1, b=b), doc_vecs, doc_ids, args.data, "test")[3]
     results = {
         "dense (all-MiniLM-L6-v2)": ndcg_recall(dense, qids, doc_ids, qrels),
-        "BM25 (tipqa.lexical, k1=1.2 b=0.75)": ndcg_recall(lexical, qids, doc_ids, qrels),
+        "BM25 (tipqa.store.lexical, k1=1.2 b=0.75)": ndcg_recall(lexical, qids, doc_ids, qrels),
         "hybrid RRF 1:1 (tipqa default)": ndcg_recall(rrf(dense, lexical, len(docs), 1.0, 1.0), qids, doc_ids, qrels),
         f"BM25 k1={k1} b={b} (train-tuned)": ndcg_recall(tuned_lexical, qids, doc_ids, qrels),
         f"hybrid RRF 1:{w_lex}, k1={k1} b={b} (train-tuned)":

@@ -5,7 +5,7 @@ import html
 import io
 from pathlib import Path
 
-from tipqa.reports import Report
+from tipqa.ingest.reports import Report
 
 
 def make_pdf(pages: list[list[tuple[float, float, float, str, bool]]]) -> bytes:

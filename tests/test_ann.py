@@ -4,9 +4,9 @@ from __future__ import annotations
 import faiss
 import numpy as np
 
-from tipqa import ann
-from tipqa.engine import Assistant
-from tipqa.index import IndexStore
+from tipqa.store import ann
+from tipqa.assistant import Assistant
+from tipqa.store.files import IndexStore
 
 
 def clustered(n: int, dim: int = 64, centres: int = 50, seed: int = 0) -> np.ndarray:

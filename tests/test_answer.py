@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tipqa.engine import Assistant
-from tipqa.questions import analyse
+from tipqa.assistant import Assistant
+from tipqa.answering.questions import analyse
 
 
 @pytest.fixture(scope="module")
@@ -90,9 +90,9 @@ def test_organisation_named_by_a_shorter_name_is_not_missing(assistant):
 def test_country_inside_a_long_ministry_name_is_not_the_actor():
     # The role 'Director ... at the Ministry of Foreign Affairs, International Trade, and Worship of the Argentine
     # Republic' runs on past its commas: Argentina there is the official's employer, not a delegation that acted.
-    from tipqa.chunking import Chunk
-    from tipqa.extract import short_answer
-    from tipqa.retrieval import Hit
+    from tipqa.ingest.chunking import Chunk
+    from tipqa.answering.extract import short_answer
+    from tipqa.answering.retrieval import Hit
     from tipqa.text import sentence_spans
     text = ("The review committee was chaired by Minister Ana Pérez, Director of Treaties at the Ministry of Foreign "
             "Affairs, International Trade, and Worship of the Argentine Republic.")
@@ -106,7 +106,7 @@ def test_country_inside_a_long_ministry_name_is_not_the_actor():
 def test_spanish_declared_closed_and_by_whom(assistant):
     # Spanish puts the participle after the verb ('declaró clausurada'); both words are in the glossary now, and
     # 'By whom ...?' / '¿Por quién ...?' asks for a person like 'Who ...?'.
-    from tipqa.glossary import to_english
+    from tipqa.language.glossary import to_english
     assert to_english("¿Quién declaró clausurada la reunión?") == "who declared closed the meeting?"
     assert analyse("By whom was the meeting closed?").expected == "person"
     result = assistant.ask("¿Por quién fue declarada clausurada la reunión?")
@@ -115,7 +115,7 @@ def test_spanish_declared_closed_and_by_whom(assistant):
 
 def test_irregular_verbs_and_topic_paraphrases_meet_the_report_words(assistant):
     # 'taught' shares no prefix with 'educating'/'teach'; 'issue'/'topic' stand for 'the subject'.
-    from tipqa.questions import covers, stem, stems
+    from tipqa.answering.questions import covers, stem, stems
     assert stem("taught") == stem("teaching") and stem("spoke") == stem("speaking")
     assert covers("topic", stems("including the subject in school curricula"))
     result = assistant.ask("Which delegation said the issue should be taught in schools?")

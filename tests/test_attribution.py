@@ -7,14 +7,14 @@ import shutil
 import pytest
 from click.testing import CliRunner
 
-from tipqa.attribution import (SpeakerNotFound, attribute_paragraphs, attribute_report, evaluate_labels,
+from tipqa.speakers.attribution import (SpeakerNotFound, attribute_paragraphs, attribute_report, evaluate_labels,
                                find_speaker, speaker_question, statements_of, summary_text)
-from tipqa.chunking import chunk_report
+from tipqa.ingest.chunking import chunk_report
 from tipqa.cli import cli
-from tipqa.engine import Assistant
+from tipqa.assistant import Assistant
 from tipqa.errors import IndexCorrupt
-from tipqa.index import STATEMENTS, IndexStore
-from tipqa.reports import load_report
+from tipqa.store.files import STATEMENTS, IndexStore
+from tipqa.ingest.reports import load_report
 
 from .conftest import ROOT, SEED, SEED_ID
 
@@ -223,7 +223,7 @@ def test_summary_text_groups_by_report_and_section(seed_statements):
 
 # ---- web: the Speakers page as plain functions, then a real server queried with gradio_client --------------------
 def test_render_statements_side_by_side_escaped(seed_statements):
-    from tipqa.web_speakers import render_statements
+    from tipqa.web.speakers import render_statements
     statements = statements_of("US", seed_statements[0])
     evil = statements[0].__class__(**{**statements[0].to_record(), "report_id": "other",
                                       "sentence": "The United States said <script>alert(1)</script>."})
@@ -248,7 +248,7 @@ def speakers_server(tmp_path_factory, real_embedder):
 def test_web_statements_api_and_speakers_page(speakers_server):
     from gradio_client import Client
 
-    from tipqa.web_speakers import chart_frame, show_speaker
+    from tipqa.web.speakers import chart_frame, show_speaker
     client = Client(speakers_server.url, verbose=False)
     result = client.predict("México", "", api_name="/statements")
     assert result["speaker"]["id"] == "MX" and result["count"] == 3

@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from tipqa.engine import Assistant
-from tipqa.index import IndexStore
+from tipqa.assistant import Assistant
+from tipqa.store.files import IndexStore
 
 from .conftest import CANONICAL, ROOT, SEED_ID
 

@@ -1,7 +1,7 @@
 """End to end with the real bundled model on the real seed report."""
 import pytest
 
-from tipqa.engine import Assistant
+from tipqa.assistant import Assistant
 from tipqa.errors import QuestionError, ReportNotFound
 
 from .conftest import CANONICAL, SEED_ID

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tipqa.entities import OAS_MEMBERS, canonical, countries, find_entities, organisations
+from tipqa.language.entities import OAS_MEMBERS, canonical, countries, find_entities, organisations
 
 
 def kinds_and_ids(text, kind=None):

@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 
 from tipqa.config import load_settings
-from tipqa.embedding import DEFAULT_WEIGHTS_SHA256, bundled_model_dir
+from tipqa.encoders.model import DEFAULT_WEIGHTS_SHA256, bundled_model_dir
 from tipqa.encoders import index_embedder, query_embedder
-from tipqa.engine import Assistant
+from tipqa.assistant import Assistant
 from tipqa.errors import ConfigError
-from tipqa.fastencoder import NumpyEmbedder, supports
+from tipqa.encoders.numpy_bert import NumpyEmbedder, supports
 
 from .conftest import CANONICAL, SEED
 
@@ -107,7 +107,7 @@ def test_cli_ask_does_not_import_torch(settings):
 
 
 def test_onnx_workers_give_the_same_vectors_as_one(tmp_path, numpy_embedder):
-    from tipqa.onnxencoder import OnnxEmbedder
+    from tipqa.encoders.onnx_bert import OnnxEmbedder
     passages = [SEED.read_text(encoding="utf-8")[i:i + 500] for i in range(0, 6000, 500)]
     one = OnnxEmbedder(numpy_embedder.model_id, numpy_embedder.folder, tmp_path, bert=numpy_embedder.bert, workers=1)
     two = OnnxEmbedder(numpy_embedder.model_id, numpy_embedder.folder, tmp_path, bert=numpy_embedder.bert, workers=2)
@@ -118,7 +118,7 @@ def test_onnx_workers_give_the_same_vectors_as_one(tmp_path, numpy_embedder):
 
 def test_onnx_span_vectors_are_the_sentences_in_context(tmp_path, numpy_embedder):
     """A passage's sentence vectors (pooled from its own run) are each closest to that sentence on its own."""
-    from tipqa.onnxencoder import OnnxEmbedder
+    from tipqa.encoders.onnx_bert import OnnxEmbedder
     sentences = ["For its part, Brazil proposed the establishment of joint judicial investigation teams.",
                  "The meeting elected Ambassador Ricardes of Argentina as its President.",
                  "Ecuador presented its Consular Assistance Protocol as a best practice."]
@@ -154,7 +154,7 @@ def test_answer_sentences_use_the_prepared_int8_graph_and_never_export_one(tmp_p
 def test_prepared_graph_is_trusted_by_size_and_mtime_and_hashed_when_they_change(tmp_path, numpy_embedder,
                                                                                 monkeypatch):
     import os
-    from tipqa.onnxencoder import _intact
+    from tipqa.encoders.onnx_bert import _intact
     settings = load_settings(index_dir=tmp_path / "index")
     graph = index_embedder(settings, numpy_embedder).path
     checksum = graph.with_name(graph.name + ".sha256")
@@ -171,7 +171,7 @@ def test_prepared_graph_is_trusted_by_size_and_mtime_and_hashed_when_they_change
 
 
 def test_onnx_question_encoder_computes_what_the_numpy_pass_does(numpy_embedder):
-    from tipqa.onnxencoder import OnnxQueryEmbedder
+    from tipqa.encoders.onnx_bert import OnnxQueryEmbedder
     fast = OnnxQueryEmbedder(numpy_embedder.bert, numpy_embedder.model_id)
     assert (fast.model_id, fast.weights_hash, fast.dim) == (numpy_embedder.model_id, numpy_embedder.weights_hash, 384)
     cosine = (fast.embed_documents(TEXTS) * numpy_embedder.embed_documents(TEXTS)).sum(axis=1)
@@ -182,7 +182,7 @@ def test_onnx_question_encoder_computes_what_the_numpy_pass_does(numpy_embedder)
 
 def test_a_second_question_warms_the_process_up_with_the_same_answers(settings):
     from tipqa.config import cpu_cores
-    from tipqa.onnxencoder import OnnxQueryEmbedder
+    from tipqa.encoders.onnx_bert import OnnxQueryEmbedder
     questions = [CANONICAL, "Who chaired the drafting group?", "Who chaired the second working group?",
                  "¿Qué país propuso equipos conjuntos de investigación?", "When was the meeting held?"]
     Assistant.open(settings=settings)  # build once
@@ -208,7 +208,7 @@ def test_warm_up_keeps_a_given_embedder(settings, hash_embedder):
 
 
 def test_warm_up_that_fails_keeps_answering_with_numpy(settings, monkeypatch):
-    import tipqa.engine as engine
+    import tipqa.assistant as engine
 
     def broken(query):
         raise RuntimeError("no memory for a second graph")

@@ -1,7 +1,7 @@
 """Follow-up rewriting as a plain function: no model, no server."""
 import pytest
 
-from tipqa.followup import rewrite_followup, subject_of, topic_of
+from tipqa.answering.followup import rewrite_followup, subject_of, topic_of
 
 from .conftest import CANONICAL
 

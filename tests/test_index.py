@@ -6,9 +6,9 @@ import shutil
 import numpy as np
 import pytest
 
-from tipqa.engine import Assistant
+from tipqa.assistant import Assistant
 from tipqa.errors import IndexCorrupt, IndexLocked
-from tipqa.index import IndexStore, IndexWriteError
+from tipqa.store.files import IndexStore, IndexWriteError
 
 from .conftest import CANONICAL, SEED_ID
 
@@ -212,7 +212,7 @@ def test_build_stores_sentence_vectors_and_answers_from_them(settings):
 def test_incremental_term_counts_score_as_a_full_rebuild(settings, hash_embedder, second_report):
     """Adding a report reuses the term counts of the passages already indexed; BM25 scores are those of a build
     from scratch."""
-    from tipqa.lexical import BM25
+    from tipqa.store.lexical import BM25
     assistant = Assistant.open(settings=settings, embedder=hash_embedder)
     (settings.corpus_dir / second_report.name).write_bytes(second_report.read_bytes())
     hash_embedder.reset()
@@ -226,7 +226,7 @@ def test_incremental_term_counts_score_as_a_full_rebuild(settings, hash_embedder
 
 def test_ivf_reuses_the_previous_centroids_until_the_corpus_doubles():
     import faiss
-    from tipqa.ann import build_vector_index
+    from tipqa.store.ann import build_vector_index
     rng = np.random.default_rng(1)
     centres = rng.normal(size=(40, 32)).astype(np.float32)
     vectors = centres[rng.integers(0, 40, 6000)] + 0.1 * rng.normal(size=(6000, 32)).astype(np.float32)
@@ -280,7 +280,7 @@ def test_a_generation_loads_without_parsing_its_chunk_records(settings, hash_emb
     """The chunk table carries what a load needs (report, content hash, sentence count, line offset): records are
     read when a field of theirs is first used, and are then those a full parse gives."""
     import pickle
-    from tipqa.chunking import Chunk
+    from tipqa.ingest.chunking import Chunk
     assistant = Assistant.open(settings=settings, embedder=hash_embedder)
     assistant.add([second_report])
     lines = (assistant.data.path / "chunks.jsonl").read_text(encoding="utf-8").splitlines()
@@ -454,7 +454,7 @@ def test_removing_a_report_between_two_others_writes_the_records_of_a_fresh_writ
                                                                                    second_report):
     """Kept lines are copied in runs of consecutive rows: a removed report in the middle splits them."""
     from .conftest import EXTRA
-    from tipqa.reports import report_id_for
+    from tipqa.ingest.reports import report_id_for
     middle = next(p for p in sorted(EXTRA.glob("*.txt")) if "rtp3" not in p.name)
     target = settings.corpus_dir / f"p-{middle.name}"  # sorts between the two
     target.write_bytes(middle.read_bytes())

@@ -5,10 +5,10 @@ import json
 
 import pytest
 
-from tipqa.chunking import chunk_report
-from tipqa.engine import Assistant
-from tipqa.reports import load_report
-from tipqa.reports.rich import find_date
+from tipqa.ingest.chunking import chunk_report
+from tipqa.assistant import Assistant
+from tipqa.ingest.reports import load_report
+from tipqa.ingest.reports.rich import find_date
 
 from .conftest import EXTRA, SEED
 from .docgen import sample_pdf, seed_as_docx, seed_as_html

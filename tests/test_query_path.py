@@ -9,11 +9,12 @@ import faiss
 import numpy as np
 from scipy import sparse
 
-from tipqa import entities, text
-from tipqa.entities import _gazetteer, _trie_pattern, find_named
-from tipqa.lexical import BM25
-from tipqa.questions import analyse
-from tipqa.retrieval import _one_thread
+from tipqa import text
+from tipqa.language import entities
+from tipqa.language.entities import _gazetteer, _trie_pattern, find_named
+from tipqa.store.lexical import BM25
+from tipqa.answering.questions import analyse
+from tipqa.answering.retrieval import _one_thread
 
 SAMPLES = ["Which country proposed joint investigation teams?", "¿Quién presidió el grupo de redacción?",
            "MÉXICO’s delegation — Ñandú, Ørsted, Straße, İstanbul, ﬁnal, ΟΔΟΣ ΣΑΣ", "e\u0301 n\u0303 ‘x’", "", "İ"]

@@ -1,9 +1,9 @@
 import pytest
 
-from tipqa.chunking import chunk_report
+from tipqa.ingest.chunking import chunk_report
 from tipqa.errors import ReportError
-from tipqa.reports import load_report
-from tipqa.reports.plain import is_text_heading
+from tipqa.ingest.reports import load_report
+from tipqa.ingest.reports.plain import is_text_heading
 from tipqa.text import split_sentences
 
 from .conftest import SEED

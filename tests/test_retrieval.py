@@ -1,7 +1,7 @@
 """Fusion of the dense and BM25 rankings (pure logic; the real-model paths are in test_engine/test_answer)."""
 import numpy as np
 
-from tipqa.retrieval import _with_each_top, rrf
+from tipqa.answering.retrieval import _with_each_top, rrf
 
 
 def _fused(rankings):

@@ -16,11 +16,11 @@ import pytest
 from click.testing import CliRunner
 from gradio_client import Client
 
-from tipqa.answer import Answer, Evidence, Passage
+from tipqa.answering.answer import Answer, Evidence, Passage
 from tipqa.cli import cli
 from tipqa.config import load_settings
 from tipqa.errors import ConfigError
-from tipqa.web import WebApp, highlight, launch_options, render_answer
+from tipqa.web.app import WebApp, highlight, launch_options, render_answer
 
 from .conftest import CANONICAL, ROOT, SEED_ID
 from .web_server import DATA, free_port, start_server
@@ -84,7 +84,7 @@ def test_serve_refuses_public_host_without_auth_before_loading_anything():
 # ---- handlers as plain functions (real model, no server) ---------------------------------------------------
 @pytest.fixture
 def web_app(settings, real_embedder):
-    from tipqa.engine import Assistant
+    from tipqa.assistant import Assistant
     return WebApp(Assistant.open(settings=settings, embedder=real_embedder))
 
 

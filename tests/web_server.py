@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tipqa.config import Settings, load_settings
-from tipqa.engine import Assistant
-from tipqa.web import ProgressRelay, WebApp, build_demo, launch_options
+from tipqa.assistant import Assistant
+from tipqa.web.app import ProgressRelay, WebApp, build_demo, launch_options
 
 from .conftest import SEED
 

@@ -8,10 +8,10 @@ __all__ = ["Assistant", "Answer", "TipqaError", "Settings", "load_settings", "__
 def __getattr__(name: str):
     # Lazy so that `import tipqa` (and `tipqa --help`) stays fast: no numpy/faiss/torch until used.
     if name == "Assistant":
-        from .engine import Assistant
+        from .assistant import Assistant
         return Assistant
     if name == "Answer":
-        from .answer import Answer
+        from .answering.answer import Answer
         return Answer
     if name == "TipqaError":
         from .errors import TipqaError

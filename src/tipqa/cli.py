@@ -41,7 +41,7 @@ def _friendly(func):
 
 
 def _assistant(corpus_dir, index_dir, model, refresh: bool = True, **overrides):
-    from .engine import Assistant
+    from .assistant import Assistant
     settings = load_settings(corpus_dir=corpus_dir, index_dir=index_dir, model=model, **overrides)
     return Assistant.open(settings=settings, refresh=refresh)
 
@@ -89,7 +89,7 @@ def ask(question, top_k, report, json_, corpus_dir, index_dir, model):
 @_friendly
 def build(rebuild, json_, corpus_dir, index_dir, model):
     """Refresh the index from the corpus folder (incremental: only new or changed reports are embedded)."""
-    from .engine import Assistant
+    from .assistant import Assistant
     settings = load_settings(corpus_dir=corpus_dir, index_dir=index_dir, model=model)
     result = Assistant(settings).refresh(rebuild=rebuild)
     _print_result(result, json_)
@@ -102,7 +102,7 @@ def build(rebuild, json_, corpus_dir, index_dir, model):
 @_friendly
 def add(files, json_, corpus_dir, index_dir, model):
     """Copy FILES into the corpus and index them."""
-    from .engine import Assistant
+    from .assistant import Assistant
     settings = load_settings(corpus_dir=corpus_dir, index_dir=index_dir, model=model)
     result = Assistant(settings).add(files)
     _print_result(result, json_)
@@ -116,7 +116,7 @@ def add(files, json_, corpus_dir, index_dir, model):
 @_friendly
 def remove(report_id, corpus_dir, index_dir, model):
     """Delete REPORT_ID from the corpus and the index."""
-    from .engine import Assistant
+    from .assistant import Assistant
     settings = load_settings(corpus_dir=corpus_dir, index_dir=index_dir, model=model)
     _print_result(Assistant(settings).remove(report_id), False)
 
@@ -152,7 +152,7 @@ def statements(speaker, report, json_, corpus_dir, index_dir, model):
         tipqa statements --speaker "Estados Unidos" --json
         tipqa statements
     """
-    from .attribution import summary_text
+    from .speakers.attribution import summary_text
     assistant = _assistant(corpus_dir, index_dir, model)
     if not speaker:
         found = assistant.speakers(report)
@@ -178,7 +178,7 @@ def statements(speaker, report, json_, corpus_dir, index_dir, model):
 def serve(host, port, auth, corpus_dir, index_dir, model):
     """Start the web chat (builds the index first if needed)."""
     try:
-        from .web import serve as serve_web
+        from .web.app import serve as serve_web
     except ImportError as error:
         if error.name != "gradio":
             raise

@@ -16,9 +16,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from .entities import find_entities, fold, normalise_symbol
+from .language.entities import find_entities, fold, normalise_symbol
 from .errors import TipqaError
-from .glossary import is_spanish
+from .language.glossary import is_spanish
 
 
 class EvalFileError(TipqaError):

@@ -6,8 +6,8 @@ import functools
 import re
 from dataclasses import dataclass, field, replace
 
-from .entities import NAME_PATTERN, NOT_NAMES, Entity, find_entities, fold, slug
-from .glossary import is_spanish, to_english
+from ..language.entities import NAME_PATTERN, NOT_NAMES, Entity, find_entities, fold, slug
+from ..language.glossary import is_spanish, to_english
 
 # Expected answer types, tested in order on the English form of the question.
 _TYPE_RULES = [

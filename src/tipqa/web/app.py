@@ -16,13 +16,13 @@ from typing import Callable, Iterator
 
 import gradio as gr
 
-from .answer import Answer, Passage
-from .config import Settings, load_settings
-from .engine import Assistant, BuildResult
-from .errors import ConfigError, TipqaError
-from .followup import rewrite_followup
-from .reports import supported_extensions
-from .web_speakers import speakers_tab
+from ..answering.answer import Answer, Passage
+from ..config import Settings, load_settings
+from ..assistant import Assistant, BuildResult
+from ..errors import ConfigError, TipqaError
+from ..answering.followup import rewrite_followup
+from ..ingest.reports import supported_extensions
+from .speakers import speakers_tab
 
 TITLE = "tipqa: ask the reports on trafficking in persons"
 EXAMPLES = [

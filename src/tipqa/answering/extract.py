@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .entities import Entity, find_entities, fold
+from ..language.entities import Entity, find_entities, fold
 from .questions import Question, analyse, covers, passage_ordinals, stem, stems
 from .retrieval import Hit
 
@@ -330,7 +330,7 @@ def _antecedent(q: Question, text: str, span: tuple[int, int], usable) -> Entity
 
 
 def _sentence_spans_before(text: str, span: tuple[int, int]) -> list[tuple[int, int]]:
-    from .text import sentence_spans
+    from ..text import sentence_spans
     return [s for s in sentence_spans(text) if s[1] <= span[0]]
 
 

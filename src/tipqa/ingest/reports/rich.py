@@ -9,8 +9,8 @@ from collections import Counter
 from dataclasses import dataclass
 from html.parser import HTMLParser
 
-from ..errors import ReportError
-from ..text import clean_whitespace
+from ...errors import ReportError
+from ...text import clean_whitespace
 from . import register_loader
 from .headings import Block, sections_from_blocks
 from .plain import decode_text

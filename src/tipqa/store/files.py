@@ -21,11 +21,11 @@ from typing import Iterator, Sequence
 import faiss
 import numpy as np
 
-from . import __version__
-from .attribution import Statement
-from .chunking import Chunk
-from .errors import IndexCorrupt, IndexLocked, IndexNotFound, TipqaError
-from .hashing import sha256_file
+from .. import __version__
+from ..speakers.attribution import Statement
+from ..ingest.chunking import Chunk
+from ..errors import IndexCorrupt, IndexLocked, IndexNotFound, TipqaError
+from ..hashing import sha256_file
 from .lexical import BM25, TOKENIZER, TermCounts, vocabulary
 
 FORMAT_VERSION = 1

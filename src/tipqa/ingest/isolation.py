@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from .config import Settings
-from .errors import ReportError
+from ..config import Settings
+from ..errors import ReportError
 from .reports import Report, Section, check_size, load_report, supported_extensions
 
 
@@ -50,7 +50,7 @@ def parse_with_stats(path: Path, settings: Settings) -> tuple[Report, ParseStats
     max_bytes = settings.max_report_mb * 2**20
     _precheck(path, settings)
     started = time.perf_counter()
-    command = [sys.executable, "-m", "tipqa.isolation", str(path), str(max_bytes), str(settings.parse_memory_mb)]
+    command = [sys.executable, "-m", "tipqa.ingest.isolation", str(path), str(max_bytes), str(settings.parse_memory_mb)]
     try:
         child = subprocess.run(command, capture_output=True, timeout=settings.parse_timeout, env=_child_env())
     except subprocess.TimeoutExpired:
@@ -85,7 +85,7 @@ def parse_many_isolated(paths: list[Path], settings: Settings) -> Iterator[tuple
 
 def _parse_in_one_child(paths: list[Path], settings: Settings) -> Iterator[tuple[Path, Report | ReportError]]:
     while paths:
-        command = [sys.executable, "-m", "tipqa.isolation", "--many", str(settings.max_report_mb * 2**20),
+        command = [sys.executable, "-m", "tipqa.ingest.isolation", "--many", str(settings.max_report_mb * 2**20),
                    str(settings.parse_memory_mb), *map(str, paths)]
         errors = tempfile.TemporaryFile()  # not a pipe: a chatty parser must not block on a full one
         child = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=errors,

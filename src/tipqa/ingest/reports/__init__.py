@@ -7,8 +7,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from ..errors import ReportError, UnsupportedFormat
-from ..text import slugify
+from ...errors import ReportError, UnsupportedFormat
+from ...text import slugify
 
 
 @dataclass

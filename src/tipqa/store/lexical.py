@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 from scipy import sparse
 
-from .text import fold
+from ..text import fold
 
 STOPWORDS = frozenset(
     "a an and are as at be been by did do does for from had has have he her his how in into is it its "

