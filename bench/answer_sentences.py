@@ -34,8 +34,8 @@ def main() -> None:
     args = parser.parse_args()
     from tipqa import evaluate
     from tipqa.answering import extract
-    from tipqa.config import load_settings
     from tipqa.assistant import Assistant
+    from tipqa.config import load_settings
     default = extract.RESCORE
     with tempfile.TemporaryDirectory() as tmp:
         settings = load_settings(corpus_dir=ROOT / "corpus", index_dir=Path(tmp) / "index")

@@ -18,10 +18,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from tipqa.speakers.attribution import attribute_report, evaluate_labels  # noqa: E402
 from tipqa.ingest.chunking import chunk_report  # noqa: E402
-from tipqa.language.entities import _entities_but_numbers  # noqa: E402
 from tipqa.ingest.reports import load_report  # noqa: E402
+from tipqa.language.entities import _entities_but_numbers  # noqa: E402
+from tipqa.speakers.attribution import attribute_report  # noqa: E402
+from tipqa.speakers.labels import evaluate_labels  # noqa: E402
 
 SPEED_FILES = [ROOT / "corpus" / "oas-rtp-ii-2009-buenos-aires-report.txt",
                ROOT / "tests" / "data" / "corpus-extra" / "unodc_glotip2024_ch2_africa_en.txt"]

@@ -97,8 +97,8 @@ def bench_cold_ask(work: Path, corpus: Path, asks: int) -> dict:
 def bench_encoders(index: Path, repeats: int, limit: int = 256) -> dict:
     """Encoder alone, in one process, on the index's own passage texts: ONNX int8 vs sentence-transformers."""
     from tipqa.config import load_settings
-    from tipqa.encoders.model import SentenceTransformerEmbedder
     from tipqa.encoders import index_embedder, query_embedder
+    from tipqa.encoders.sbert import SentenceTransformerEmbedder
     from tipqa.store.files import IndexStore
     texts = [c.embedding_text() for c in IndexStore(index).load().chunks][:limit]
     int8 = index_embedder(load_settings(index_dir=index), query_embedder(load_settings(index_dir=index)))
@@ -115,8 +115,8 @@ def bench_encoders(index: Path, repeats: int, limit: int = 256) -> dict:
 
 
 def in_process_torch_answer(corpus: Path, index: Path) -> dict:
-    from tipqa.config import load_settings
     from tipqa.assistant import Assistant
+    from tipqa.config import load_settings
     settings = load_settings(corpus_dir=corpus, index_dir=index, encoder="torch")
     return Assistant.open(settings=settings, progress=lambda f, m: None).ask(CANONICAL).to_dict()
 

@@ -25,9 +25,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
+from tipqa.assistant import Assistant  # noqa: E402
 from tipqa.config import load_settings  # noqa: E402
 from tipqa.encoders.model import HashEmbedder  # noqa: E402
-from tipqa.assistant import Assistant  # noqa: E402
 from tipqa.errors import TipqaError  # noqa: E402
 from tipqa.store.files import IndexStore  # noqa: E402
 

@@ -76,7 +76,8 @@ class RandomSameModel:
 
 
 def setup(work: Path, n: int, pool: list[str]):
-    from tipqa import assistant as engine
+    from tipqa import indexer
+    from tipqa.assistant import Assistant
     from tipqa.config import load_settings
     from tipqa.encoders import query_embedder
     from tipqa.ingest.reports import load_report
@@ -86,13 +87,13 @@ def setup(work: Path, n: int, pool: list[str]):
     for i in range(n):
         write_report(corpus / f"report-{i:04d}.txt", f"Synthetic report {i}", pool, rng.randint(4, 16) * PAGE, rng)
     settings = load_settings(corpus_dir=corpus, index_dir=work / "index")
-    isolated = engine.parse_report_isolated
-    engine.parse_report_isolated = lambda path, settings: load_report(path)  # setup only
+    isolated = indexer.parse_report_isolated
+    indexer.parse_report_isolated = lambda path, settings: load_report(path)  # setup only
     try:
-        base = engine.Assistant(settings, embedder=RandomSameModel(query_embedder(settings)), progress=lambda f, m: None)
+        base = Assistant(settings, embedder=RandomSameModel(query_embedder(settings)), progress=lambda f, m: None)
         result = base.refresh()
     finally:
-        engine.parse_report_isolated = isolated
+        indexer.parse_report_isolated = isolated
     return settings, result.chunks
 
 

@@ -25,8 +25,8 @@ from _common import EVAL, ROOT, emit, log, machine, peak_rss_mb, real_corpus, su
 
 
 def base_index(workdir: Path):
-    from tipqa.config import load_settings
     from tipqa.assistant import Assistant
+    from tipqa.config import load_settings
     settings = load_settings(corpus_dir=real_corpus(workdir / "corpus"), index_dir=workdir / "index")
     return Assistant.open(settings=settings, progress=lambda f, m: None)
 
@@ -46,6 +46,7 @@ def synthetic_vectors(base: np.ndarray, n: int, seed: int = 0) -> np.ndarray:
 def tiled_lexical(lexical, n: int):
     """BM25 weights of n passages that repeat the real ones (idf is unchanged by repeating the corpus)."""
     from scipy import sparse
+
     from tipqa.store.lexical import BM25
     csc = lexical.weights.tocsc()
     m = csc.shape[1]
@@ -61,8 +62,10 @@ def tiled_lexical(lexical, n: int):
 
 def synthetic_data(real, n: int):
     from dataclasses import replace
+
     from tipqa.store.ann import build_vector_index
-    from tipqa.store.files import IndexData, SentenceVectors
+    from tipqa.store.base import SentenceVectors
+    from tipqa.store.generation import IndexData
     base = real.all_vectors()
     chunks = []
     for i in range(n):  # texts shared with the real passages (one string object each), ids unique
@@ -93,6 +96,7 @@ def recall_at_10(index, vectors: np.ndarray, queries: np.ndarray) -> float | Non
 
 def run_size(n: int, questions: list[str]) -> dict:
     import faiss
+
     from tipqa.store.ann import describe
     with tempfile.TemporaryDirectory() as tmp:
         assistant = base_index(Path(tmp))

@@ -30,6 +30,7 @@ def windows(corpus: Path) -> list[dict]:
 def model():
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
     from sentence_transformers import SentenceTransformer
+
     from tipqa.encoders.model import bundled_model_dir
     return SentenceTransformer(str(bundled_model_dir()), device="cpu")
 

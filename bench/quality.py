@@ -15,14 +15,13 @@ import tempfile
 import time
 from pathlib import Path
 
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import EVAL, ROOT, emit, log, machine, real_corpus  # noqa: E402
 
 
 def seed_eval(work: Path) -> dict:
-    from tipqa.config import load_settings
     from tipqa.assistant import Assistant
+    from tipqa.config import load_settings
     from tipqa.evaluate import evaluate, load_items
     corpus = real_corpus(work / "corpus")
     items = load_items(EVAL)
@@ -38,9 +37,10 @@ def seed_eval(work: Path) -> dict:
 
 def scifact(data: Path) -> dict:
     import scifact as sf
+
     from tipqa.config import load_settings
-    from tipqa.encoders.model import SentenceTransformerEmbedder
     from tipqa.encoders import index_embedder, query_embedder
+    from tipqa.encoders.sbert import SentenceTransformerEmbedder
     from tipqa.store.lexical import BM25
     docs, _, _ = sf.load(data, "test")
     doc_ids = [d["_id"] for d in docs]

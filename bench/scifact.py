@@ -22,7 +22,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from tipqa.encoders.model import SentenceTransformerEmbedder  # noqa: E402
+from tipqa.encoders.sbert import SentenceTransformerEmbedder  # noqa: E402
 from tipqa.store.lexical import BM25  # noqa: E402
 
 DEPTH = 100

@@ -70,7 +70,7 @@ def main() -> None:
     parser.add_argument("--report", type=Path, default=ROOT / "tests" / "data" / "un-palermo-protocol-2000.md")
     args = parser.parse_args()
     from tests.web_server import start_server
-    from tipqa.encoders.model import SentenceTransformerEmbedder
+    from tipqa.encoders.sbert import SentenceTransformerEmbedder
 
     with tempfile.TemporaryDirectory() as scratch:
         server = start_server(Path(scratch), SentenceTransformerEmbedder.default())

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from tipqa.config import load_settings
-from tipqa.encoders.model import HashEmbedder, SentenceTransformerEmbedder
+from tipqa.encoders.model import HashEmbedder
+from tipqa.encoders.sbert import SentenceTransformerEmbedder
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT / "corpus" / "oas-rtp-ii-2009-buenos-aires-report.txt"

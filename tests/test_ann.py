@@ -4,8 +4,8 @@ from __future__ import annotations
 import faiss
 import numpy as np
 
-from tipqa.store import ann
 from tipqa.assistant import Assistant
+from tipqa.store import ann
 from tipqa.store.files import IndexStore
 
 

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from tipqa.assistant import Assistant
 from tipqa.answering.questions import analyse
+from tipqa.assistant import Assistant
 
 
 @pytest.fixture(scope="module")
 def assistant(tmp_path_factory, real_embedder):
     import shutil
+
     from tipqa.config import load_settings
+
     from .conftest import SEED
     root = tmp_path_factory.mktemp("answers")
     (root / "corpus").mkdir()
@@ -90,9 +92,9 @@ def test_organisation_named_by_a_shorter_name_is_not_missing(assistant):
 def test_country_inside_a_long_ministry_name_is_not_the_actor():
     # The role 'Director ... at the Ministry of Foreign Affairs, International Trade, and Worship of the Argentine
     # Republic' runs on past its commas: Argentina there is the official's employer, not a delegation that acted.
-    from tipqa.ingest.chunking import Chunk
     from tipqa.answering.extract import short_answer
     from tipqa.answering.retrieval import Hit
+    from tipqa.ingest.chunking import Chunk
     from tipqa.text import sentence_spans
     text = ("The review committee was chaired by Minister Ana Pérez, Director of Treaties at the Ministry of Foreign "
             "Affairs, International Trade, and Worship of the Argentine Republic.")

@@ -7,14 +7,16 @@ import shutil
 import pytest
 from click.testing import CliRunner
 
-from tipqa.speakers.attribution import (SpeakerNotFound, attribute_paragraphs, attribute_report, evaluate_labels,
-                               find_speaker, speaker_question, statements_of, summary_text)
-from tipqa.ingest.chunking import chunk_report
-from tipqa.cli import cli
+from tipqa.answering.speaker_questions import speaker_question
 from tipqa.assistant import Assistant
+from tipqa.cli import cli
 from tipqa.errors import IndexCorrupt
-from tipqa.store.files import STATEMENTS, IndexStore
+from tipqa.ingest.chunking import chunk_report
 from tipqa.ingest.reports import load_report
+from tipqa.speakers.attribution import attribute_paragraphs, attribute_report
+from tipqa.speakers.labels import evaluate_labels
+from tipqa.speakers.statements import SpeakerNotFound, find_speaker, statements_of, summary_text
+from tipqa.store.files import STATEMENTS, IndexStore
 
 from .conftest import ROOT, SEED, SEED_ID
 

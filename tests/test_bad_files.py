@@ -7,12 +7,12 @@ import zipfile
 import pytest
 from click.testing import CliRunner
 
+from tipqa.assistant import Assistant
 from tipqa.cli import cli
 from tipqa.config import load_settings
-from tipqa.assistant import Assistant
 from tipqa.errors import ReportError
-from tipqa.store.files import IndexStore
 from tipqa.ingest.isolation import _read_result, parse_many_isolated, parse_report_isolated, parse_with_stats
+from tipqa.store.files import IndexStore
 
 from .conftest import SEED, SEED_ID
 from .docgen import sample_pdf

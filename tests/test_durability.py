@@ -71,12 +71,12 @@ def test_a_second_rebuild_waits_for_the_first(settings, real_embedder, second_re
 
     one = threading.Thread(target=run, args=("first", first), name="rebuild")
     one.start()
-    assert first._embedder.entered.wait(60)  # the first build holds the lock, blocked mid-embedding
+    assert first.embedder.entered.wait(60)  # the first build holds the lock, blocked mid-embedding
     two = threading.Thread(target=run, args=("second", second))
     two.start()
     time.sleep(1.0)
     assert "second" not in finished  # waiting on the lock, not writing alongside
-    first._embedder.gate.set()
+    first.embedder.gate.set()
     one.join(120)
     two.join(120)
     assert finished["first"] < finished["second"]

@@ -8,12 +8,12 @@ import sys
 import numpy as np
 import pytest
 
-from tipqa.config import load_settings
-from tipqa.encoders.model import DEFAULT_WEIGHTS_SHA256, bundled_model_dir
-from tipqa.encoders import index_embedder, query_embedder
 from tipqa.assistant import Assistant
-from tipqa.errors import ConfigError
+from tipqa.config import load_settings
+from tipqa.encoders import index_embedder, query_embedder
+from tipqa.encoders.model import DEFAULT_WEIGHTS_SHA256, bundled_model_dir
 from tipqa.encoders.numpy_bert import NumpyEmbedder, supports
+from tipqa.errors import ConfigError
 
 from .conftest import CANONICAL, SEED
 
@@ -154,6 +154,7 @@ def test_answer_sentences_use_the_prepared_int8_graph_and_never_export_one(tmp_p
 def test_prepared_graph_is_trusted_by_size_and_mtime_and_hashed_when_they_change(tmp_path, numpy_embedder,
                                                                                 monkeypatch):
     import os
+
     from tipqa.encoders.onnx_bert import _intact
     settings = load_settings(index_dir=tmp_path / "index")
     graph = index_embedder(settings, numpy_embedder).path
@@ -208,7 +209,7 @@ def test_warm_up_keeps_a_given_embedder(settings, hash_embedder):
 
 
 def test_warm_up_that_fails_keeps_answering_with_numpy(settings, monkeypatch):
-    import tipqa.assistant as engine
+    import tipqa.encoders as engine
 
     def broken(query):
         raise RuntimeError("no memory for a second graph")

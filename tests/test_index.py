@@ -226,6 +226,7 @@ def test_incremental_term_counts_score_as_a_full_rebuild(settings, hash_embedder
 
 def test_ivf_reuses_the_previous_centroids_until_the_corpus_doubles():
     import faiss
+
     from tipqa.store.ann import build_vector_index
     rng = np.random.default_rng(1)
     centres = rng.normal(size=(40, 32)).astype(np.float32)
@@ -280,6 +281,7 @@ def test_a_generation_loads_without_parsing_its_chunk_records(settings, hash_emb
     """The chunk table carries what a load needs (report, content hash, sentence count, line offset): records are
     read when a field of theirs is first used, and are then those a full parse gives."""
     import pickle
+
     from tipqa.ingest.chunking import Chunk
     assistant = Assistant.open(settings=settings, embedder=hash_embedder)
     assistant.add([second_report])
@@ -356,8 +358,9 @@ def test_a_full_disk_while_the_vectors_stream_out_keeps_the_previous_generation(
                                                                                  second_report, monkeypatch):
     """vectors.faiss is written by faiss through a callback: the file is what faiss.write_index gives, and an
     OSError raised inside the callback comes out as the friendly write error."""
-    import faiss
     import pathlib
+
+    import faiss
     assistant = Assistant.open(settings=settings, embedder=hash_embedder)
     live = assistant.data.generation
     faiss.write_index(assistant.data.vectors, str(settings.index_dir / "direct.faiss"))
@@ -453,8 +456,9 @@ def test_a_chunk_table_without_ids_reads_them_with_the_records(settings, hash_em
 def test_removing_a_report_between_two_others_writes_the_records_of_a_fresh_write(settings, hash_embedder,
                                                                                    second_report):
     """Kept lines are copied in runs of consecutive rows: a removed report in the middle splits them."""
-    from .conftest import EXTRA
     from tipqa.ingest.reports import report_id_for
+
+    from .conftest import EXTRA
     middle = next(p for p in sorted(EXTRA.glob("*.txt")) if "rtp3" not in p.name)
     target = settings.corpus_dir / f"p-{middle.name}"  # sorts between the two
     target.write_bytes(middle.read_bytes())

@@ -1,12 +1,12 @@
 """Loaders on real and test-generated files: PDF, DOCX, HTML, Markdown and noisy plain text."""
 import io
-import re
 import json
+import re
 
 import pytest
 
-from tipqa.ingest.chunking import chunk_report
 from tipqa.assistant import Assistant
+from tipqa.ingest.chunking import chunk_report
 from tipqa.ingest.reports import load_report
 from tipqa.ingest.reports.rich import find_date
 

@@ -10,11 +10,11 @@ import numpy as np
 from scipy import sparse
 
 from tipqa import text
+from tipqa.answering.questions import analyse
 from tipqa.language import entities
 from tipqa.language.entities import _gazetteer, _trie_pattern, find_named
+from tipqa.store.ann import one_thread as _one_thread
 from tipqa.store.lexical import BM25
-from tipqa.answering.questions import analyse
-from tipqa.answering.retrieval import _one_thread
 
 SAMPLES = ["Which country proposed joint investigation teams?", "¿Quién presidió el grupo de redacción?",
            "MÉXICO’s delegation — Ñandú, Ørsted, Straße, İstanbul, ﬁnal, ΟΔΟΣ ΣΑΣ", "e\u0301 n\u0303 ‘x’", "", "İ"]

@@ -1,7 +1,7 @@
 import pytest
 
-from tipqa.ingest.chunking import chunk_report
 from tipqa.errors import ReportError
+from tipqa.ingest.chunking import chunk_report
 from tipqa.ingest.reports import load_report
 from tipqa.ingest.reports.plain import is_text_heading
 from tipqa.text import split_sentences

@@ -6,8 +6,8 @@ import socket
 from dataclasses import dataclass
 from pathlib import Path
 
-from tipqa.config import Settings, load_settings
 from tipqa.assistant import Assistant
+from tipqa.config import Settings, load_settings
 from tipqa.web.app import ProgressRelay, WebApp, build_demo, launch_options
 
 from .conftest import SEED

@@ -1,7 +1,8 @@
 """tipqa: answers with exact citations from reports on trafficking in persons."""
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from .version import __version__
+
 __all__ = ["Assistant", "Answer", "TipqaError", "Settings", "load_settings", "__version__"]
 
 

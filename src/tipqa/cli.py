@@ -152,7 +152,7 @@ def statements(speaker, report, json_, corpus_dir, index_dir, model):
         tipqa statements --speaker "Estados Unidos" --json
         tipqa statements
     """
-    from .speakers.attribution import summary_text
+    from .speakers.statements import summary_text
     assistant = _assistant(corpus_dir, index_dir, model)
     if not speaker:
         found = assistant.speakers(report)

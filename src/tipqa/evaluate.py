@@ -16,8 +16,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from .language.entities import find_entities, fold, normalise_symbol
 from .errors import TipqaError
+from .language.entities import find_entities, fold, normalise_symbol
 from .language.glossary import is_spanish
 
 

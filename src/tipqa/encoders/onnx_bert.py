@@ -30,8 +30,8 @@ import numpy as np
 
 from ..config import cpu_cores
 from ..errors import ModelError
-from .numpy_bert import NumpyBert, supports
 from ..hashing import sha256_file
+from .numpy_bert import NumpyBert, supports
 
 OPSET = 17  # LayerNormalization is a single op from opset 17
 MS = "com.microsoft"  # onnxruntime's contrib ops

@@ -6,9 +6,8 @@ import math
 import re
 from dataclasses import dataclass
 
-from .reports import Report, Section
 from ..text import sentence_spans, slugify
-
+from .reports import Report, Section
 
 CHUNKER_VERSION = 2  # bump when chunk boundaries change: a refresh re-chunks, reusing equal passages' vectors
 

@@ -7,16 +7,16 @@ ISO 3166 codes for countries, one id per organisation (entities.py), a slug for 
 "the states", "The delegations present") are kept as a group with no single speaker.
 
 Pure Python over entities.py and text.py: no model, no index. `attribute_report` is the entry point for
-ingestion; `find_speaker`, `statements_of` and `speaker_question` serve the queries.
+ingestion; the Statement records it gives are queried through statements.py.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
 
-from ..language.entities import NAME_PATTERN, NOT_NAMES, Entity, canonical, find_entities, fold, slug
-from ..errors import TipqaError
+from ..language.entities import NAME_PATTERN, NOT_NAMES, Entity, find_entities, fold, slug
 from ..text import sentence_spans
+from .statements import Statement
 
 VERSION = 1  # bump when the rules change: generations built with another version are re-attributed
 
@@ -79,13 +79,6 @@ _PLACE_WORDS = frozenset("africa asia america americas europe oceania southeast 
 _PASSIVE_BEFORE = re.compile(r"\b(?:was|were|is|are|be|been|being)\s+(?:also\s+)?$", re.I)
 
 
-class SpeakerNotFound(TipqaError):
-    def __init__(self, name: str, known: list[str]):
-        listing = (", ".join(known[:12]) + (f" and {len(known) - 12} more" if len(known) > 12 else "")) or "none yet"
-        super().__init__(f"No statements by {name!r} in the indexed reports. Speakers with statements: {listing}. "
-                         f"See 'tipqa statements' for the full list.")
-
-
 @dataclass
 class Attribution:
     """One sentence of a paragraph: who made it, with what verb, and how the speaker was found."""
@@ -100,42 +93,6 @@ class Attribution:
     @property
     def is_statement(self) -> bool:
         return self.verb is not None
-
-
-@dataclass
-class Statement:
-    """A stored statement: the record of DESIGN.md's statements.jsonl."""
-
-    report_id: str
-    chunk_id: str
-    section: str
-    sentence: str
-    start: int  # span of the sentence in the chunk's text
-    end: int
-    speakers: list[dict]
-    verb: str
-    resolved_from: str | None = None
-    group: str | None = None
-    report_title: str = ""
-    section_path: list[str] = field(default_factory=list)
-    page: int | None = None
-    position: int = 0  # order of the sentence in its report
-
-    def to_record(self) -> dict:
-        # By hand: dataclasses.asdict deep-copies field by field, ~10x slower, and an index write serialises
-        # every statement of the corpus.
-        record = {name: getattr(self, name) for name in self.__dataclass_fields__}
-        record["speakers"] = [dict(s) for s in self.speakers]
-        record["section_path"] = list(self.section_path)
-        return record
-
-    @classmethod
-    def from_record(cls, record: dict) -> "Statement":
-        return cls(**record)
-
-    def speaker_ids(self) -> set[str]:
-        ids = {s["id"] for s in self.speakers}
-        return ids | {s["affiliation"]["id"] for s in self.speakers if s.get("affiliation")}
 
 
 # ---- one paragraph ------------------------------------------------------------------------------------------
@@ -452,185 +409,4 @@ class _Locator:
         return None
 
 
-# ---- queries ------------------------------------------------------------------------------------------------
-def find_speaker(name: str, statements: list[Statement]) -> dict:
-    """The speaker NAME means, in any language or alias: 'México', 'the Mexican delegation', 'ONUDD', 'Ramdin'.
-
-    Raises:
-        SpeakerNotFound: nobody of that name has statements; the message lists who has.
-    """
-    cleaned = re.sub(r"^(?:the\s+)?(?:delegation|government|representatives?)\s+of\s+", "", name.strip(), flags=re.I)
-    known = speakers(statements)
-    code = canonical(cleaned) or canonical(name)
-    if code is None and len(cleaned) > 3:
-        code = next((e.canonical_id for e in find_entities(cleaned, case_sensitive=False)
-                     if e.kind in ("country", "organisation")), None)
-    if code is not None:
-        for speaker in known:
-            if speaker["id"] == code or (speaker.get("affiliation") or {}).get("id") == code:
-                return {k: v for k, v in speaker.items() if k in ("kind", "id", "name")} if speaker["id"] == code \
-                    else speaker["affiliation"]
-        raise SpeakerNotFound(name, [s["name"] for s in known])
-    wanted = fold(cleaned)
-    for speaker in known:
-        if speaker["kind"] == "person" and (wanted in (fold(speaker["name"]), speaker["id"])
-                                            or wanted == speaker["id"].rsplit("-", 1)[-1]):
-            return {k: v for k, v in speaker.items() if k in ("kind", "id", "name")}
-    raise SpeakerNotFound(name, [s["name"] for s in known])
-
-
-def speakers(statements: list[Statement]) -> list[dict]:
-    """Everyone with a statement, most statements first, with their count."""
-    counts: dict[str, dict] = {}
-    for statement in statements:
-        for s in statement.speakers:
-            entry = counts.setdefault(s["id"], {**s, "count": 0})
-            entry["count"] += 1
-    return sorted(counts.values(), key=lambda s: (-s["count"], s["name"]))
-
-
-def statements_of(speaker_id: str, statements: list[Statement], report: str | None = None) -> list[Statement]:
-    """A speaker's statements (a person's organisation counts too), in report and sentence order."""
-    chosen = [s for s in statements if speaker_id in s.speaker_ids() and (report is None or s.report_id == report)]
-    return sorted(chosen, key=lambda s: (s.report_id, s.position))
-
-
-_SAY_QUESTION = [
-    re.compile(r"^\s*what\s+(?:did|has|have|does)\s+(?P<s>.+?)\s+(?:say|said|state|stated|declare|mention)\s*"
-               r"(?:at\s+the\s+meetings?|in\s+the\s+reports?)?\s*\??\s*$", re.I),
-    re.compile(r"^\s*(?:list\s+)?(?:all\s+)?(?:the\s+)?statements\s+(?:of|by|from)\s+(?P<s>.+?)\s*\??\s*$", re.I),
-    re.compile(r"^\s*(?:everything|all)\s+(?:that\s+)?(?P<s>.+?)\s+said\s*\??\s*$", re.I),
-    re.compile(r"^\s*¿?\s*qu[ée]\s+(?:dijo|ha\s+dicho|declaró|señaló|planteó)\s+(?P<s>.+?)\s*\??\s*$", re.I),
-]
-
-
-_TOPIC_QUESTION = [
-    re.compile(r"^\s*(?:and\s+)?what\s+(?:did|does|has|have)\s+(?P<s>.+?)\s+(?:say|said|state|stated|propose|"
-               r"proposed|suggest|suggested|mention|mentioned|note|noted|underscore|underscored|recommend)\s+"
-               r"(?:about|on|regarding|concerning|with regard to)\s+(?P<t>.+?)\s*\??\s*$", re.I),
-    re.compile(r"^\s*¿?\s*(?:y\s+)?qu[ée]\s+(?:dijo|ha\s+dicho|propuso|señaló|planteó|declaró)\s+(?P<s>.+?)\s+"
-               r"(?:sobre|acerca\s+de|respecto\s+(?:a|de)|en\s+cuanto\s+a)\s+(?P<t>.+?)\s*\??\s*$", re.I),
-]
-
-
-def topic_question(question: str) -> tuple[str, str] | None:
-    """(speaker, topic) of 'What did Chile say about joint investigation teams?' / '¿Qué dijo Chile sobre ...?'."""
-    for pattern in _TOPIC_QUESTION:
-        match = pattern.match(question)
-        if match and len(match.group("s").split()) <= 8:
-            return match.group("s").strip(" ?¿"), match.group("t").strip(" ?¿")
-    return None
-
-
-def topical_answer(question: str, ranked: list[Statement], scores: list[float], chunks: dict):
-    """An Answer for 'What did X say about Y?': X's statement closest to Y, then X's others by closeness."""
-    from ..answering.answer import Answer, Evidence, Passage
-    passages: list[Passage] = []
-    for s, score in zip(ranked, scores):
-        chunk = chunks.get(s.chunk_id)
-        if chunk is not None and all(p.chunk_id != s.chunk_id for p in passages):
-            passages.append(Passage(len(passages) + 1, chunk.text, chunk.report_id, chunk.report_title, chunk.section,
-                                    chunk.chunk_id, round(float(score), 6), chunk.page, list(chunk.section_path)))
-    best = ranked[0]
-    evidence = Evidence(best.sentence, best.report_id, best.report_title, best.section, best.chunk_id,
-                        best.start, best.end, best.page)
-    confidence = round(float(max(0.0, min(1.0, scores[0]))), 3)
-    return Answer(question, best.sentence, "statement", confidence, evidence, passages[:5])
-
-
-def speaker_question(question: str) -> str | None:
-    """The speaker an enumeration question asks about ('What did Mexico say?', '¿Qué dijo México?'), or None."""
-    for pattern in _SAY_QUESTION:
-        match = pattern.match(question)
-        if match:
-            name = match.group("s").strip(" ?¿")
-            if len(name.split()) <= 8:
-                return name
-    return None
-
-
-__all__ = ["Attribution", "Statement", "SpeakerNotFound", "VERSION", "attribute_paragraphs", "attribute_report",
-           "find_speaker", "speakers", "statements_of", "speaker_question", "topic_question", "topical_answer"]
-
-
-# ---- the hand-labelled set ----------------------------------------------------------------------------------
-def evaluate_labels(label_file, root=".") -> dict:
-    """Score attribution against hand labels (JSON lines: file, sentence, speakers, resolved_from).
-
-    A sentence counts as right when its predicted set of speaker ids equals the labelled set ([] for none).
-    Returns:
-        {"sentences", "correct", "accuracy", "resolved_correct", "errors": [...]} ; files are relative to root.
-    """
-    import json
-    from pathlib import Path
-
-    from ..ingest.reports import load_report
-    labels = [json.loads(line) for line in Path(label_file).read_text(encoding="utf-8").splitlines() if line.strip()]
-    predicted: dict[str, dict[str, Attribution]] = {}
-    for name in dict.fromkeys(item["file"] for item in labels):
-        report = load_report(Path(root) / name)
-        paragraphs = [p.strip() for s in report.sections for p in s.paragraphs]
-        predicted[name] = {p[a.start:a.end]: a for p, found in zip(paragraphs, attribute_paragraphs(paragraphs))
-                           for a in found}
-    correct, resolved, errors = 0, 0, []
-    for item in labels:
-        found = predicted[item["file"]].get(item["sentence"])
-        ids = sorted(s["id"] for s in found.speakers) if found and found.is_statement else []
-        if ids == sorted(item["speakers"]):
-            correct += 1
-            resolved += (found.resolved_from if found and ids else None) == (item["resolved_from"] if ids else None)
-        else:
-            errors.append({"sentence": item["sentence"], "expected": item["speakers"], "predicted": ids})
-    return {"sentences": len(labels), "correct": correct, "accuracy": correct / max(len(labels), 1),
-            "resolved_correct": resolved, "errors": errors}
-
-
-# ---- statements as an answer --------------------------------------------------------------------------------
-def group_by_report(statements: list[Statement], reports: dict[str, dict]) -> list[dict]:
-    """Statements grouped by report (oldest meeting first) then section, in order: the side-by-side view.
-
-    Returns:
-        [{"report_id", "title", "date", "sections": [{"section", "statements": [Statement]}]}]
-    """
-    groups: dict[str, dict] = {}
-    for s in sorted(statements, key=lambda s: (s.report_id, s.position)):
-        meta = reports.get(s.report_id, {})
-        report = groups.setdefault(s.report_id, {"report_id": s.report_id, "title": meta.get("title") or s.report_title,
-                                                 "date": meta.get("date"), "sections": []})
-        if not report["sections"] or report["sections"][-1]["section"] != s.section:
-            report["sections"].append({"section": s.section, "statements": []})
-        report["sections"][-1]["statements"].append(s)
-    return sorted(groups.values(), key=lambda g: (g["date"] or "9999", g["report_id"]))
-
-
-def summary_text(speaker: dict, statements: list[Statement], reports: dict[str, dict]) -> str:
-    """'Ecuador: 3 statements' then each report and section with its sentences, in order (plain text)."""
-    lines = [f"{speaker['name']}: {len(statements)} statement{'s' if len(statements) != 1 else ''}"]
-    for report in group_by_report(statements, reports):
-        lines.append(f"{report['title']}" + (f" ({report['date']})" if report["date"] else ""))
-        for section in report["sections"]:
-            lines.append(f"  {section['section']}")
-            lines += [f"    - {s.sentence}" for s in section["statements"]]
-    return "\n".join(lines)
-
-
-def statements_answer(question: str, speaker: dict, statements: list[Statement], chunks: dict, reports: dict):
-    """An Answer (DESIGN.md's JSON contract) listing a speaker's statements: the list in `answer`, the first
-    statement as evidence, the passages holding them in order.
-
-    Args:
-        chunks: chunk_id -> Chunk, to show each statement in its passage.
-    """
-    from ..answering.answer import Answer, Evidence, Passage
-    ordered = [s for g in group_by_report(statements, reports) for sec in g["sections"] for s in sec["statements"]]
-    passages: list[Passage] = []
-    for s in ordered:
-        chunk = chunks.get(s.chunk_id)
-        if chunk is not None and all(p.chunk_id != s.chunk_id for p in passages):
-            passages.append(Passage(len(passages) + 1, chunk.text, chunk.report_id, chunk.report_title, chunk.section,
-                                    chunk.chunk_id, 1.0, chunk.page, list(chunk.section_path)))
-    first = ordered[0]
-    evidence = Evidence(first.sentence, first.report_id, first.report_title, first.section, first.chunk_id,
-                        first.start, first.end, first.page)
-    kind = "statements"
-    return Answer(question, summary_text(speaker, ordered, reports), kind, 1.0, evidence, passages)
+__all__ = ["Attribution", "VERSION", "attribute_paragraphs", "attribute_report"]

@@ -1,5 +1,19 @@
 """The index store: passages, their vectors, BM25 weights, sentence vectors and statements, one generation at a time.
 
-files.IndexStore writes and loads generations on disk (IndexStore.write -> IndexData, IndexStore.load -> IndexData);
-ann.py is the dense index (exact or IVF), lexical.py the BM25 side.
+base.py is the interface (Store, Generation) the rest of tipqa uses; files.py is today's store, generations as
+folders on disk (IndexStore.write -> IndexData, IndexStore.load -> IndexData), with ann.py (the dense index, exact or
+IVF) and lexical.py (BM25). open_store is the one place a store is chosen.
 """
+from __future__ import annotations
+
+from ..config import Settings
+from .base import Generation, SentenceVectors, Store
+
+
+def open_store(settings: Settings) -> Store:
+    """The store the settings name: generations in folders under settings.index_dir."""
+    from .files import IndexStore
+    return IndexStore(settings.index_dir)
+
+
+__all__ = ["Generation", "SentenceVectors", "Store", "open_store"]

@@ -17,10 +17,11 @@ from typing import Callable, Iterator
 import gradio as gr
 
 from ..answering.answer import Answer, Passage
-from ..config import Settings, load_settings
-from ..assistant import Assistant, BuildResult
-from ..errors import ConfigError, TipqaError
 from ..answering.followup import rewrite_followup
+from ..assistant import Assistant
+from ..config import Settings, load_settings
+from ..errors import ConfigError, TipqaError
+from ..indexer import BuildResult
 from ..ingest.reports import supported_extensions
 from .speakers import speakers_tab
 

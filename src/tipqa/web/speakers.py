@@ -10,8 +10,8 @@ import html
 import gradio as gr
 import pandas as pd
 
-from ..speakers.attribution import Statement, find_speaker, group_by_report, statements_of
 from ..errors import TipqaError
+from ..speakers.statements import Statement, find_speaker, group_by_report, statements_of
 
 CHART_SPEAKERS = 15  # the chart shows the speakers with the most statements; the dropdown lists everyone
 CSS = """

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import Section
+from .base import Section
 
 
 @dataclass

@@ -5,7 +5,7 @@ import re
 
 from ...errors import ReportError
 from ...text import clean_whitespace
-from . import register_loader
+from .base import register_loader
 from .headings import Block, sections_from_blocks
 
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")

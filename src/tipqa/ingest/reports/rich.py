@@ -11,7 +11,7 @@ from html.parser import HTMLParser
 
 from ...errors import ReportError
 from ...text import clean_whitespace
-from . import register_loader
+from .base import register_loader
 from .headings import Block, sections_from_blocks
 from .plain import decode_text
 

@@ -1,0 +1,425 @@
+"""The write side: the corpus folder in, a new generation of the store out, re-embedding only what changed.
+
+Indexer.refresh scans corpus/, parses new or changed reports in child processes (ingest.isolation), chunks them
+(ingest.chunking), attributes their statements (speakers.attribution), embeds the new passages (encoders) and
+writes the generation (store); add and remove change the corpus folder, then refresh.
+"""
+from __future__ import annotations
+
+import hashlib
+import shutil
+import sys
+import threading
+import time
+from concurrent.futures import Future
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+import numpy as np
+
+from .config import Settings, cpu_cores
+from .encoders import Encoders
+from .errors import CorpusNotFound, IndexCorrupt, IndexNotFound, ReportError, ReportNotFound
+from .hashing import sha256_file
+from .ingest.chunking import CHUNKER_VERSION, Chunk, chunk_report
+from .ingest.isolation import parse_many_isolated, parse_report_isolated
+from .ingest.reports import Report, report_id_for, sidecar_path, supported_extensions
+from .speakers import attribution
+from .speakers.statements import Statement
+from .store.base import Generation, Store
+from .store.lexical import TOKENIZER
+
+Progress = Callable[[float, str], None]
+
+
+def stderr_progress(fraction: float, message: str) -> None:
+    print(f"tipqa: {message}", file=sys.stderr, flush=True)
+
+
+@dataclass
+class BuildResult:
+    """What a refresh did: per-report outcome, and how many texts were sent to the embedder."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    errors: dict[str, str] = field(default_factory=dict)  # file name -> message
+    embedded: int = 0
+    chunks: int = 0
+    generation: str | None = None
+    seconds: float = 0.0
+    stages: dict[str, float] = field(default_factory=dict)  # seconds: load, parse (+ attribution), embed, write
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def summary(self) -> str:
+        parts = [f"{len(v)} {k}" for k, v in (("added", self.added), ("updated", self.updated),
+                                              ("removed", self.removed), ("unchanged", self.unchanged)) if v]
+        text = ", ".join(parts) or "no reports"
+        return (f"{text}; {self.embedded} passages embedded, {self.chunks} in the index"
+                f" ({self.seconds:.1f} s)" + (f"; {len(self.errors)} file(s) skipped" if self.errors else ""))
+
+
+@dataclass
+class CorpusFile:
+    report_id: str
+    path: Path
+    source_hash: str  # sha256 of the file and its sidecar metadata
+    size: int
+    mtime_ns: int
+
+
+class LiveGeneration:
+    """The generation a process answers from: put here by the write side when it makes one live, read by the read
+    side (each question keeps the one it started with, so a swap mid-question is harmless)."""
+
+    def __init__(self) -> None:
+        self.data: Generation | None = None
+
+
+class Indexer:
+    """Keeps a store in line with the corpus folder. One build at a time per process (and per store: its lock)."""
+
+    def __init__(self, settings: Settings, store: Store, encoders: Encoders, progress: Progress,
+                 live: LiveGeneration | None = None):
+        """live: where the generation this process answers from is kept; each refresh puts the one it makes live
+        (or finds current) there, and starts from it when it is still the store's live one."""
+        self.settings = settings
+        self.store = store
+        self.encoders = encoders
+        self.progress = progress
+        self.live = live or LiveGeneration()
+        self.lock = threading.Lock()
+        self._prechecked: dict[str, Report] = {}  # parsed by add() already: refresh() need not parse them again
+
+    def corpus_changed(self, data: Generation) -> bool:
+        """Whether the corpus (or the chunking, attribution or BM25 rules) changed since this generation was built."""
+        files = self.scan_corpus()
+        if {f.report_id for f in files} != set(data.reports):
+            return True
+        if data.manifest.get("chunking") != self._chunking():
+            return True
+        if not _attribution_current(data) or not _lexical_current(data):
+            return True  # older rules or tokenizer: a new generation with the vectors reused
+        return not all(self._unchanged(f, data.reports[f.report_id]) for f in files)
+
+    def refresh(self, rebuild: bool = False) -> BuildResult:
+        """Bring the index in line with the corpus: embed only new or changed passages, drop removed reports."""
+        with self.lock, self.store.lock():
+            started = time.perf_counter()
+            old = self._load_for_refresh(rebuild)
+            result = BuildResult()
+            result.stages["load"] = time.perf_counter() - started
+            files = self.scan_corpus()
+            old_reports = old.reports if old else {}
+            old_chunks = _by_report(old.chunks) if old else {}  # one pass, not one per report (1,000 reports)
+            old_statements = _by_report(old.statements or []) if old else {}
+            rechunk = old is not None and old.manifest.get("chunking") != self._chunking()
+            reports_meta: dict[str, dict] = {}
+            chunks: list[Chunk] = []
+            statements: list[Statement] = []
+            unchanged = {f.report_id for f in files
+                         if old and not rechunk and self._unchanged(f, old_reports.get(f.report_id))}
+            parsing = self._prefetch([f for f in files if f.report_id not in unchanged])
+            for file in files:
+                previous = old_reports.get(file.report_id)
+                if file.report_id in unchanged:
+                    kept = old_chunks.get(file.report_id, [])
+                    chunks.extend(kept)
+                    statements.extend(self._kept_statements(old, file, kept, old_statements))
+                    reports_meta[file.report_id] = {**previous, "size": file.size, "mtime_ns": file.mtime_ns}
+                    result.unchanged.append(file.report_id)
+                    continue
+                try:
+                    new_chunks, meta, new_statements = self._parse(file, parsing.pop(file.path.name, None))
+                except ReportError as error:
+                    result.errors[file.path.name] = str(error)
+                    self.progress(0.0, f"skipped {error}")
+                    if previous and old:  # keep the last good version rather than lose the report
+                        chunks.extend(old_chunks.get(file.report_id, []))
+                        statements.extend(old_statements.get(file.report_id, []))
+                        reports_meta[file.report_id] = previous
+                    continue
+                meta["added"] = previous.get("added", meta["added"]) if previous else meta["added"]
+                chunks.extend(new_chunks)
+                statements.extend(new_statements)
+                reports_meta[file.report_id] = meta
+                (result.updated if previous else result.added).append(file.report_id)
+            result.removed = sorted(set(old_reports) - {f.report_id for f in files})
+            model_changed = old is not None and old.model_id != self.encoders.expected_model_id()
+            if old is not None and not (result.added or result.updated or result.removed or model_changed) \
+                    and _attribution_current(old) and _lexical_current(old):
+                self.live.data = old
+                result.chunks, result.generation = len(old.chunks), old.generation
+                result.seconds = time.perf_counter() - started
+                return result
+            previous = old if not model_changed else None
+            result.stages["parse"] = time.perf_counter() - started - result.stages["load"]
+            vectors, sentences, result.embedded, origin = self._vectors_for(chunks, previous)
+            result.stages["embed"] = time.perf_counter() - started - result.stages["load"] - result.stages["parse"]
+            embedder = self.encoders.query
+            manifest = {
+                "model": {"id": embedder.model_id, "weights_sha256": embedder.weights_hash, "dim": int(embedder.dim),
+                          "normalized": True, "encoder": self.encoders.index_kind()},
+                "chunking": self._chunking(),
+                "lexical": {"tokenizer": TOKENIZER},
+                "reports": reports_meta,
+                "attribution": {"version": attribution.VERSION, "statements": len(statements)},
+            }
+            written = self.store.write(chunks, vectors, manifest, statements, sentences,
+                                       reuse=(previous, origin) if previous is not None else None)
+            self.live.data = written
+            result.chunks, result.generation = len(chunks), written.generation
+            result.seconds = time.perf_counter() - started
+            result.stages["write"] = result.seconds - sum(result.stages.values())
+            result.stages = {k: round(v, 3) for k, v in result.stages.items()}
+            self.progress(1.0, f"index {result.generation}: {result.summary()}")
+            return result
+
+    def add(self, paths: Iterable[str | Path]) -> BuildResult:
+        """Copy report files into the corpus and index them. Files that cannot be read are reported, not copied."""
+        corpus = Path(self.settings.corpus_dir)
+        if not corpus.is_dir():
+            raise CorpusNotFound(corpus)
+        errors: dict[str, str] = {}
+        known = self._indexed_hashes()
+        for raw in paths:
+            path = Path(raw)
+            try:
+                report = parse_report_isolated(path, self.settings)  # refuse bad files before they reach the corpus
+                self._refuse_duplicate(path, report, known)
+            except ReportError as error:
+                errors[path.name] = str(error)
+                continue
+            target = corpus / path.name
+            if path.resolve() != target.resolve() and target.exists():
+                errors[path.name] = (f"{path.name}: the corpus already holds a different report under this name; "
+                                     f"rename the file, or run 'tipqa remove {report_id_for(target)}' first.")
+                continue
+            known[report.content_hash] = (report_id_for(path), path.name)
+            self._prechecked[path.name] = report
+            if path.resolve() != target.resolve():
+                shutil.copy2(path, target)
+                meta = sidecar_path(path)
+                if meta.is_file():
+                    shutil.copy2(meta, corpus / meta.name)
+        result = self.refresh()
+        result.errors.update(errors)
+        return result
+
+    def remove(self, report_id: str) -> BuildResult:
+        files = {f.report_id: f for f in self.scan_corpus()}
+        if report_id not in files:
+            raise ReportNotFound(report_id, sorted(files))
+        path = files[report_id].path
+        path.unlink()
+        meta = sidecar_path(path)
+        if meta.is_file():
+            meta.unlink()
+        return self.refresh()
+
+    def scan_corpus(self) -> list[CorpusFile]:
+        corpus = Path(self.settings.corpus_dir)
+        if not corpus.is_dir():
+            raise CorpusNotFound(corpus)
+        extensions = set(supported_extensions())
+        files: list[CorpusFile] = []
+        seen: set[str] = set()
+        for path in sorted(corpus.iterdir()):
+            if not path.is_file() or path.name.startswith(".") or path.suffix.lower() not in extensions:
+                continue
+            report_id = report_id_for(path)
+            if report_id in seen:  # 'a.txt' and 'a.pdf' both present
+                report_id = f"{report_id}-{path.suffix.lower().lstrip('.')}"
+            seen.add(report_id)
+            stat = path.stat()
+            files.append(CorpusFile(report_id, path, "", stat.st_size, stat.st_mtime_ns))
+        return files
+
+    def _source_hash(self, file: CorpusFile) -> str:
+        digest = hashlib.sha256()
+        sha256_file(file.path, digest)
+        meta = sidecar_path(file.path)
+        if meta.is_file():
+            digest.update(b"\0meta\0" + meta.read_bytes())
+        return digest.hexdigest()
+
+    def _unchanged(self, file: CorpusFile, previous: dict | None) -> bool:
+        if not previous or previous.get("source") != file.path.name:
+            return False
+        meta = sidecar_path(file.path)
+        meta_mtime = meta.stat().st_mtime_ns if meta.is_file() else None
+        if (previous.get("size"), previous.get("mtime_ns"), previous.get("meta_mtime_ns")) == (
+                file.size, file.mtime_ns, meta_mtime):
+            file.source_hash = previous["source_hash"]
+            return True
+        file.source_hash = self._source_hash(file)
+        return file.source_hash == previous.get("source_hash")
+
+    def _load_for_refresh(self, rebuild: bool) -> Generation | None:
+        if rebuild:
+            return None
+        live = self.live.data
+        if live is not None and live.generation == self.store.current_name() and not live.warnings:
+            return live  # still the live generation, verified when loaded (a server adding a report)
+        try:
+            data = self.store.load()
+        except IndexNotFound:
+            return None
+        except IndexCorrupt as error:
+            self.progress(0.0, f"warning: {error} Rebuilding from the corpus.")
+            return None
+        for warning in data.warnings:
+            self.progress(0.0, f"warning: {warning}")
+        return data  # if the chunking changed, refresh re-chunks every report and reuses equal passages' vectors
+
+    def _chunking(self) -> dict:
+        return {"max_chars": self.settings.chunk_chars, "version": CHUNKER_VERSION}
+
+    def _prefetch(self, files: list[CorpusFile]) -> dict[str, Future]:
+        """Start the isolated parses of these files, so they run while the reports before them are chunked and
+        attributed here: one child process per core, each parsing its share of the files one after another
+        (a child's start-up was most of a text file's parse). Shares are balanced by file size; the caller takes
+        the futures out as it reads them."""
+        todo = [f for f in files if f.path.name not in self._prechecked]
+        if len(todo) < 2:
+            return {}
+        shares: list[list[CorpusFile]] = [[] for _ in range(min(len(todo), cpu_cores()))]
+        sizes = [0] * len(shares)
+        for file in sorted(todo, key=lambda f: -f.size):  # largest first, each to the lightest share
+            lightest = sizes.index(min(sizes))
+            shares[lightest].append(file)
+            sizes[lightest] += file.size
+        futures = {f.path.name: Future() for f in todo}
+
+        def parse(share: list[CorpusFile], mine: list[Future]) -> None:
+            try:
+                for future, (_, outcome) in zip(mine, parse_many_isolated([f.path for f in share], self.settings)):
+                    if isinstance(outcome, ReportError):
+                        future.set_exception(outcome)
+                    else:
+                        future.set_result(outcome)
+            except BaseException as error:  # noqa: BLE001  whatever stopped this share fails its files, not the build
+                for future in mine:
+                    if not future.done():
+                        future.set_exception(error)
+
+        for share in shares:
+            share.sort(key=todo.index)  # in the order they are read here
+            mine = [futures[f.path.name] for f in share]
+            threading.Thread(target=parse, args=(share, mine), name="tipqa-parse", daemon=True).start()
+        return futures
+
+    def _parse(self, file: CorpusFile, parsing: Future | None = None
+               ) -> tuple[list[Chunk], dict, list[Statement]]:
+        report = self._prechecked.pop(file.path.name, None)
+        if report is None or report.content_hash != sha256_file(file.path):
+            # in a child process, so a crashing parser cannot take us down
+            report = parsing.result() if parsing is not None else parse_report_isolated(file.path, self.settings)
+        report.report_id = file.report_id
+        chunks = chunk_report(report, self.settings.chunk_chars)
+        if not file.source_hash:
+            file.source_hash = self._source_hash(file)
+        meta_file = sidecar_path(file.path)
+        meta = {
+            "report_id": file.report_id, "title": report.title, "date": report.date, "language": report.language,
+            "source": file.path.name, "format": report.format, "source_hash": file.source_hash,
+            "content_hash": report.content_hash, "size": file.size, "mtime_ns": file.mtime_ns,
+            "meta_mtime_ns": meta_file.stat().st_mtime_ns if meta_file.is_file() else None,
+            "sections": [s.path_text for s in report.sections], "chunks": len(chunks),
+            "added": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        }
+        return chunks, meta, attribution.attribute_report(report, chunks)
+
+    def _kept_statements(self, old: Generation, file: CorpusFile, kept: list[Chunk],
+                         old_statements: dict[str, list]) -> list[Statement]:
+        """An unchanged report's statements: reused, or re-attributed on its kept chunks if the rules changed."""
+        if _attribution_current(old):
+            return old_statements.get(file.report_id, [])
+        try:
+            report = parse_report_isolated(file.path, self.settings)
+        except ReportError as error:
+            self.progress(0.0, f"warning: statements of {file.report_id} not updated ({error})")
+            return []
+        report.report_id = file.report_id
+        return attribution.attribute_report(report, kept)
+
+    def _vectors_for(self, chunks: list[Chunk], old: Generation | None) -> tuple[np.ndarray, tuple | None, int, np.ndarray]:
+        """Passage and sentence vectors: reused for passages whose content hash the old generation has, the
+        rest embedded. Returns (vectors, (sentence vectors, first row per passage) or None, embedded, origin):
+        origin is each chunk's row in the old generation, -1 for new ones."""
+        known: dict[str, int] = {c.content_hash: i for i, c in enumerate(old.chunks)} if old is not None else {}
+        origin = np.fromiter((known.get(c.content_hash, -1) for c in chunks), dtype=np.int64, count=len(chunks))
+        todo, reuse = np.flatnonzero(origin < 0), np.flatnonzero(origin >= 0)
+        dim = self.encoders.query.dim
+        vectors = np.zeros((len(chunks), dim), dtype=np.float32)
+        if len(reuse):
+            vectors[reuse] = old.all_vectors()[origin[reuse]]
+        encoder = self.encoders.index
+        spans = getattr(encoder, "embed_passages", None)  # the ONNX encoder gives sentence vectors in the same run
+        counts = np.fromiter((len(c.sentences) for c in chunks), dtype=np.int64, count=len(chunks))
+        first = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64) if len(chunks) else counts
+        keep_sentences = spans is not None or (old is not None and old.sentences is not None and len(reuse) > 0)
+        sentences = np.zeros((int(counts.sum()) if keep_sentences else 0, dim), dtype=np.float16)
+        if keep_sentences and len(reuse) and old.sentences is not None:
+            n = counts[reuse]
+            offsets = np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)
+            source = np.repeat(old.sentences.start[origin[reuse]], n) + offsets
+            sentences[np.repeat(first[reuse], n) + offsets] = old.sentences.vectors[source]
+        batch = 256
+        for start in range(0, len(todo), batch):
+            rows = todo[start:start + batch]
+            self.progress(start / max(len(todo), 1), f"embedding passages {start + 1}-{start + len(rows)} of {len(todo)}")
+            texts = [chunks[i].embedding_text() for i in rows]
+            if spans is None:
+                vectors[rows] = encoder.embed_documents(texts)
+                continue
+            shift = [len(chunks[i].section_text) + 1 for i in rows]  # embedding_text() = section path + newline + text
+            vectors[rows], parts = spans(texts, [[(a + k, b + k) for a, b in chunks[i].sentences]
+                                                 for i, k in zip(rows, shift)])
+            for i, part in zip(rows, parts):
+                sentences[first[i]:first[i] + counts[i]] = part
+        return vectors, (sentences, first) if keep_sentences else None, len(todo), origin
+
+    def _indexed_hashes(self) -> dict[str, tuple[str, str]]:
+        """Content hash -> (report id, file name) of every report in the live index (from its manifest only:
+        the refresh that follows loads and verifies the whole generation once)."""
+        live = self.live.data
+        reports = live.reports if live is not None else (self.store.live_manifest() or {}).get("reports", {})
+        return {m["content_hash"]: (rid, m.get("source", "")) for rid, m in reports.items() if m.get("content_hash")}
+
+    @staticmethod
+    def _refuse_duplicate(path: Path, report: Report, known: dict[str, tuple[str, str]]) -> None:
+        if report.content_hash not in known:
+            return
+        report_id, source = known[report.content_hash]
+        if source == path.name:
+            raise ReportError(f"{path.name}: already indexed as {report_id}, with the same content; nothing to add.")
+        raise ReportError(
+            f"{path.name}: an exact copy of {source}, already indexed as {report_id}; it was not added again. "
+            f"To replace that report, run 'tipqa remove {report_id}' first."
+        )
+
+def _by_report(chunks: list[Chunk]) -> dict[str, list[Chunk]]:
+    grouped: dict[str, list[Chunk]] = {}
+    for chunk in chunks:
+        grouped.setdefault(chunk.report_id, []).append(chunk)
+    return grouped
+
+
+
+def _lexical_current(data: Generation) -> bool:
+    """BM25 is rebuilt from the passage texts on every write; a new tokenizer only needs a new generation."""
+    return data.manifest.get("lexical", {}).get("tokenizer") == TOKENIZER
+
+
+def _attribution_current(data: Generation) -> bool:
+    return data.statements is not None and data.manifest.get("attribution", {}).get("version") == attribution.VERSION
+

@@ -1,0 +1,86 @@
+"""What a store offers (the interface every store implements) and the records shared by all stores.
+
+A Store holds generations of the index: it writes one (Store.write), names the live one, and loads it
+(Store.load -> Generation). A Generation is one consistent corpus: its passages, their vectors (searched by
+Generation.dense_search), BM25 scores (Generation.lexical_scores), sentence vectors and statements. The read side
+(answering/, assistant.py) uses only this interface; the write side (indexer.py) also hands the previous generation
+back to Store.write so that a store can copy what did not change. files.py is today's store (folders on disk).
+"""
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Protocol, Sequence
+
+import numpy as np
+
+from ..ingest.chunking import Chunk
+from ..speakers.statements import Statement
+
+
+@dataclass
+class SentenceVectors:
+    """Vectors of every passage's sentences (chunk.sentences order), memory-mapped: only the rows of the
+    passages an answer reads are paged in. A zero row means 'not available' (cut off by the model's length
+    limit, or reused from a generation built without them); the answer step encodes those on the fly."""
+
+    vectors: np.ndarray  # float16[total sentences, dim]
+    start: np.ndarray  # int64[passages]
+
+    def rows(self, passage: int, count: int) -> np.ndarray:
+        first = int(self.start[passage])
+        return np.asarray(self.vectors[first:first + count], dtype=np.float32)
+
+
+class Generation(Protocol):
+    """One loaded, verified generation of the index: what answering reads."""
+
+    generation: str  # its name, unique within the store
+    manifest: dict  # what built it: model, chunking, per-report metadata (DESIGN.md, "The index on disk")
+    chunks: Sequence[Chunk]  # the passages, in row order
+    statements: list[Statement] | None  # who said what; None: built before attribution existed
+    sentences: SentenceVectors | None  # each passage's sentence vectors; None: not stored
+    warnings: list[str]  # what the user should know about how it was loaded (a fallback, say)
+
+    @property
+    def reports(self) -> dict[str, dict]: ...
+
+    @property
+    def model_id(self) -> str: ...
+
+    def dense_search(self, query: np.ndarray, depth: int,
+                     allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(rows, cosine scores) of the depth passages nearest the query, best first, among allowed rows if given."""
+
+    def vector(self, row: int) -> np.ndarray:
+        """The stored vector of one passage."""
+
+    def all_vectors(self) -> np.ndarray:
+        """float32[passages, dim]: every passage vector, in row order."""
+
+    def lexical_scores(self, text: str) -> np.ndarray:
+        """float32[passages]: the BM25 score of every passage for the text."""
+
+
+class Store(Protocol):
+    """Where generations live: written whole, swapped in at once, one writer at a time."""
+
+    def current_name(self) -> str | None:
+        """The live generation's name, or None before the first build."""
+
+    def load(self) -> Generation:
+        """The live generation, verified (raises IndexNotFound, IndexCorrupt)."""
+
+    def live_manifest(self) -> dict | None:
+        """The live generation's manifest alone, without loading it."""
+
+    def lock(self, wait_seconds: float = 600.0) -> AbstractContextManager[None]:
+        """Held by a writer for a whole build (raises IndexLocked when another keeps it past wait_seconds)."""
+
+    def write(self, chunks: list[Chunk], vectors: np.ndarray, manifest: dict, statements: list[Statement],
+              sentences: tuple[np.ndarray, np.ndarray] | None = None,
+              reuse: tuple[Generation, np.ndarray] | None = None) -> Generation:
+        """Write a new generation and make it live (readers see the old one or the new one, never a mix).
+
+        reuse: (the previous generation of this store, each chunk's row in it or -1) so unchanged rows are copied.
+        """
