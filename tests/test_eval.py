@@ -7,7 +7,7 @@ import shutil
 from click.testing import CliRunner
 
 from tipqa.cli import cli
-from tipqa.evaluate import answer_matches, contains_evidence, load_items, summarise
+from tipqa.evaluate import _score, answer_matches, contains_evidence, load_items, summarise
 
 from .conftest import SEED
 
@@ -30,12 +30,35 @@ def test_evidence_in_passage():
 
 def test_summary_counts_abstention_both_ways():
     rows = [
-        {"answerable": True, "rank": 1, "has_evidence": True, "sentence_ok": True, "answer_ok": True, "abstained": False},
-        {"answerable": True, "rank": None, "has_evidence": True, "sentence_ok": False, "answer_ok": False, "abstained": True},
-        {"answerable": False, "rank": None, "has_evidence": False, "sentence_ok": None, "answer_ok": True, "abstained": True},
+        {"answerable": True, "rank": 1, "has_evidence": True, "sentence_ok": True, "answer_ok": True, "abstained": False,
+         "not_found": False},
+        {"answerable": True, "rank": None, "has_evidence": True, "sentence_ok": False, "answer_ok": False,
+         "abstained": True, "not_found": True},
+        {"answerable": True, "rank": 2, "has_evidence": True, "sentence_ok": True, "answer_ok": False, "abstained": True,
+         "not_found": False},  # the closest sentence, no short answer: not "not in the reports"
+        {"answerable": False, "rank": None, "has_evidence": False, "sentence_ok": None, "answer_ok": True, "abstained": True,
+         "not_found": True},
     ]
     summary = summarise(rows)
-    assert summary["hit@1"] == 0.5 and summary["abstain_answerable"] == 0.5 and summary["abstain_unanswerable"] == 1.0
+    assert summary["hit@1"] == round(1 / 3, 4) and summary["abstain_answerable"] == round(2 / 3, 4) and summary["abstain_unanswerable"] == 1.0
+    assert summary["not_found_answerable"] == round(1 / 3, 4) and summary["not_found_unanswerable"] == 1.0
+
+
+def test_a_question_that_needs_two_reports_lists_both_evidence_texts(tmp_path):
+    """A passage holding either evidence text is a hit; the sentence is right when it is either one."""
+    path = tmp_path / "qa.jsonl"
+    path.write_text(json.dumps({"question": "Where were the two meetings held?", "answer": "Buenos Aires; Guatemala",
+                                "evidence": ["held in Buenos Aires", "held in Guatemala City"]}) + "\n")
+    item = load_items(path)[0]
+    assert item.evidence == ["held in Buenos Aires", "held in Guatemala City"]
+
+    class Reply:
+        answer, evidence = None, None
+        answer_type, confidence = None, 0.0
+        passages = [type("P", (), {"rank": 1, "text": "The third meeting was held in Guatemala City in 2012."})()]
+
+    scored = _score(item, Reply())
+    assert scored["rank"] == 1 and scored["not_found"] and not scored["sentence_ok"]
 
 
 def test_bad_eval_file_is_one_line_error(tmp_path):

@@ -1,11 +1,12 @@
 """`tipqa eval QA.jsonl`: passage hit@1/3/5 and MRR, the answering sentence, short-answer accuracy and
 abstention, overall and by answer type and language.
 
-Each line of QA.jsonl: {"question": ..., "answer": "Brazil" | null, "aliases": [...]?, "evidence": "..."?,
-"type": "country"?, "lang": "es"?}. A passage is a hit when it contains the evidence text (or, without
-evidence, the answer); the sentence is right when it and the evidence overlap; the short answer is right
-when it names the same thing as the answer or an alias (same country/organisation/person/date/symbol,
-the same list of items, or the same words).
+Each line of QA.jsonl: {"question": ..., "answer": "Brazil" | null, "aliases": [...]?, "evidence": "..."
+or ["...", "..."]?, "type": "country"?, "lang": "es"?}. A passage is a hit when it contains the evidence text
+(one of them, for a question that needs two reports; without evidence, the answer); the sentence is right when it
+and an evidence text overlap; the short answer is right when it names the same thing as the answer or an alias
+(same country/organisation/person/date/symbol, the same list of items, or the same words). "Not in the reports"
+is a reply with neither a short answer nor an answering sentence; a reply with only the closest sentence is not.
 """
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ class Item:
     question: str
     answer: str | None
     aliases: list[str]
-    evidence: str | None
+    evidence: list[str]  # empty: none given
     type: str
     lang: str
 
@@ -51,7 +52,9 @@ def load_items(path: Path) -> list[Item]:
             raise EvalFileError(f"{path}:{number} is not a JSON object with a \"question\" field; "
                                 f"each line needs {{\"question\": ..., \"answer\": ... or null}}.") from None
         answer = record.get("answer")
-        items.append(Item(question, answer, list(record.get("aliases") or []), record.get("evidence"),
+        evidence = record.get("evidence") or []
+        items.append(Item(question, answer, list(record.get("aliases") or []),
+                          [evidence] if isinstance(evidence, str) else list(evidence),
                           record.get("type") or ("none" if answer is None else "any"),
                           record.get("lang") or ("es" if is_spanish(question) else "en")))
     if not items:
@@ -149,19 +152,21 @@ def evaluate(assistant, items: list[Item], k: int = 5, progress=None) -> dict:
 
 
 def _score(item: Item, answer) -> dict:
-    target = item.evidence or item.answer
-    ranks = [p.rank for p in answer.passages if target and (contains_evidence(p.text, target)
-                                                           or (not item.evidence and _mentions(p.text, item)))]
+    targets = item.evidence or ([item.answer] if item.answer else [])
+    ranks = [p.rank for p in answer.passages
+             if any(contains_evidence(p.text, target) for target in targets)
+             or (targets and not item.evidence and _mentions(p.text, item))]
     sentence = answer.evidence.sentence if answer.evidence else None
     golds = [item.answer, *item.aliases] if item.answer else []
     return {
         "question": item.question, "type": item.type, "lang": item.lang, "expected": item.answer,
         "answer": answer.answer, "answer_type": answer.answer_type, "confidence": answer.confidence,
         "answerable": item.answer is not None, "rank": min(ranks) if ranks else None,
-        "sentence_ok": bool(item.evidence) and sentence_matches(sentence, item.evidence) if item.answer else None,
+        "sentence_ok": any(sentence_matches(sentence, e) for e in item.evidence) if item.answer else None,
         "has_evidence": bool(item.evidence),
         "answer_ok": answer_matches(answer.answer, golds) if item.answer else answer.answer is None,
-        "abstained": answer.answer is None, "sentence": sentence,
+        "abstained": answer.answer is None, "not_found": answer.answer is None and answer.evidence is None,
+        "sentence": sentence,
     }
 
 
@@ -188,6 +193,8 @@ def summarise(rows: list[dict]) -> dict:
         "answer_accuracy": rate(answerable, lambda r: r["answer_ok"]),
         "abstain_unanswerable": rate(unanswerable, lambda r: r["abstained"]),
         "abstain_answerable": rate(answerable, lambda r: r["abstained"]),
+        "not_found_answerable": rate(answerable, lambda r: r["not_found"]),
+        "not_found_unanswerable": rate(unanswerable, lambda r: r["not_found"]),
     }
 
 
