@@ -12,7 +12,6 @@ Indexes are cached under bench/.cache/answers and refreshed incrementally.
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import sys
 import time

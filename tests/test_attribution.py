@@ -21,7 +21,7 @@ from tipqa.store.files import STATEMENTS, IndexStore
 from .conftest import ROOT, SEED, SEED_ID
 
 WG1, WG2 = "Technical Working Group 1", "Technical Working Group 2"
-ANSWER_KEYS = {"question", "answer", "answer_type", "confidence", "evidence", "passages"}
+ANSWER_KEYS = {"question", "answer", "answer_type", "confidence", "evidence", "passages", "outcome"}
 
 
 @pytest.fixture(scope="module")

@@ -110,6 +110,29 @@ def test_canonical_question_shows_brazil_highlighted(tab):
     assert not tab.dialogs
 
 
+@pytest.mark.parametrize("example, expected", [
+    ("Which country proposed joint investigation teams?", "Brazil"),
+    ("Who chaired the meeting?", "Raúl Ricardes"),  # the meeting's elected President, not a working group's chair
+    ("What did Mexico say about victims?", "Mexico recognized"),
+    ("¿Qué país propuso equipos conjuntos de investigación?", "Brazil"),
+])
+def test_every_example_button_gives_a_right_answer(tab, example, expected):
+    from tipqa.web.app import EXAMPLES
+    assert example in EXAMPLES  # each button the page offers is checked here
+    replies = tab.page.locator("#tipqa-chat .tipqa-answer")
+    before = replies.count()
+    tab.page.get_by_role("button", name=example, exact=True).click()
+    tab.page.wait_for_function(
+        f"document.querySelectorAll('#tipqa-chat .tipqa-answer').length > {before}", timeout=TIMEOUT_MS)
+    answer = replies.nth(before).locator("strong").first.inner_text()  # the short answer, in bold
+    assert expected in answer, replies.nth(before).inner_text()
+
+
+def test_the_examples_are_the_ones_checked():
+    from tipqa.web.app import EXAMPLES
+    assert len(EXAMPLES) == 4  # a new example button needs its expected answer in the test above
+
+
 def test_follow_ups_are_understood_in_context(tab):
     tab.ask(CANONICAL)
     chile = tab.ask("And what did Chile say?")

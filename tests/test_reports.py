@@ -64,6 +64,14 @@ def test_it_also_sentences_stay_with_their_subject():
     ("It adopted RTP-II/doc.5/09 rev. 9, by consensus. Done.", 2),
     ("Argentina “illustrates a dual scenario.” It functions as a receiving country.", 2),
     ("Items:\n• first item;\n• second item", 3),
+    # Words ending in an accented letter end sentences too (they were read as an initial: 'n.' of 'Asunción.').
+    ("La Reunión se celebró en Asunción. Costa Rica presentó su informe.", 2),
+    ("Lo propuso el país. El Perú y Panamá lo apoyaron. Así lo señaló Ramón.", 3),
+    ("Sra. María Pérez, Directora, habló. Luego la Dra. Gómez cerró.", 2),
+    # Real text of tests/data/corpus-extra/oea_discurso_septima_reunion_autoridades_trata_2024_es.txt
+    ("Por todas estas personas, y por sus derechos, hoy reforzamos nuestro compromiso de cooperar, colaborar e "
+     "intercambiar experiencias para estudiar la dinámica de las redes criminales y enfrentar este execrable delito. "
+     "En esta Séptima Reunión de Autoridades Nacionales, abordaremos cuatro temas clave en este sentido:", 2),
 ])
 def test_sentence_splitting_handles_abbreviations_quotes_and_lists(text, expected):
     assert len(split_sentences(text)) == expected, split_sentences(text)

@@ -26,7 +26,7 @@ from .conftest import CANONICAL, ROOT, SEED_ID
 from .web_server import DATA, free_port, start_server
 
 BRAZIL = "For its part, Brazil proposed disseminating a Directory of National Authorities"
-ANSWER_KEYS = {"question", "answer", "answer_type", "confidence", "evidence", "passages"}
+ANSWER_KEYS = {"question", "answer", "answer_type", "confidence", "evidence", "passages", "outcome"}
 
 
 # ---- rendering ---------------------------------------------------------------------------------------------

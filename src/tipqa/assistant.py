@@ -15,7 +15,8 @@ from typing import Iterable
 
 import numpy as np
 
-from .answering.answer import Answer, build_answer, retrieval_text
+from .answering.answer import Answer, Passage, build_answer, retrieval_text
+from .answering.meeting_questions import meeting_answer, meeting_question
 from .answering.retrieval import Hit, search
 from .answering.speaker_questions import speaker_question, statements_answer, topic_question, topical_answer
 from .config import Settings, load_settings
@@ -212,6 +213,14 @@ class Assistant:
         text = retrieval_text(question)  # Spanish questions are searched in English (glossary + entity names)
         query = self.question_embedder.embed_query(text)
         hits = search(data, query, text, k or self.settings.top_k, report=report)
+        about_meeting = meeting_question(question)
+        if about_meeting is not None and hits:
+            # 'the meeting' is the one the asked-about report records: the filtered one, the only one, or the
+            # report of the passage that matches the question best
+            chosen = report or (next(iter(data.reports)) if len(data.reports) == 1 else hits[0].chunk.report_id)
+            chunks = {c.chunk_id: c for c in data.chunks if c.report_id == chosen}
+            return meeting_answer(question, *about_meeting, chosen, data.reports[chosen], chunks,
+                                  [Passage.from_hit(h) for h in hits])
         return build_answer(question, hits, functools.partial(self._stored_sentence_vectors, data), query)
 
     def _stored_sentence_vectors(self, data: Generation, texts: list[str], sources) -> np.ndarray:

@@ -24,6 +24,7 @@ from .errors import CorpusNotFound, IndexCorrupt, IndexNotFound, ReportError, Re
 from .hashing import sha256_file
 from .ingest.chunking import CHUNKER_VERSION, Chunk, chunk_report
 from .ingest.isolation import parse_many_isolated, parse_report_isolated
+from .ingest.meeting import meeting_facts
 from .ingest.reports import Report, report_id_for, sidecar_path, supported_extensions
 from .speakers import attribution
 from .speakers.statements import Statement
@@ -330,6 +331,7 @@ class Indexer:
         meta_file = sidecar_path(file.path)
         meta = {
             "report_id": file.report_id, "title": report.title, "date": report.date, "language": report.language,
+            "place": report.place, "meeting": meeting_facts(report, chunks),
             "source": file.path.name, "format": report.format, "source_hash": file.source_hash,
             "content_hash": report.content_hash, "size": file.size, "mtime_ns": file.mtime_ns,
             "meta_mtime_ns": meta_file.stat().st_mtime_ns if meta_file.is_file() else None,

@@ -8,11 +8,13 @@ import unicodedata
 ABBREVIATIONS = frozenset(
     "mr mrs ms dr prof amb sr sra srta st jr inc ltd corp co no nos vs etc al e.g i.e cf fig figs art arts "
     "para paras rev corr doc vol pp p op ed eds gen lt col capt hon rep sen gov dept univ approx est jan feb mar "
-    "apr jun jul aug sep sept oct nov dec u.s u.n d.c i.d a.m p.m ph.d".split()
+    "apr jun jul aug sep sept oct nov dec u.s u.n d.c i.d a.m p.m ph.d "
+    "dra dres lic ing excmo excma sres srs núm pág págs cap ej ee.uu".split()  # Spanish
 )
 _SENT_END = re.compile(r"""[.!?…]+["'”’»)\]]*(?=\s+|$)""")
 _NEXT_START = re.compile(r"""\s+(?=["'“‘«(\[]?[A-ZÁÉÍÓÚÑÜ0-9¿¡•\-–])""")
-_WORD_BEFORE = re.compile(r"([A-Za-z][A-Za-z.]*)\.$")
+# The whole word before a period, letters of any script ('Asunción.' is not the initial 'n.'), dots inside ('U.S.').
+_WORD_BEFORE = re.compile(r"(?<![^\W\d_])([^\W\d_][^\W\d_.]*(?:\.[^\W\d_]+)*)\.$")
 
 
 def slugify(text: str, max_len: int = 48) -> str:

@@ -30,9 +30,10 @@ class Passage:
     report_title: str
     section: str
     chunk_id: str
-    score: float
+    score: float  # what ordered the passages: P(its best sentence answers) when answering read it, else retrieval's
     page: int | None = None
     section_path: list[str] = field(default_factory=list)
+    retrieval_score: float | None = None  # the fused retrieval score, when the answer step reordered the passages
 
     @classmethod
     def from_hit(cls, hit: Hit) -> "Passage":
@@ -49,6 +50,9 @@ class Answer:
     confidence: float
     evidence: Evidence | None
     passages: list[Passage]
+    # "answer": a short answer and its sentence; "closest": the sentence that comes closest, no short answer;
+    # "not_found": the reports do not address the question; "statements": a speaker's statements.
+    outcome: str = "answer"
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -66,6 +70,8 @@ class Answer:
             lines.append(f"Answer: {self.answer}  ({self.answer_type}, confidence {self.confidence:.2f})")
         elif self.evidence is None:
             lines.append("The reports do not say. Closest passages:")
+        else:
+            lines.append("No short answer; the closest the reports come is:")
         if self.evidence:
             lines += [f"Evidence: {self.evidence.sentence}", f"Source:   {self.citation()}"]
         for p in self.passages:
@@ -76,7 +82,8 @@ class Answer:
 
     def to_markdown(self) -> str:
         """Escaped Markdown/HTML for chat front ends: report text is never interpreted as markup."""
-        head = f"**{html.escape(self.answer)}**" if self.answer else "The reports do not say."
+        head = (f"**{html.escape(self.answer)}**" if self.answer else "The reports do not say." if self.evidence is None
+                else "No short answer; the closest the reports come is:")
         if self.evidence:
             head += f"\n\n> {html.escape(self.evidence.sentence)}\n\n*{html.escape(self.citation())}*"
         return head
@@ -101,16 +108,21 @@ def build_answer(question: str, hits: list[Hit], sentence_vectors, query_vector:
     """
     found = extract.answer_question(question, hits, sentence_vectors, query_vector)
     if found is None:
-        return Answer(question, None, None, 0.0, None, [Passage.from_hit(h) for h in hits])
-    passages = [Passage.from_hit(hits[i]) for i in found.order]
-    for rank, passage in enumerate(passages, start=1):
-        passage.rank = rank  # reranked by the answering sentences; score stays the retrieval score
-    if found.abstain:
-        return Answer(question, None, None, round(found.confidence, 3), None, passages)
+        return Answer(question, None, None, 0.0, None, [Passage.from_hit(h) for h in hits], outcome="not_found")
+    passages = []
+    for rank, i in enumerate(found.order, start=1):
+        passage = Passage.from_hit(hits[i])
+        passage.rank = rank  # in the order the answer step ranked them: by their best sentence
+        passage.retrieval_score = passage.score
+        passage.score = round(found.passage_scores.get(i, 0.0), 6)
+        passages.append(passage)
+    if found.outcome == "not_found":
+        return Answer(question, None, None, round(found.confidence, 3), None, passages, outcome="not_found")
     c = found.hit.chunk
     start, end = found.span
     evidence = Evidence(c.text[start:end], c.report_id, c.report_title, c.section, c.chunk_id, start, end, c.page)
-    return Answer(question, found.answer, found.answer_type, round(found.confidence, 3), evidence, passages)
+    kind = found.answer_type if found.outcome == "answer" else None
+    return Answer(question, found.answer, kind, round(found.confidence, 3), evidence, passages, outcome=found.outcome)
 
 
 def retrieval_text(question: str) -> str:

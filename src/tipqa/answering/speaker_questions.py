@@ -47,7 +47,7 @@ def topical_answer(question: str, ranked: list[Statement], scores: list[float], 
     evidence = Evidence(best.sentence, best.report_id, best.report_title, best.section, best.chunk_id,
                         best.start, best.end, best.page)
     confidence = round(float(max(0.0, min(1.0, scores[0]))), 3)
-    return Answer(question, best.sentence, "statement", confidence, evidence, passages[:5])
+    return Answer(question, best.sentence, "statement", confidence, evidence, passages[:5], outcome="statements")
 
 
 def speaker_question(question: str) -> str | None:
@@ -79,4 +79,4 @@ def statements_answer(question: str, speaker: dict, statements: list[Statement],
     evidence = Evidence(first.sentence, first.report_id, first.report_title, first.section, first.chunk_id,
                         first.start, first.end, first.page)
     kind = "statements"
-    return Answer(question, summary_text(speaker, ordered, reports), kind, 1.0, evidence, passages)
+    return Answer(question, summary_text(speaker, ordered, reports), kind, 1.0, evidence, passages, outcome="statements")

@@ -83,6 +83,8 @@ def render_answer(answer: Answer, asked_as: str | None = None) -> str:
         parts.append(f'<p class="tipqa-short"><strong>{_esc(answer.answer)}</strong></p>')
     elif answer.evidence is None:
         parts.append('<p class="tipqa-short">The reports do not say.</p>')
+    else:
+        parts.append('<p class="tipqa-short">No short answer; the closest the reports come is:</p>')
     evidence_chunk = answer.evidence.chunk_id if answer.evidence else None
     if answer.evidence:
         e = answer.evidence

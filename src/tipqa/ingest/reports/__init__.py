@@ -57,7 +57,7 @@ def load_report(path: Path, data: bytes | None = None, max_bytes: int | None = N
     return Report(
         report_id=report_id_for(path), title=meta.get("title") or title or _title_from_name(path),
         sections=sections, source=path.name, content_hash=file_hash(data), format=ext.lstrip("."),
-        date=meta.get("date") or date, language=meta.get("language"),
+        date=meta.get("date") or date, language=meta.get("language"), place=meta.get("place"),
     )
 
 
@@ -75,7 +75,7 @@ def check_size(path: Path, max_bytes: int | None) -> None:
 
 
 def sidecar_path(path: Path) -> Path:
-    """Optional metadata next to a report: '<file name>.meta.json' with title, date, language."""
+    """Optional metadata next to a report: '<file name>.meta.json' with title, date, language, place."""
     return path.with_name(path.name + ".meta.json")
 
 
@@ -89,7 +89,7 @@ def read_sidecar(path: Path) -> dict:
         raise ReportError(f"{meta_path.name}: not valid JSON ({error}). Fix or delete it.") from None
     if not isinstance(meta, dict):
         raise ReportError(f"{meta_path.name}: expected a JSON object with 'title' and 'date'. Fix or delete it.")
-    return {k: str(v) for k, v in meta.items() if k in ("title", "date", "language") and v}
+    return {k: str(v) for k, v in meta.items() if k in ("title", "date", "language", "place") and v}
 
 
 def _title_from_name(path: Path) -> str:

@@ -30,6 +30,7 @@ class Report:
     format: str
     date: str | None = None
     language: str | None = None
+    place: str | None = None  # where the meeting it records was held, when its metadata says (sidecar)
 
     def to_dict(self) -> dict:
         return asdict(self)

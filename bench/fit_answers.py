@@ -1,0 +1,229 @@
+"""Fit the answering models (src/tipqa/answering/weights.json) on labelled questions, cross-validated by report.
+
+    python bench/fit_answers.py [--sets dev,seed,heldout] [--dry-run]
+
+1. Every candidate sentence of every question (the sentences of its top passages, as Assistant.ask reads them) is
+   a row of scoring.SENTENCE_FEATURES, labelled 1 when it is the question's evidence sentence. A logistic model
+   is fitted; its held-out logits come from leaving each report's questions out in turn (questions that need
+   two reports belong to the first).
+2. With those held-out logits the answering sentence and short answer are picked as at run time; a second
+   logistic model (scoring.ANSWER_FEATURES) learns P(short answer right), 0 for every unanswerable question.
+   Its held-out probabilities give the reliability table and ECE printed below, and the thresholds: a short
+   answer at the lowest probability that still withholds one from 75 % of unanswerable questions, and "not in
+   the reports" only below the sentence probability that keeps it under 5 % of answerable questions.
+eval/test_qa.jsonl is never read here.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import ROOT, log  # noqa: E402
+from answers import SETS, corpus  # noqa: E402
+
+SEED_REPORT = "oas-rtp-ii-2009-buenos-aires-report.txt"
+# The sets the answer model is fitted on. Fitting on dev alone (users' own words) was tried: its answers are right
+# too rarely (~30 %) for any threshold to keep them, and short answers fell to 0.03.
+ANSWER_SETS = ("dev", "seed", "heldout")
+# The sets the thresholds are chosen on. Choosing them on dev alone was tried: dev's unanswerable questions get
+# probabilities as high as its answerable ones, the threshold rose to 0.66 and dev's short answers fell 0.16 -> 0.11.
+THRESHOLD_SETS = ANSWER_SETS
+ABSTAIN_UNANSWERABLE = 0.75  # the issue's bar: withhold a short answer from at least 75 % of unanswerable questions  # the issue's bar is 0.75; a little above it, as held-out estimates are noisy
+
+
+def collect(sets: list[str]) -> list[dict]:
+    """One record per question: its candidates' features, which are evidence, and what is needed to pick."""
+    import functools
+
+    from tipqa.answering import extract
+    from tipqa.answering.answer import retrieval_text
+    from tipqa.answering.retrieval import search
+    from tipqa.assistant import Assistant
+    from tipqa.config import load_settings
+    from tipqa.evaluate import load_items, sentence_matches
+    cache = ROOT / "bench" / ".cache" / "answers"
+    assistants, records = {}, []
+    for name in sets:
+        if name == "test":
+            raise SystemExit("eval/test_qa.jsonl is the held-out set: never fitted on")
+        file, kind = SETS[name]
+        if kind not in assistants:
+            folder = corpus(kind, cache)
+            settings = load_settings(corpus_dir=folder, index_dir=folder.parent / "index")
+            assistants[kind] = Assistant.open(settings=settings, progress=lambda f, m: None)
+            assistants[kind].warm_up()
+        assistant = assistants[kind]
+        data = assistant.data
+        raw = [json.loads(line) for line in (ROOT / "eval" / file).read_text(encoding="utf-8").splitlines() if line.strip()]
+        for item, record in zip(load_items(ROOT / "eval" / file), raw):
+            if assistant._statements_reply(item.question, data, None) is not None:
+                continue  # 'What did X say?': answered from the statements, not by these models
+            text = retrieval_text(item.question)
+            query = assistant.question_embedder.embed_query(text)
+            hits = search(data, query, text, assistant.settings.top_k)
+            found = extract.read_candidates(item.question, hits, functools.partial(assistant._stored_sentence_vectors,
+                                                                                  data), query)
+            if found is None:
+                continue
+            labels = np.array([any(sentence_matches(hit.chunk.text[a:b], e) for e in item.evidence)
+                               for hit, (a, b) in found.items], dtype=float) if item.answer else np.zeros(len(found.items))
+            report = record.get("report") or (SEED_REPORT if kind == "seed" else "none")
+            records.append({"set": name, "item": item, "found": found, "labels": labels, "hits": hits,
+                            "group": report[0] if isinstance(report, list) else report})
+        log(f"{name}: {sum(r['set'] == name for r in records)} questions collected")
+    return records
+
+
+def folds(records: list[dict]) -> list[list[int]]:
+    groups: dict[str, list[int]] = {}
+    for i, r in enumerate(records):
+        groups.setdefault(r["group"], []).append(i)
+    return list(groups.values())
+
+
+def set_weights(records: list[dict], idx: list[int]) -> np.ndarray:
+    """Each labelled set weighs the same in total: the seed report's own sets (169 questions, written in the
+    words of the report more often) would otherwise outweigh the nine-report set written in users' words."""
+    sizes: dict[str, int] = {}
+    for i in idx:
+        sizes[records[i]["set"]] = sizes.get(records[i]["set"], 0) + 1
+    return np.array([len(idx) / (len(sizes) * sizes[records[i]["set"]]) for i in idx])
+
+
+def fit_sentence(records: list[dict], idx: list[int]):
+    from tipqa.answering.scoring import SENTENCE_FEATURES, fit_logistic
+    x = np.vstack([records[i]["found"].features for i in idx])
+    y = np.concatenate([records[i]["labels"] for i in idx])
+    question = set_weights(records, idx)
+    weight = np.concatenate([np.full(len(records[i]["labels"]), w / len(records[i]["labels"]))
+                             for i, w in zip(idx, question)])
+    return fit_logistic(x, y, SENTENCE_FEATURES, l2=1.0, sample_weight=weight * len(idx))
+
+
+def pick(record: dict, logits: np.ndarray):
+    """What the run-time code picks with these sentence logits: (answer features, answer, sentence right?)."""
+    from tipqa.answering import extract
+    from tipqa.evaluate import answer_matches
+    found, item = record["found"], record["item"]
+    best, answer, _ = extract._first_answering(found.question, found.items, logits)
+    row = extract.answer_features(found.question, found.features, logits, best, answer)
+    golds = [item.answer, *item.aliases] if item.answer else []
+    right = bool(item.answer) and answer_matches(answer, golds)
+    return row, answer, right, bool(record["labels"][best]), float(logits[best])
+
+
+def fit_answer(rows: np.ndarray, labels: np.ndarray, weights: np.ndarray):
+    from tipqa.answering.scoring import ANSWER_FEATURES, fit_logistic
+    return fit_logistic(rows, labels, ANSWER_FEATURES, l2=2.0, sample_weight=weights)
+
+
+def reliability(p: np.ndarray, y: np.ndarray, bins: int = 5) -> tuple[list[tuple], float]:
+    edges = np.linspace(0, 1, bins + 1)
+    table, ece = [], 0.0
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        mask = (p >= lo) & (p < hi if hi < 1 else p <= hi)
+        if mask.any():
+            table.append((f"{lo:.1f}-{hi:.1f}", int(mask.sum()), float(p[mask].mean()), float(y[mask].mean())))
+            ece += mask.sum() / len(p) * abs(p[mask].mean() - y[mask].mean())
+    return table, float(ece)
+
+
+def held_out(records: list[dict], splits: list[list[int]]) -> dict:
+    """Held-out figures and probabilities when each split's questions are scored by models fitted without them."""
+    oof_logits: dict[int, np.ndarray] = {}
+    for held in splits:
+        keep = set(held)
+        model = fit_sentence(records, [i for i in range(len(records)) if i not in keep])
+        for i in held:
+            oof_logits[i] = model.logit(records[i]["found"].features)
+    picked = [pick(records[i], oof_logits[i]) for i in range(len(records))]
+    rows = np.vstack([p[0] for p in picked])
+    right = np.array([p[2] for p in picked], dtype=float)
+    oof_p = np.zeros(len(records))
+    for held in splits:
+        keep = set(held)
+        train = [i for i in range(len(records)) if i not in keep and records[i]["set"] in ANSWER_SETS]
+        model = fit_answer(rows[train], right[train], set_weights(records, train))
+        oof_p[held] = model.probability(rows[held])
+    return {"p": oof_p, "right": right, "found": np.array([p[1] is not None for p in picked]),
+            "sentence_right": np.array([p[3] for p in picked]),
+            "sentence_p": 1 / (1 + np.exp(-np.array([p[4] for p in picked])))}
+
+
+def thresholds(h: dict, answerable: np.ndarray) -> tuple[float, float]:
+    """answer_at: the lowest probability that still leaves ABSTAIN_UNANSWERABLE of the unanswerable questions without
+    a short answer (held out); closest_at: the highest sentence probability below which "not in the reports" stays
+    under 5 % of answerable questions."""
+    grid = np.linspace(0.05, 0.95, 91)
+    unanswerable = ~answerable
+    allowed_at = [t for t in grid if (~((h["p"] >= t) & h["found"]))[unanswerable].mean() >= ABSTAIN_UNANSWERABLE]
+    answer_at = float(min(allowed_at)) if allowed_at and unanswerable.any() else 0.5
+    answered = (h["p"] >= answer_at) & h["found"]
+    allowed = [t for t in np.linspace(0.0, 0.9, 181)
+               if ((h["sentence_p"] < t) & ~answered & answerable).sum() <= 0.05 * answerable.sum()]
+    return answer_at, float(max(allowed)) if allowed else 0.0
+
+
+def figures_of(h: dict, answerable: np.ndarray, answer_at: float, closest_at: float) -> dict:
+    answered = (h["p"] >= answer_at) & h["found"]
+    not_found = ~answered & (h["sentence_p"] < closest_at)
+    _, ece = reliability(h["p"], h["right"])
+    some = (~answerable).any()
+    return {"sentence@1": round(float(h["sentence_right"][answerable].mean()), 3),
+            "answer_accuracy": round(float((answered & (h["right"] == 1))[answerable].mean()), 3),
+            "not_found_answerable": round(float(not_found[answerable].mean()), 3),
+            "abstain_unanswerable": round(float((~answered)[~answerable].mean()), 3) if some else None,
+            "not_found_unanswerable": round(float(not_found[~answerable].mean()), 3) if some else None,
+            "ece": round(ece, 3)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sets", default="dev,seed,heldout")
+    parser.add_argument("--dry-run", action="store_true", help="print the cross-validated figures, write nothing")
+    args = parser.parse_args()
+    from tipqa.answering.scoring import save_models
+    records = collect(args.sets.split(","))
+    answerable = np.array([r["item"].answer is not None for r in records])
+    shuffled = np.random.default_rng(0).permutation(len(records))
+    five = [sorted(shuffled[k::5].tolist()) for k in range(5)]
+    random_cv = held_out(records, five)
+    target = np.array([r["set"] in THRESHOLD_SETS for r in records])
+    answer_at, closest_at = thresholds({k: v[target] for k, v in random_cv.items()}, answerable[target])
+    by_report = held_out(records, folds(records))
+    figures = {"questions": len(records), "answerable": int(answerable.sum()), "answer_at": answer_at,
+               "closest_at": closest_at, "five_fold": figures_of(random_cv, answerable, answer_at, closest_at),
+               "leave_one_report_out": figures_of(by_report, answerable, answer_at, closest_at)}
+    print(json.dumps(figures, indent=1))
+    for name, h in (("five-fold", random_cv), ("leave one report out", by_report)):
+        table, ece = reliability(h["p"], h["right"])
+        print(f"reliability of P(short answer right), {name} (ECE {ece:.3f}):  bin  n  mean predicted  observed")
+        for label, n, predicted, observed in table:
+            print(f"  {label}  {n:4d}  {predicted:.3f}  {observed:.3f}")
+    by_set = {}
+    answered = (random_cv["p"] >= answer_at) & random_cv["found"]
+    for name in dict.fromkeys(r["set"] for r in records):
+        mask = np.array([r["set"] == name for r in records]) & answerable
+        by_set[name] = round(float((answered & (random_cv["right"] == 1))[mask].mean()), 3) if mask.any() else None
+    print(f"short answer accuracy by set (five-fold, held out): {by_set}")
+    if args.dry_run:
+        return
+    everything = list(range(len(records)))
+    sentence = fit_sentence(records, everything)
+    final = [pick(records[i], sentence.logit(records[i]["found"].features)) for i in everything]
+    mine = [i for i in everything if records[i]["set"] in ANSWER_SETS]
+    answer = fit_answer(np.vstack([final[i][0] for i in mine]), np.array([final[i][2] for i in mine], dtype=float),
+                        set_weights(records, mine))
+    save_models(sentence, answer, answer_at, closest_at,
+                {"sets": args.sets.split(","), "cross_validated": figures, "by_set": by_set,
+                 "command": "python bench/fit_answers.py --sets " + args.sets})
+    print(f"wrote {Path('src/tipqa/answering/weights.json')}")
+
+
+if __name__ == "__main__":
+    main()

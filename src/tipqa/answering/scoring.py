@@ -1,0 +1,100 @@
+"""Learned scores for answering: which candidate sentence answers the question, and how likely the short answer
+picked from it is right. Both are logistic models over a few features of meaning (cosine of question and
+sentence, retrieval scores, whether the sentence holds something of the kind asked for, whether what the question
+names is in the passage), fitted by bench/fit_answers.py on labelled questions (never on eval/test_qa.jsonl) and
+stored in weights.json beside this module. The answer model's output is a calibrated probability: it is the
+confidence reported to users and what the abstention threshold reads.
+"""
+from __future__ import annotations
+
+import functools
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+WEIGHTS = Path(__file__).with_name("weights.json")
+
+SENTENCE_FEATURES = ("dense", "dense_gap", "passage_dense", "passage_prior", "lexical", "lexical_gap", "typed",
+                     "unmet", "named", "first_in_passage", "length")
+ANSWER_FEATURES = ("sentence_logit", "sentence_margin", "found", "found_sentence", "typed_question", "dense",
+                   "passage_dense", "lexical", "unmet", "named", "names_something")
+
+
+@dataclass(frozen=True)
+class Logistic:
+    """p = sigmoid(bias + weights . standardised(features))."""
+
+    names: tuple[str, ...]
+    mean: np.ndarray
+    scale: np.ndarray
+    weights: np.ndarray
+    bias: float
+
+    def logit(self, x: np.ndarray) -> np.ndarray:
+        return ((np.asarray(x, dtype=np.float64) - self.mean) / self.scale) @ self.weights + self.bias
+
+    def probability(self, x: np.ndarray) -> np.ndarray:
+        return 1.0 / (1.0 + np.exp(-self.logit(x)))
+
+    def to_dict(self) -> dict:
+        return {"names": list(self.names), "mean": self.mean.round(6).tolist(), "scale": self.scale.round(6).tolist(),
+                "weights": self.weights.round(6).tolist(), "bias": round(float(self.bias), 6)}
+
+    @classmethod
+    def from_dict(cls, record: dict) -> "Logistic":
+        return cls(tuple(record["names"]), np.array(record["mean"]), np.array(record["scale"]),
+                   np.array(record["weights"]), float(record["bias"]))
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, names: tuple[str, ...], l2: float = 1.0,
+                 sample_weight: np.ndarray | None = None, steps: int = 50) -> Logistic:
+    """L2-regularised logistic regression by Newton's method (a few features, a few thousand rows)."""
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    w_rows = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+    mean, scale = x.mean(axis=0), x.std(axis=0)
+    scale[scale < 1e-9] = 1.0
+    z = np.hstack([(x - mean) / scale, np.ones((len(x), 1))])
+    theta = np.zeros(z.shape[1])
+    penalty = np.full(z.shape[1], l2)
+    penalty[-1] = 0.0  # the bias is not shrunk
+    for _ in range(steps):
+        p = 1.0 / (1.0 + np.exp(-(z @ theta)))
+        gradient = z.T @ (w_rows * (p - y)) + penalty * theta
+        hessian = (z * (w_rows * p * (1 - p))[:, None]).T @ z + np.diag(penalty + 1e-9)
+        step = np.linalg.solve(hessian, gradient)
+        theta -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    return Logistic(tuple(names), mean, scale, theta[:-1], float(theta[-1]))
+
+
+@dataclass(frozen=True)
+class Models:
+    sentence: Logistic  # P(this candidate sentence is the answering one)
+    answer: Logistic  # P(the short answer picked from the best sentence is right)
+    answer_at: float  # give a short answer at or above this probability
+    closest_at: float  # else show the best sentence as the closest the reports come, at or above this
+    fitted: dict  # what they were fitted on, and the cross-validated figures (bench/fit_answers.py)
+
+
+@functools.lru_cache(maxsize=1)
+def models() -> Models:
+    record = json.loads(WEIGHTS.read_text(encoding="utf-8"))
+    return Models(Logistic.from_dict(record["sentence"]), Logistic.from_dict(record["answer"]),
+                  float(record["answer_at"]), float(record["closest_at"]), record.get("fitted", {}))
+
+
+def save_models(sentence: Logistic, answer: Logistic, answer_at: float, closest_at: float, fitted: dict,
+                path: Path = WEIGHTS) -> None:
+    record = {"sentence": sentence.to_dict(), "answer": answer.to_dict(), "answer_at": round(answer_at, 4),
+              "closest_at": round(closest_at, 4), "fitted": fitted}
+    path.write_text(json.dumps(record, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    models.cache_clear()
+
+
+def log_length(text: str) -> float:
+    return math.log1p(len(text))

@@ -1,0 +1,289 @@
+"""The short answer inside the answering sentence: the span of the kind the question asks for (a country, person,
+organisation, date, number, place, document symbol, a list of them) or the answering clause; always text of the
+passage, never made up. Rules on the sentence's grammar (its subject, a passive 'by', 'It also ...' pointing back, a
+role after a name), not on the question's words.
+"""
+from __future__ import annotations
+
+import functools
+import re
+
+from ..language.entities import Entity, find_entities, fold
+from .questions import Question, covers, stem, stems
+from .retrieval import Hit
+
+KINDS = {"country": ("country",), "nationality": ("country",), "organisation": ("organisation",),
+          "person": ("person",), "agent": ("country", "organisation", "person"), "date": ("date",),
+          "document": ("document",), "number": ("number",)}
+
+
+def coverage(terms: list[str], words: set[str]) -> float:
+    if not terms:
+        return 0.0
+    return sum(covers(t, words) for t in terms) / len(terms)
+
+
+@functools.lru_cache(maxsize=4096)
+def chunk_entities(text: str) -> tuple[Entity, ...]:
+    return tuple(find_entities(text))
+
+
+PRONOUN = re.compile(r"^(?:It|They|He|She|Its|This country|The country|That country)\b")
+_SUBJECT_LEAD = re.compile(
+    r"^(?:[^,]{3,90},\s*)?(?:(?:for its part|for their part|finally|in addition|also|then|however|similarly|likewise|moreover|"
+    r"furthermore|at the same time|in this regard|lastly|first|second|third|next),?\s*)*"
+    r"(?:the\s+)?(?:(?:delegation|government|representative)s?\s+of(?:\s+the)?)?\s*$", re.I)
+_AGENT_BEFORE = re.compile(r"\bby\s+(?:the\s+)?(?:(?:delegation|government|representative)s?\s+of\s+(?:the\s+)?)?$", re.I)
+_CLAUSE_BREAK = re.compile(r";\s+|,\s+and\s+(?=(?:the\s+)?(?:delegation|[A-Z]))|,\s+(?:while|whereas|but)\s+")
+
+
+def short_answer(q: Question, hit: Hit, span: tuple[int, int]) -> tuple[str | None, str]:
+    """The span of the expected type in the evidence sentence, or the answering clause for other questions."""
+    text = hit.chunk.text
+    clause = _best_clause(q, text, span)
+    kind = q.expected
+    if kind == "section":
+        return _section(q, hit), "section"
+    if kind == "place":
+        return _place(text, clause, span), "place"
+    if kind == "other":
+        return _other(q, text, clause), "other"
+    if q.plural or kind == "nationality":
+        items = _list_items(q, text, span)
+        return (", ".join(items) if items else None), "list"
+    entity = _pick(q, text, clause, span)
+    if entity is None:
+        return None, kind if kind != "agent" else "person"
+    people = _enumerated_people(q, text, span, entity)
+    if people:
+        return ", ".join(people), "list"
+    return _display(entity), entity.kind if kind == "agent" else kind
+
+
+def _clauses(text: str, span: tuple[int, int]) -> list[tuple[int, int]]:
+    out, start = [], span[0]
+    for m in _CLAUSE_BREAK.finditer(text, span[0], span[1]):
+        out.append((start, m.start()))
+        start = m.end()
+    out.append((start, span[1]))
+    return out
+
+
+def _best_clause(q: Question, text: str, span: tuple[int, int]) -> tuple[int, int]:
+    clauses = _clauses(text, span)
+    if len(clauses) == 1:
+        return clauses[0]
+    def score(clause):
+        words = stems(text[clause[0]:clause[1]])
+        named = sum(any(e.canonical_id == c.canonical_id for c in chunk_entities(text) if clause[0] <= c.start < clause[1])
+                    for e in q.entities)
+        return coverage(q.terms, words) + 0.5 * named
+    return max(clauses, key=score)
+
+
+def named_in_question(q: Question, entity: Entity) -> bool:
+    if entity.canonical_id in q.entity_ids:
+        return True
+    if entity.kind == "person":  # 'Ricardes' in the question names 'Ambassador Raúl Ricardes'
+        surname = entity.canonical_id.rsplit("-", 1)[-1]
+        return surname in {w for w in re.findall(r"[a-z]+", fold(q.text + " " + q.english))}
+    return False
+
+
+def _role_spans(text: str) -> list[tuple[int, int]]:
+    """Where people's roles run ('..., Coordinator General of International Issues of the Argentine Republic'):
+    a country there is someone's employer, not the one that acted."""
+    spans = []
+    for e in chunk_entities(text):
+        if e.kind == "person" and e.role:
+            role = e.role.split("; ")[-1]
+            at = text.find(role, e.end, e.end + 220)
+            if at >= 0:
+                tail = _ROLE_TAIL.match(text, at + len(role))  # ', International Trade, and Worship of the Argentine Republic'
+                spans.append((e.end, tail.end() if tail else at + len(role)))
+    return spans
+
+
+# A role's name may run on past commas in Title Case ('Ministry of Foreign Affairs, International Trade, and Worship
+# of the Argentine Republic'); a lower-case word ('to serve', 'and the delegation of') ends it.
+_ROLE_TAIL = re.compile(r"(?:,\s+(?:and\s+)?[A-ZÁÉÍÓÚ][\w’'-]*(?:\s+(?:[A-ZÁÉÍÓÚ][\w’'.-]*|of|and|the|for|on|de|y))*)+")
+
+
+def _pick(q: Question, text: str, clause: tuple[int, int], span: tuple[int, int]) -> Entity | None:
+    kinds = KINDS[q.expected]
+    roles = _role_spans(text) if q.expected in ("country", "agent") else []
+
+    def usable(e: Entity, lo: int, hi: int) -> bool:
+        inside_role = any(a <= e.start < b for a, b in roles)
+        return lo <= e.start < hi and e.kind in kinds and not named_in_question(q, e) and not inside_role
+
+    in_clause = [e for e in chunk_entities(text) if usable(e, *clause)]
+    if q.expected in ("country", "agent"):
+        subject = _subject(text, clause, in_clause)
+        if subject is not None:
+            return subject
+        if PRONOUN.match(text[span[0]:span[1]]) or PRONOUN.match(text[clause[0]:clause[1]]):
+            return _antecedent(q, text, span, usable)
+    if in_clause:
+        return _nearest(q, text, clause, in_clause)
+    in_sentence = [e for e in chunk_entities(text) if usable(e, *span)]
+    return in_sentence[0] if in_sentence else None
+
+
+def _subject(text: str, clause: tuple[int, int], entities: list[Entity]) -> Entity | None:
+    """The actor of the clause: at its start ('For its part, Brazil proposed'), or after 'by' (passive)."""
+    for e in entities:
+        before = text[clause[0]:e.start]
+        after = text[e.end:e.end + 12]
+        if _SUBJECT_LEAD.match(before.strip()) or _AGENT_BEFORE.search(before):
+            return e
+        if after.startswith(" delegation"):  # 'The Argentine delegation also announced'
+            return e
+    return None
+
+
+def _antecedent(q: Question, text: str, span: tuple[int, int], usable) -> Entity | None:
+    """'It also proposed ...': the subject of the nearest sentence before it that has one."""
+    for start, end in reversed([s for s in _sentence_spans_before(text, span)]):
+        for clause in _clauses(text, (start, end)):
+            entities = [e for e in chunk_entities(text) if usable(e, *clause)]
+            subject = _subject(text, clause, entities)
+            if subject is not None:
+                return subject
+        if not PRONOUN.match(text[start:end]):
+            break  # a sentence with another subject ends the chain
+    return None
+
+
+def _sentence_spans_before(text: str, span: tuple[int, int]) -> list[tuple[int, int]]:
+    from ..text import sentence_spans
+    return [s for s in sentence_spans(text) if s[1] <= span[0]]
+
+
+def _nearest(q: Question, text: str, clause: tuple[int, int], entities: list[Entity]) -> Entity:
+    """The candidate closest to the words the question shares with the clause (or to what it names);
+    a person whose role matches the question ('the Argentine Minister of Justice') comes first."""
+    if entities[0].kind == "person":
+        by_role = max(entities, key=lambda e: coverage(q.terms, stems(e.role or "")))
+        if coverage(q.terms, stems(by_role.role or "")) >= 0.4:
+            return by_role
+    anchors: dict[str, list[tuple[int, int]]] = {}
+    for m in re.finditer(r"[\wÀ-ÿ'’.-]+", text[clause[0]:clause[1]]):
+        for t in q.terms:
+            if covers(t, {stem(m.group(0))}):
+                anchors.setdefault(t, []).append((clause[0] + m.start(), clause[0] + m.end()))
+    for e in q.entities:  # 'Which organization did Felipe de la Torre represent?': his organisation follows him
+        if e.kind == "person":
+            surname = e.canonical_id.rsplit("-", 1)[-1]
+            for m in re.finditer(re.escape(surname), fold(text[clause[0]:clause[1]])):
+                anchors.setdefault("@" + surname, []).append((clause[0] + m.start(), clause[0] + m.end()))
+    if not anchors:
+        return entities[0]
+    weights = {t: (3.0 if t.startswith("@") else 1.0) for t in anchors}
+    return min(entities, key=lambda e: sum(weights[t] * min(_distance(e, a) for a in spans) for t, spans in anchors.items()))
+
+
+def _distance(e: Entity, anchor: tuple[int, int]) -> float:
+    if e.start >= anchor[1]:
+        return e.start - anchor[1]  # things that follow a mention belong to it
+    if e.end <= anchor[0]:
+        return (anchor[0] - e.end) * 1.5
+    return 0.0
+
+
+def _enumerated_people(q: Question, text: str, span: tuple[int, int], entity: Entity) -> list[str]:
+    """'declared opened by A, Minister ...; B, Minister ...; and C, ...': everyone in the enumeration."""
+    if entity.kind != "person" or q.entities:
+        return []
+    people = [e for e in chunk_entities(text) if e.kind == "person" and span[0] <= e.start < span[1]]
+    pair = _coordinated(text, entity, people)
+    if pair:
+        return pair
+    if ";" not in text[span[0]:span[1]]:
+        return []
+    segments = [text[a:b] for a, b in _clauses(text, span)]
+    if len(people) < 2 or len(segments) < 2:
+        return []
+    starts = sum(bool(re.match(r"^(?:and\s+)?(?:Mr\.|Mrs\.|Ms\.|Dr\.|Ambassador|Minister)?\s*[A-ZÁÉÍÓÚ]", s.split(",")[0]))
+                 for s in segments[1:])
+    return [_display(p) for p in people] if starts == len(segments) - 1 else []
+
+
+_AND = re.compile(r"\s*(?:\([^()]{0,80}\))?\s*,?\s+and\s+$")
+
+
+def _coordinated(text: str, entity: Entity, people: list[Entity]) -> list[str]:
+    """'delivered by Patricia Seale (BPW) and Ana Salvadó (...)': both did it, so both are the answer."""
+    following = [p for p in people if p.start >= entity.end]
+    if following and _AND.fullmatch(text[entity.end:following[0].start]):
+        return [_display(entity), _display(following[0])]
+    return []
+
+
+def _list_items(q: Question, text: str, span: tuple[int, int]) -> list[str]:
+    kinds = KINDS.get(q.expected, ("country", "organisation", "person"))
+    seen, items = set(), []
+    for e in chunk_entities(text):
+        if span[0] <= e.start < span[1] and e.kind in kinds and not named_in_question(q, e) and e.canonical_id not in seen:
+            seen.add(e.canonical_id)
+            items.append(e.text if q.expected == "nationality" else _display(e))
+    return items
+
+
+def _display(e: Entity) -> str:
+    if e.kind == "organisation" and e.text != e.canonical_id and e.text.isupper():
+        return e.text  # 'ACNUR' stays as written
+    return e.text
+
+
+_PLACE = re.compile(r"\b(?:in|at)\s+((?:the\s+)?[A-Z][\w.'’-]*(?:(?:\s+|,\s+)(?:of\s+(?:the\s+)?)?[A-Z][\w.'’-]*)*)")
+
+
+# A title in quotation marks ('“... Trafficking in Persons”') names a document, not where something happened.
+_QUOTED = re.compile(r"“[^”]*”|\"[^\"]*\"")
+_HELD_IN = re.compile(r"\b(?:held|took place|met|convened|hosted|headquartered|based)\s+(?=(?:in|at)\s)")
+
+
+def _place(text: str, clause: tuple[int, int], span: tuple[int, int]) -> str | None:
+    for m in _HELD_IN.finditer(text, span[0], span[1]):  # 'held in Margarita' names the venue itself
+        place, end = None, m.end()
+        while (found := _PLACE.match(text, end)) and found.start() - end < 40:
+            place, end = found.group(1).rstrip(".,"), found.end()  # 'at OAS headquarters in Washington'
+            following = re.compile(r"[^.;]{0,30}?\b(?=(?:in|at)\s+[A-Z])").match(text, end)
+            if not following:
+                break
+            end = following.end()
+        if place:
+            return place.replace("D.C", "D.C.").replace("D.C..", "D.C.") if place.endswith("D.C") else place
+    quoted = [(m.start(), m.end()) for m in _QUOTED.finditer(text, span[0], span[1])]
+    for lo, hi in (clause, span):
+        places = [m.group(1).rstrip(".,") + ("." if m.group(1).endswith("D.C.") else "")
+                  for m in _PLACE.finditer(text, lo, hi) if not any(a <= m.start() < b for a, b in quoted)]
+        places = [p.replace("D.C..", "D.C.") for p in places if not p.lower().startswith(("the meeting", "the plenary"))]
+        if places:
+            return places[-1]
+    return None
+
+
+UNIT = re.compile(r"\b(article|section|chapter|part|paragraph|annex)s?\b", re.I)
+
+
+def _section(q: Question, hit: Hit) -> str | None:
+    """'Which article defines ...?' -> the heading of that kind on the passage's section path ('Article 3')."""
+    unit = UNIT.search(q.english)
+    for heading in reversed(hit.chunk.section_path):
+        if unit and re.match(rf"{unit.group(1)}\b", heading, re.I):
+            return heading
+    return None
+
+
+def _other(q: Question, text: str, clause: tuple[int, int]) -> str | None:
+    """'What did Brazil propose?' -> what follows the matching verb in the clause."""
+    body = text[clause[0]:clause[1]]
+    for m in re.finditer(r"[\wÀ-ÿ'’-]+", body):
+        word = m.group(0)
+        if word[:1].islower() and any(stem(word) == stem(t) for t in q.terms if not t[:1].isupper()):
+            rest = body[m.end():].strip(" ,.;:“”\"")
+            if len(rest.split()) >= 2:
+                return rest
+    return body.strip(" .") or None
