@@ -15,7 +15,8 @@ _TYPE_RULES = [
     ("document", r"\b(symbol|document (?:number|symbol|code)|(?:which|what) (?:document|doc)\b|reference number)"),
     ("date", r"^\s*(?:when|on (?:what|which) (?:date|day)|(?:what|which) (?:date|day|month|year)|in (?:what|which) "
              r"(?:year|month))\b|\bwhat (?:date|year)\b"),
-    ("number", r"\bhow (?:many|much)\b|\b(?:what|which) (?:number|percentage|proportion|share|amount|figure)\b"),
+    ("number", r"\bhow (?:many|much|large|big|high)\b|\b(?:what|which) (?:\w+ )?(?:number|percentage|proportion|share|"
+               r"amount|figure|fraction|rate|ratio|portion|sum|total|count)\b|\bwhat per ?cent\b"),
     ("place", r"^\s*where\b|\b(?:in|at) (?:which|what) (?:city|place|venue|location)\b|\b(?:which|what) city\b"),
     ("nationality", r"\bnationalit(?:y|ies)\b|\bwhere (?:do|did|are|were) (?:the )?(?:foreign )?victims come from\b"),
     ("organisation", r"\b(?:which|what) (?:international )?(?:organi[sz]ations?|agenc(?:y|ies)|bod(?:y|ies)|"

@@ -324,18 +324,47 @@ _NUMBER_WORDS = {w: i for i, w in enumerate(
 _NUMBER_WORDS.update({"thirty": 30, "forty": 40, "fifty": 50, "hundred": 100, "thousand": 1000})
 _NUMBER_WORDS.update({w: i + 1 for i, w in enumerate(
     "uno dos tres cuatro cinco seis siete ocho nueve diez".split())})
-_NUMBER = re.compile(r"(?<![\w/.])(?P<n>\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)(?P<pct>\s?(?:%|percent|per cent))?(?![\w/])"
-                     r"|\b(?P<w>" + "|".join(_NUMBER_WORDS) + r")\b", re.IGNORECASE)
+_SCALES = {"thousand": 10**3, "million": 10**6, "billion": 10**9, "mil": 10**3, "millón": 10**6, "millon": 10**6,
+           "millones": 10**6, "mil millones": 10**9}
+_ONE = (r"(?:\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?|" + "|".join(_NUMBER_WORDS) + r")"
+        r"(?:\s?(?:%|percent|per\s?cent|por\s+ciento))?"
+        r"(?:\s+(?:" + "|".join(sorted(_SCALES, key=len, reverse=True)) + r")\b)?")
+# How a report qualifies a figure is part of it: 'some 15,000', 'more than ten million', 'between 80 and 90'.
+_QUALIFIER = (r"(?:(?:some|about|around|approximately|roughly|nearly|almost|over|more\s+than|less\s+than|fewer\s+than|"
+              r"at\s+least|up\s+to|close\s+to|an\s+estimated|estimated|only|just|unos|unas|cerca\s+de|alrededor\s+de|"
+              r"más\s+de|menos\s+de|casi|aproximadamente|solo|sólo)\s+)*")
+_NUMBER = re.compile(rf"(?<![\w/.,])(?P<q>{_QUALIFIER})(?:(?P<between>between|from|entre|de)\s+(?P<lo>{_ONE})\s+"
+                     rf"(?P<link>and|to|y|a)\s+(?P<hi>{_ONE})|(?P<one>{_ONE}))(?![\w/])",
+                     re.IGNORECASE)
+_RANGE_LINKS = {"between": "and", "from": "to", "entre": "y", "de": "a"}
+
+
+def _number_value(text: str) -> str:
+    """'10 million' -> '10000000', '21 per cent' -> '21%', 'ten' -> '10'."""
+    low = text.lower()
+    percent = bool(re.search(r"%|per\s?cent|percent|por\s+ciento", low))
+    scale = next((v for word, v in sorted(_SCALES.items(), key=lambda kv: -len(kv[0]))
+                  if re.search(rf"\b{word}\b", low)), 1)
+    digits = re.search(r"\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?", low)
+    if digits:
+        number = float(digits.group(0).replace(",", ""))
+    else:
+        word = re.search(r"[a-záéíóú]+", low)
+        number = float(_NUMBER_WORDS.get(word.group(0), 0)) if word else 0.0
+    value = number * scale
+    return (f"{value:g}" if value != int(value) else str(int(value))) + ("%" if percent else "")
 
 
 def find_numbers(text: str) -> list[Entity]:
-    found = []
-    for m in _NUMBER.finditer(text):
-        raw = m.group("n")
-        value = str(_NUMBER_WORDS[m.group("w").lower()]) if m.group("w") else raw.replace(",", "")
-        if m.group("pct"):
-            value += "%"
-        found.append(Entity("number", value, m.group(0), m.start(), m.end(), m.group(0)))
+    found, at = [], 0
+    while (m := _NUMBER.search(text, at)) is not None:
+        if m.group("between") and _RANGE_LINKS[m.group("between").lower()] != m.group("link").lower():
+            m = _NUMBER.match(text, m.start("lo"))  # 'de 2008 and 12': not a range; the first figure alone
+        value = (f"{_number_value(m.group('lo'))}-{_number_value(m.group('hi'))}" if m.group("between")
+                 else _number_value(m.group("one")))
+        surface = m.group(0).strip()
+        found.append(Entity("number", value, surface, m.start(), m.start() + len(surface), surface))
+        at = m.end()
     return found
 
 
