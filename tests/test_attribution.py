@@ -164,16 +164,21 @@ def test_ask_what_did_mexico_say_lists_every_statement(seed_assistant, question)
     assert [p["section"].split(":")[0] for p in record["passages"]] == [WG1, WG2]
 
 
-@pytest.mark.parametrize("question, speaker_start, topic_word", [
-    ("What did Chile say about joint investigation teams?", "Chile acknowledged", "cooperation"),
-    ("What did Mexico say about victims?", "Mexico recognized", "victims"),
-    ("¿Qué dijo México sobre las víctimas?", "Mexico recognized", "victims"),
-    ("What did Ecuador propose about demand?", "Finally, Ecuador underscored", "demand"),
+@pytest.mark.parametrize("question, speaker_start, topic_word, on_topic", [
+    # Chile never spoke of joint investigation teams: its closest statement is shown as that, not as its answer
+    ("What did Chile say about joint investigation teams?", "Chile acknowledged", "cooperation", False),
+    ("What did Mexico say about victims?", "Mexico recognized", "victims", True),
+    ("¿Qué dijo México sobre las víctimas?", "Mexico recognized", "victims", True),
+    ("What did Ecuador propose about demand?", "Finally, Ecuador underscored", "demand", True),
 ])
-def test_what_did_x_say_about_y_answers_with_xs_closest_statement(seed_assistant, question, speaker_start, topic_word):
+def test_what_did_x_say_about_y_answers_with_xs_closest_statement(seed_assistant, question, speaker_start, topic_word,
+                                                                   on_topic):
     answer = seed_assistant.ask(question)
-    assert answer.answer_type == "statement"
     assert answer.evidence.sentence.startswith(speaker_start) and topic_word in answer.evidence.sentence
+    if on_topic:
+        assert answer.answer_type == "statement" and answer.answer == answer.evidence.sentence
+    else:
+        assert answer.answer is None and answer.outcome == "closest"
     speaker = speaker_start.split()[-2] if speaker_start.startswith("Finally") else speaker_start.split()[0]
     assert all(speaker in p.text for p in answer.passages)  # only passages where that speaker speaks
 

@@ -15,7 +15,9 @@ from typing import Iterable
 
 import numpy as np
 
+from .answering import scoring
 from .answering.answer import Answer, Passage, build_answer, retrieval_text
+from .answering.extract import read_candidates
 from .answering.meeting_questions import meeting_answer, meeting_question
 from .answering.retrieval import Hit, search
 from .answering.speaker_questions import speaker_question, statements_answer, topic_question, topical_answer
@@ -302,10 +304,26 @@ class Assistant:
         chunks = {c.chunk_id: c for c in data.chunks}
         if topical is None:
             return statements_answer(question, speaker, found, chunks, data.reports)
-        topic = self.question_embedder.embed_query(retrieval_text(question))
+        text = retrieval_text(question)
+        topic = self.question_embedder.embed_query(text)
         scores = self.sentence_vectors([s.sentence for s in found]) @ topic
         order = np.argsort(-scores, kind="stable")
-        return topical_answer(question, [found[i] for i in order], [float(scores[i]) for i in order], chunks)
+        ranked = [found[i] for i in order]
+        return topical_answer(question, ranked, [float(scores[i]) for i in order], chunks,
+                              on_topic=self._among_the_best(question, text, topic, data, ranked[0]))
+
+    def _among_the_best(self, question: str, text: str, query: np.ndarray, data: Generation, statement) -> bool:
+        """Whether the statement is one of the sentences the reports offer on the question, as the sentence model
+        ranks every sentence of the passages retrieved for it (within one logit of the best)."""
+        hits = search(data, query, text, self.settings.top_k)
+        found = read_candidates(question, hits, functools.partial(self._stored_sentence_vectors, data), query)
+        if found is None:
+            return False
+        logits = scoring.models().sentence.logit(found.features)
+        for (hit, (start, end)), logit in zip(found.items, logits):
+            if hit.chunk.chunk_id == statement.chunk_id and start <= statement.start < end:
+                return bool(logit >= logits.max() - 1.0)
+        return False
 
 
 __all__ = ["Assistant", "BuildResult", "TipqaError"]

@@ -35,8 +35,11 @@ def topic_question(question: str) -> tuple[str, str] | None:
     return None
 
 
-def topical_answer(question: str, ranked: list[Statement], scores: list[float], chunks: dict):
-    """An Answer for 'What did X say about Y?': X's statement closest to Y, then X's others by closeness."""
+def topical_answer(question: str, ranked: list[Statement], scores: list[float], chunks: dict, on_topic: bool = True):
+    """An Answer for 'What did X say about Y?': X's statement closest to Y, then X's others by closeness.
+
+    on_topic: whether that statement is among what the reports say on Y at all (see Assistant._statements_reply);
+    when it is not, it is shown as the closest X came (outcome "closest"), not as X's answer on Y."""
     passages: list[Passage] = []
     for s, score in zip(ranked, scores):
         chunk = chunks.get(s.chunk_id)
@@ -47,6 +50,8 @@ def topical_answer(question: str, ranked: list[Statement], scores: list[float], 
     evidence = Evidence(best.sentence, best.report_id, best.report_title, best.section, best.chunk_id,
                         best.start, best.end, best.page)
     confidence = round(float(max(0.0, min(1.0, scores[0]))), 3)
+    if not on_topic:
+        return Answer(question, None, None, confidence, evidence, passages[:5], outcome="closest")
     return Answer(question, best.sentence, "statement", confidence, evidence, passages[:5], outcome="statements")
 
 
