@@ -7,6 +7,7 @@ and short answer (answering.answer.build_answer), or a speaker's statements (ans
 from __future__ import annotations
 
 import functools
+import re
 import threading
 import unicodedata
 from collections import OrderedDict
@@ -34,12 +35,31 @@ from .errors import (
     ReportNotFound,
     TipqaError,
 )
+from .ingest import corpus as corpus_folder
 from .indexer import BuildResult, Indexer, LiveGeneration, Progress, stderr_progress
 from .speakers.statements import SpeakerNotFound, Statement, find_speaker, speakers, statements_of
 from .store import open_store
 from .store.base import Generation
 
 SENTENCE_CACHE_SIZE = 50_000  # x 384 float32 = 77 MB at most
+_UNENCODABLE = re.compile("[\ud800-\udfff\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+
+
+def sanitize_question(question: str | bytes | None) -> str:
+    """A question as text the encoders accept: bytes decoded as UTF-8 (invalid bytes become U+FFFD), lone
+    surrogates (from a terminal's undecodable bytes) U+FFFD, control characters spaces.
+
+    Raises:
+        QuestionError: the question is neither text nor bytes.
+    """
+    if question is None:
+        return ""
+    if isinstance(question, (bytes, bytearray)):
+        question = bytes(question).decode("utf-8", "replace")
+    if not isinstance(question, str):
+        raise QuestionError(f"A question must be text, not {type(question).__name__}. "
+                            f"Ask something like: \"Which country proposed joint investigation teams?\"")
+    return _UNENCODABLE.sub(lambda m: "\ufffd" if "\ud800" <= m.group() <= "\udfff" else " ", question)
 
 
 class Assistant:
@@ -118,11 +138,28 @@ class Assistant:
         return self.indexer.add(paths)
 
     def remove(self, report_id: str) -> BuildResult:
-        """Delete a report from the corpus folder and the index."""
+        """Move a report to the corpus trash and drop it from the index ('restore' brings it back)."""
         return self.indexer.remove(report_id)
+
+    def restore(self, report_id: str) -> BuildResult:
+        """Bring a removed report back from the corpus trash and index it again."""
+        return self.indexer.restore(report_id)
+
+    def trash(self) -> list[dict]:
+        """Removed reports that 'restore' can bring back, newest first: {report_id, name, removed}."""
+        return [{k: v for k, v in item.items() if k != "path"}
+                for item in corpus_folder.trashed(Path(self.settings.corpus_dir))]
+
+    def empty_trash(self) -> int:
+        """Delete the removed reports for good; returns how many there were."""
+        return corpus_folder.empty_trash(Path(self.settings.corpus_dir))
 
     def reports(self) -> list[dict]:
         return [dict(meta, report_id=rid) for rid, meta in sorted(self.data.reports.items())]
+
+    def quarantined(self) -> dict[str, str]:
+        """Corpus files left out of the index, with the reason: file name -> message (what to do)."""
+        return {name: q.get("reason", "") for name, q in (self.data.manifest.get("quarantined") or {}).items()}
 
     @property
     def embedder(self) -> Embedder:
@@ -171,8 +208,8 @@ class Assistant:
             )
         return data
 
-    def check_question(self, question: str) -> str:
-        question = " ".join((question or "").split())
+    def check_question(self, question: str | bytes) -> str:
+        question = " ".join(sanitize_question(question).split())
         if not question:
             raise QuestionError("The question is empty. Ask something like: "
                                 "\"Which country proposed joint investigation teams?\"")

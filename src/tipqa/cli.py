@@ -1,6 +1,7 @@
 """The tipqa command: a thin adapter over Assistant. Results on stdout, progress and errors on stderr."""
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -67,17 +68,22 @@ def ask(question, top_k, report, json_, corpus_dir, index_dir, model):
         tipqa ask --json "Who chaired the drafting group?"
         cat questions.txt | tipqa ask -
     """
+    from .assistant import sanitize_question
     assistant = _assistant(corpus_dir, index_dir, model)
     if question == "-":
-        for line in sys.stdin:
-            if not line.strip():
+        for raw in sys.stdin.buffer:  # bytes: a line that is not UTF-8 must not stop the batch
+            line = sanitize_question(raw).strip()
+            if not line:
                 continue
             try:
-                record = assistant.ask(line.strip(), k=top_k, report=report).to_dict()
+                record = assistant.ask(line, k=top_k, report=report).to_dict()
             except TipqaError as error:
-                record = {"question": line.strip(), "error": str(error)}
+                record = {"question": line, "error": str(error)}
             click.echo(json.dumps(record, ensure_ascii=False))
         return
+    with contextlib.suppress(UnicodeEncodeError):  # an argument's undecodable bytes arrive as surrogates
+        question = os.fsencode(question)
+    question = sanitize_question(question)
     answer = assistant.ask(question, k=top_k, report=report)
     click.echo(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False) if json_ else answer.to_text())
 
@@ -115,10 +121,39 @@ def add(files, json_, corpus_dir, index_dir, model):
 @_options
 @_friendly
 def remove(report_id, corpus_dir, index_dir, model):
-    """Delete REPORT_ID from the corpus and the index."""
+    """Move REPORT_ID to the corpus trash and drop it from the index ('tipqa restore' brings it back)."""
     from .assistant import Assistant
     settings = load_settings(corpus_dir=corpus_dir, index_dir=index_dir, model=model)
     _print_result(Assistant(settings).remove(report_id), False)
+
+
+@cli.command()
+@click.argument("report_id")
+@_options
+@_friendly
+def restore(report_id, corpus_dir, index_dir, model):
+    """Bring REPORT_ID back from the trash and index it again (see 'tipqa trash')."""
+    from .assistant import Assistant
+    settings = load_settings(corpus_dir=corpus_dir, index_dir=index_dir, model=model)
+    _print_result(Assistant(settings).restore(report_id), False)
+
+
+@cli.command()
+@click.option("--empty", is_flag=True, help="Delete every removed report for good")
+@_options
+@_friendly
+def trash(empty, corpus_dir, index_dir, model):
+    """List removed reports ('tipqa restore ID' brings one back); --empty deletes them for good."""
+    from .assistant import Assistant
+    assistant = Assistant(load_settings(corpus_dir=corpus_dir, index_dir=index_dir, model=model))
+    if empty:
+        click.echo(f"Deleted {assistant.empty_trash()} removed report(s) for good.")
+        return
+    items = assistant.trash()
+    if not items:
+        click.echo("The trash is empty.", err=True)
+    for item in items:
+        click.echo(f"{item['report_id']}\t{item['removed']}\t{item['name']}")
 
 
 @cli.command()
@@ -127,15 +162,20 @@ def remove(report_id, corpus_dir, index_dir, model):
 @_friendly
 def reports(json_, corpus_dir, index_dir, model):
     """List the indexed reports."""
-    items = _assistant(corpus_dir, index_dir, model).reports()
+    assistant = _assistant(corpus_dir, index_dir, model)
+    items, held = assistant.reports(), assistant.quarantined()
     if json_:
         click.echo(json.dumps(items, indent=2, ensure_ascii=False))
+        for name, reason in held.items():
+            click.echo(f"quarantined: {reason}", err=True)
         return
     if not items:
         click.echo("No reports indexed yet. Add one with 'tipqa add FILE'.", err=True)
     for item in items:
         click.echo(f"{item['report_id']}\t{item.get('date') or '-'}\t{item['chunks']} passages\t"
                    f"{len(item['sections'])} sections\t{item['title']}")
+    for name, reason in held.items():
+        click.echo(f"QUARANTINED\t{name}\t{reason}")
 
 
 @cli.command()

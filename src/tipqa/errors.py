@@ -32,6 +32,12 @@ class ReportError(TipqaError):
     """A report that cannot be read; the message says which file and what to do."""
 
 
+class CopyError(TipqaError):
+    def __init__(self, path: Path, corpus: Path, error: OSError):
+        super().__init__(f"{path.name}: could not be copied into {corpus} ({error.strerror or error}); the corpus and "
+                         f"the index are unchanged. Free disk space or fix permissions, then add it again.")
+
+
 class UnsupportedFormat(ReportError):
     pass
 

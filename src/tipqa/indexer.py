@@ -6,8 +6,8 @@ writes the generation (store); add and remove change the corpus folder, then ref
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
-import shutil
 import sys
 import threading
 import time
@@ -18,12 +18,13 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from .config import Settings, cpu_cores
+from .config import Settings
 from .encoders import Encoders
-from .errors import CorpusNotFound, IndexCorrupt, IndexNotFound, ReportError, ReportNotFound
+from .errors import CopyError, CorpusNotFound, IndexCorrupt, IndexNotFound, ReportError, ReportNotFound, TipqaError
 from .hashing import sha256_file
+from .ingest import corpus as corpus_folder
 from .ingest.chunking import CHUNKER_VERSION, Chunk, chunk_report
-from .ingest.isolation import parse_many_isolated, parse_report_isolated
+from .ingest.isolation import parse_report_isolated, prefetch_parses
 from .ingest.meeting import meeting_facts
 from .ingest.reports import Report, report_id_for, sidecar_path, supported_extensions
 from .speakers import attribution
@@ -47,6 +48,8 @@ class BuildResult:
     removed: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     errors: dict[str, str] = field(default_factory=dict)  # file name -> message
+    quarantined: dict[str, str] = field(default_factory=dict)  # file name -> why it is left out of the index
+    notes: list[str] = field(default_factory=list)  # what else the user should know (a re-run after a kill)
     embedded: int = 0
     chunks: int = 0
     generation: str | None = None
@@ -64,8 +67,10 @@ class BuildResult:
         parts = [f"{len(v)} {k}" for k, v in (("added", self.added), ("updated", self.updated),
                                               ("removed", self.removed), ("unchanged", self.unchanged)) if v]
         text = ", ".join(parts) or "no reports"
-        return (f"{text}; {self.embedded} passages embedded, {self.chunks} in the index"
-                f" ({self.seconds:.1f} s)" + (f"; {len(self.errors)} file(s) skipped" if self.errors else ""))
+        return "".join(f"{note}\n" for note in self.notes) + (
+            f"{text}; {self.embedded} passages embedded, {self.chunks} in the index ({self.seconds:.1f} s)"
+            + (f"; {len(self.errors)} file(s) skipped" if self.errors else "")
+            + (f"; {len(self.quarantined)} quarantined (see 'tipqa reports')" if self.quarantined else ""))
 
 
 @dataclass
@@ -99,11 +104,17 @@ class Indexer:
         self.live = live or LiveGeneration()
         self.lock = threading.Lock()
         self._prechecked: dict[str, Report] = {}  # parsed by add() already: refresh() need not parse them again
+        self._refused: dict[str, str] = {}  # corpus files the last scan left out (symlinks, special files)
 
     def corpus_changed(self, data: Generation) -> bool:
         """Whether the corpus (or the chunking, attribution or BM25 rules) changed since this generation was built."""
         files = self.scan_corpus()
-        if {f.report_id for f in files} != set(data.reports):
+        if set(self._refused) - set(_quarantine(data)):
+            return True  # a refused file not yet recorded as quarantined
+        held = [f for f in files if _still_quarantined(f, data)]
+        files = [f for f in files if f not in held]
+        kept = {f.report_id for f in held if f.report_id in data.reports}
+        if {f.report_id for f in files} | kept != set(data.reports):
             return True
         if data.manifest.get("chunking") != self._chunking():
             return True
@@ -118,7 +129,10 @@ class Indexer:
             old = self._load_for_refresh(rebuild)
             result = BuildResult()
             result.stages["load"] = time.perf_counter() - started
+            if Path(self.settings.corpus_dir).is_dir():
+                corpus_folder.sweep_partial(Path(self.settings.corpus_dir))
             files = self.scan_corpus()
+            quarantined = {name: {"reason": reason} for name, reason in self._refused.items()}
             old_reports = old.reports if old else {}
             old_chunks = _by_report(old.chunks) if old else {}  # one pass, not one per report (1,000 reports)
             old_statements = _by_report(old.statements or []) if old else {}
@@ -128,9 +142,17 @@ class Indexer:
             statements: list[Statement] = []
             unchanged = {f.report_id for f in files
                          if old and not rechunk and self._unchanged(f, old_reports.get(f.report_id))}
-            parsing = self._prefetch([f for f in files if f.report_id not in unchanged])
+            held = {f.report_id for f in files if old and _still_quarantined(f, old)}
+            parsing = self._prefetch([f for f in files if f.report_id not in unchanged | held])
             for file in files:
                 previous = old_reports.get(file.report_id)
+                if file.report_id in held:  # failed before and unchanged since: not parsed again
+                    quarantined[file.path.name] = _quarantine(old)[file.path.name]
+                    if previous:
+                        chunks.extend(old_chunks.get(file.report_id, []))
+                        statements.extend(old_statements.get(file.report_id, []))
+                        reports_meta[file.report_id] = previous
+                    continue
                 if file.report_id in unchanged:
                     kept = old_chunks.get(file.report_id, [])
                     chunks.extend(kept)
@@ -142,7 +164,9 @@ class Indexer:
                     new_chunks, meta, new_statements = self._parse(file, parsing.pop(file.path.name, None))
                 except ReportError as error:
                     result.errors[file.path.name] = str(error)
-                    self.progress(0.0, f"skipped {error}")
+                    quarantined[file.path.name] = {"reason": str(error), "size": file.size, "mtime_ns": file.mtime_ns,
+                                                   "kept": bool(previous and old)}
+                    self.progress(0.0, f"quarantined {error}")
                     if previous and old:  # keep the last good version rather than lose the report
                         chunks.extend(old_chunks.get(file.report_id, []))
                         statements.extend(old_statements.get(file.report_id, []))
@@ -154,9 +178,12 @@ class Indexer:
                 reports_meta[file.report_id] = meta
                 (result.updated if previous else result.added).append(file.report_id)
             result.removed = sorted(set(old_reports) - {f.report_id for f in files})
+            result.quarantined = {name: q["reason"] for name, q in quarantined.items()}
+            for name, reason in self._refused.items():
+                result.errors.setdefault(name, reason)
             model_changed = old is not None and old.model_id != self.encoders.expected_model_id()
             if old is not None and not (result.added or result.updated or result.removed or model_changed) \
-                    and _attribution_current(old) and _lexical_current(old):
+                    and _quarantine(old) == quarantined and _attribution_current(old) and _lexical_current(old):
                 self.live.data = old
                 result.chunks, result.generation = len(old.chunks), old.generation
                 result.seconds = time.perf_counter() - started
@@ -173,6 +200,7 @@ class Indexer:
                 "lexical": {"tokenizer": TOKENIZER},
                 "reports": reports_meta,
                 "attribution": {"version": attribution.VERSION, "statements": len(statements)},
+                "quarantined": quarantined,
             }
             written = self.store.write(chunks, vectors, manifest, statements, sentences,
                                        reuse=(previous, origin) if previous is not None else None)
@@ -185,46 +213,104 @@ class Indexer:
             return result
 
     def add(self, paths: Iterable[str | Path]) -> BuildResult:
-        """Copy report files into the corpus and index them. Files that cannot be read are reported, not copied."""
+        """Copy report files into the corpus and index them. Files that cannot be read are reported, not copied.
+
+        Each copy is atomic (a hidden temporary name, fsync, rename). If the index cannot be written (a full
+        disk), the files this call copied are taken out again, so the corpus matches the live index."""
         corpus = Path(self.settings.corpus_dir)
         if not corpus.is_dir():
             raise CorpusNotFound(corpus)
         errors: dict[str, str] = {}
+        copied: list[Path] = []
+        notes: list[str] = []
         known = self._indexed_hashes()
         for raw in paths:
             path = Path(raw)
             try:
+                corpus_folder.check_source(path)
+                target = corpus / corpus_folder.stored_name(path.name)
+                inside = path.resolve() == target.resolve()
+                already = not inside and target.is_file() and corpus_folder.same_bytes(path, target)
                 report = parse_report_isolated(path, self.settings)  # refuse bad files before they reach the corpus
-                self._refuse_duplicate(path, report, known)
+                if not already:
+                    self._refuse_duplicate(path, report, known)
             except ReportError as error:
                 errors[path.name] = str(error)
                 continue
-            target = corpus / path.name
-            if path.resolve() != target.resolve() and target.exists():
+            if not inside and not already and target.exists():
                 errors[path.name] = (f"{path.name}: the corpus already holds a different report under this name; "
                                      f"rename the file, or run 'tipqa remove {report_id_for(target)}' first.")
                 continue
-            known[report.content_hash] = (report_id_for(path), path.name)
-            self._prechecked[path.name] = report
-            if path.resolve() != target.resolve():
-                shutil.copy2(path, target)
-                meta = sidecar_path(path)
-                if meta.is_file():
-                    shutil.copy2(meta, corpus / meta.name)
-        result = self.refresh()
+            if already:  # an earlier add copied it (and was stopped before indexing, or indexed it)
+                notes.append(f"{path.name}: already in the corpus as {target.name}; indexing it if needed.")
+            if target.name != path.name:
+                notes.append(f"{path.name}: stored as {target.name} (the name was too long to keep).")
+            known[report.content_hash] = (report_id_for(target), target.name)
+            self._prechecked[target.name] = report
+            if not inside and not already:
+                try:
+                    meta = sidecar_path(path)
+                    if meta.is_file():
+                        corpus_folder.copy_in(meta, sidecar_path(target))
+                        copied.append(sidecar_path(target))
+                    corpus_folder.copy_in(path, target)
+                    copied.append(target)
+                except OSError as error:
+                    self._undo_copies(copied)
+                    raise CopyError(path, corpus, error) from None
+        try:
+            result = self.refresh()
+        except TipqaError:
+            self._undo_copies(copied)
+            raise
         result.errors.update(errors)
+        result.notes = notes + result.notes
         return result
 
+    @staticmethod
+    def _undo_copies(copied: list[Path]) -> None:
+        for path in copied:
+            with contextlib.suppress(OSError):
+                path.unlink()
+
     def remove(self, report_id: str) -> BuildResult:
+        """Move a report (and its sidecar) to the corpus trash and drop it from the index ('tipqa restore' brings
+        it back). Run again after a kill, it finishes the job: a report already out of the corpus but still
+        indexed is dropped from the index."""
         files = {f.report_id: f for f in self.scan_corpus()}
+        corpus = Path(self.settings.corpus_dir)
         if report_id not in files:
+            indexed = self.live.data.reports if self.live.data is not None else \
+                (self.store.live_manifest() or {}).get("reports", {})
+            if report_id in indexed:
+                result = self.refresh()
+                result.notes.insert(0, f"{report_id} was already out of the corpus; removed it from the index.")
+                return result
+            if any(item["report_id"] == report_id for item in corpus_folder.trashed(corpus)):
+                result = BuildResult(notes=[f"{report_id} is already removed (it is in the trash: "
+                                            f"'tipqa restore {report_id}' brings it back)."])
+                result.chunks = len(self.live.data.chunks) if self.live.data is not None else 0
+                return result
             raise ReportNotFound(report_id, sorted(files))
         path = files[report_id].path
-        path.unlink()
-        meta = sidecar_path(path)
-        if meta.is_file():
-            meta.unlink()
-        return self.refresh()
+        trash = corpus_folder.move_to_trash(path)
+        try:
+            result = self.refresh()
+        except TipqaError:
+            corpus_folder.restore_from_trash(corpus, report_id)  # the corpus goes back to what is indexed
+            raise
+        result.notes.insert(0, f"{report_id} moved to the trash ({trash}); 'tipqa restore {report_id}' brings it back.")
+        return result
+
+    def restore(self, report_id: str) -> BuildResult:
+        """Bring a removed report back from the trash and index it again."""
+        corpus = Path(self.settings.corpus_dir)
+        path = corpus_folder.restore_from_trash(corpus, report_id)
+        try:
+            return self.refresh()
+        except TipqaError:
+            corpus_folder.move_to_trash(path)
+            raise
 
     def scan_corpus(self) -> list[CorpusFile]:
         corpus = Path(self.settings.corpus_dir)
@@ -233,8 +319,14 @@ class Indexer:
         extensions = set(supported_extensions())
         files: list[CorpusFile] = []
         seen: set[str] = set()
+        self._refused = {}
         for path in sorted(corpus.iterdir()):
-            if not path.is_file() or path.name.startswith(".") or path.suffix.lower() not in extensions:
+            if path.name.startswith(".") or path.suffix.lower() not in extensions or path.is_dir():
+                continue
+            try:
+                corpus_folder.check_source(path)
+            except ReportError as error:  # a symlink, a FIFO, an unstorable name: left out, shown in 'reports'
+                self._refused[path.name] = str(error)
                 continue
             report_id = report_id_for(path)
             if report_id in seen:  # 'a.txt' and 'a.pdf' both present
@@ -285,38 +377,9 @@ class Indexer:
         return {"max_chars": self.settings.chunk_chars, "version": CHUNKER_VERSION}
 
     def _prefetch(self, files: list[CorpusFile]) -> dict[str, Future]:
-        """Start the isolated parses of these files, so they run while the reports before them are chunked and
-        attributed here: one child process per core, each parsing its share of the files one after another
-        (a child's start-up was most of a text file's parse). Shares are balanced by file size; the caller takes
-        the futures out as it reads them."""
+        """Start the isolated parses of these files (see ingest.isolation.prefetch_parses)."""
         todo = [f for f in files if f.path.name not in self._prechecked]
-        if len(todo) < 2:
-            return {}
-        shares: list[list[CorpusFile]] = [[] for _ in range(min(len(todo), cpu_cores()))]
-        sizes = [0] * len(shares)
-        for file in sorted(todo, key=lambda f: -f.size):  # largest first, each to the lightest share
-            lightest = sizes.index(min(sizes))
-            shares[lightest].append(file)
-            sizes[lightest] += file.size
-        futures = {f.path.name: Future() for f in todo}
-
-        def parse(share: list[CorpusFile], mine: list[Future]) -> None:
-            try:
-                for future, (_, outcome) in zip(mine, parse_many_isolated([f.path for f in share], self.settings)):
-                    if isinstance(outcome, ReportError):
-                        future.set_exception(outcome)
-                    else:
-                        future.set_result(outcome)
-            except BaseException as error:  # noqa: BLE001  whatever stopped this share fails its files, not the build
-                for future in mine:
-                    if not future.done():
-                        future.set_exception(error)
-
-        for share in shares:
-            share.sort(key=todo.index)  # in the order they are read here
-            mine = [futures[f.path.name] for f in share]
-            threading.Thread(target=parse, args=(share, mine), name="tipqa-parse", daemon=True).start()
-        return futures
+        return prefetch_parses([(f.path, f.size) for f in todo], self.settings)
 
     def _parse(self, file: CorpusFile, parsing: Future | None = None
                ) -> tuple[list[Chunk], dict, list[Statement]]:
@@ -408,6 +471,16 @@ class Indexer:
             f"{path.name}: an exact copy of {source}, already indexed as {report_id}; it was not added again. "
             f"To replace that report, run 'tipqa remove {report_id}' first."
         )
+
+def _quarantine(data: Generation | None) -> dict[str, dict]:
+    return (data.manifest.get("quarantined") or {}) if data is not None else {}
+
+
+def _still_quarantined(file: CorpusFile, data: Generation) -> bool:
+    """Whether FILE failed in the build of DATA and has not changed since (so it is not parsed again)."""
+    record = _quarantine(data).get(file.path.name)
+    return bool(record) and (record.get("size"), record.get("mtime_ns")) == (file.size, file.mtime_ns)
+
 
 def _by_report(chunks: list[Chunk]) -> dict[str, list[Chunk]]:
     grouped: dict[str, list[Chunk]] = {}

@@ -15,6 +15,10 @@ _SENT_END = re.compile(r"""[.!?…]+["'”’»)\]]*(?=\s+|$)""")
 _NEXT_START = re.compile(r"""\s+(?=["'“‘«(\[]?[A-ZÁÉÍÓÚÑÜ0-9¿¡•\-–])""")
 # The whole word before a period, letters of any script ('Asunción.' is not the initial 'n.'), dots inside ('U.S.').
 _WORD_BEFORE = re.compile(r"(?<![^\W\d_])([^\W\d_][^\W\d_.]*(?:\.[^\W\d_]+)*)\.$")
+# A run of text with no sentence end (a table dumped as one line, a file built to hang parsers) is cut into
+# pieces of at most this many characters, at a space where there is one: every later stage (chunking, entities,
+# attribution, the encoder) then works on bounded pieces and stays linear in the report's size.
+MAX_SENTENCE_CHARS = 1000
 
 
 def slugify(text: str, max_len: int = 48) -> str:
@@ -51,7 +55,7 @@ def clean_whitespace(text: str) -> str:
 
 def _is_abbreviation(text: str, end: int) -> bool:
     """True when the period at text[end-1] closes an abbreviation or an initial, not a sentence."""
-    match = _WORD_BEFORE.search(text[:end])
+    match = _WORD_BEFORE.search(text[max(0, end - 64):end])  # a window: the whole prefix made long texts quadratic
     if not match:
         return False
     word = match.group(1).lower()
@@ -79,7 +83,22 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
         _append_span(text, start, end, spans)
         start = end
     _append_span(text, start, len(text), spans)
-    return _split_lines(text, spans)
+    return _cap_length(text, _split_lines(text, spans))
+
+
+def _cap_length(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Spans longer than MAX_SENTENCE_CHARS cut at the last space before the limit (or at the limit)."""
+    if all(end - start <= MAX_SENTENCE_CHARS for start, end in spans):
+        return spans
+    out: list[tuple[int, int]] = []
+    for start, end in spans:
+        while end - start > MAX_SENTENCE_CHARS:
+            cut = text.rfind(" ", start + MAX_SENTENCE_CHARS // 2, start + MAX_SENTENCE_CHARS)
+            cut = cut if cut > start else start + MAX_SENTENCE_CHARS
+            _append_span(text, start, cut, out)
+            start = cut
+        _append_span(text, start, end, out)
+    return out
 
 
 def _append_span(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> None:

@@ -16,12 +16,14 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from ..config import Settings
+from ..config import Settings, cpu_cores
 from ..errors import ReportError
 from .reports import Report, Section, check_size, load_report, supported_extensions
 
@@ -81,6 +83,43 @@ def parse_many_isolated(paths: list[Path], settings: Settings) -> Iterator[tuple
         else:
             pending.append(path)
     yield from _parse_in_one_child(pending, settings)
+
+
+def prefetch_parses(files: list[tuple[Path, int]], settings: Settings) -> dict[str, Future]:
+    """Start isolated parses of FILES ((path, size) pairs, in the order the caller reads them), so they run while
+    the caller works on the reports before them: one child process per core, each parsing its share one after
+    another (a child's start-up was most of a text file's parse). Shares are balanced by size.
+
+    Returns:
+        file name -> Future of its Report (or its ReportError); {} for fewer than two files.
+    """
+    if len(files) < 2:
+        return {}
+    shares: list[list[tuple[Path, int]]] = [[] for _ in range(min(len(files), cpu_cores()))]
+    sizes = [0] * len(shares)
+    for file in sorted(files, key=lambda f: -f[1]):  # largest first, each to the lightest share
+        lightest = sizes.index(min(sizes))
+        shares[lightest].append(file)
+        sizes[lightest] += file[1]
+    futures = {path.name: Future() for path, _ in files}
+
+    def parse(share: list[tuple[Path, int]], mine: list[Future]) -> None:
+        try:
+            for future, (_, outcome) in zip(mine, parse_many_isolated([path for path, _ in share], settings)):
+                if isinstance(outcome, ReportError):
+                    future.set_exception(outcome)
+                else:
+                    future.set_result(outcome)
+        except BaseException as error:  # noqa: BLE001  whatever stopped this share fails its files, not the build
+            for future in mine:
+                if not future.done():
+                    future.set_exception(error)
+
+    for share in shares:
+        share.sort(key=files.index)
+        mine = [futures[path.name] for path, _ in share]
+        threading.Thread(target=parse, args=(share, mine), name="tipqa-parse", daemon=True).start()
+    return futures
 
 
 def _parse_in_one_child(paths: list[Path], settings: Settings) -> Iterator[tuple[Path, Report | ReportError]]:

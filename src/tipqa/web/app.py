@@ -18,7 +18,7 @@ import gradio as gr
 
 from ..answering.answer import Answer, Passage
 from ..answering.followup import rewrite_followup
-from ..assistant import Assistant
+from ..assistant import Assistant, sanitize_question
 from ..config import Settings, load_settings
 from ..errors import ConfigError, TipqaError
 from ..indexer import BuildResult
@@ -156,7 +156,8 @@ class WebApp:
     def respond(self, message: str, history: list | None, context: list | None, report: str | None = None):
         """One chat turn. Returns (history, context, cleared textbox); context holds the questions as asked."""
         history, context = list(history or []), list(context or [])
-        question = rewrite_followup(message or "", context[-1] if context else None)
+        message = sanitize_question(message) if isinstance(message, (str, bytes)) else ""
+        question = rewrite_followup(message, context[-1] if context else None)
         try:
             answer = self.assistant.ask(question, report=report or None)
         except TipqaError as error:
@@ -170,6 +171,9 @@ class WebApp:
     def api_ask(self, question: str, report: str = "", previous: str = "") -> dict:
         """The answer object of DESIGN.md; PREVIOUS (the last question asked) lets API clients send follow-ups."""
         try:
+            question = sanitize_question(question)
+            previous = sanitize_question(previous) if isinstance(previous, (str, bytes)) else ""
+            report = report if isinstance(report, str) else ""
             asked = rewrite_followup(question, previous or None)
             return self.assistant.ask(asked, report=report or None).to_dict()
         except TipqaError as error:
