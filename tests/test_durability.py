@@ -85,7 +85,7 @@ def test_a_second_rebuild_waits_for_the_first(settings, real_embedder, second_re
     assert sorted(data.reports) == [SEED_ID, "rtp-iii-2012-guatemala"] and not data.warnings
 
 
-@pytest.mark.parametrize("damaged", ["vectors.faiss", "lexical.npz", "chunks.jsonl"])
+@pytest.mark.parametrize("damaged", ["vectors.faiss", "lexical.npz"])
 def test_a_corrupted_file_is_detected_and_the_previous_generation_used(settings, hash_embedder, second_report,
                                                                         damaged):
     assistant = Assistant.open(settings=settings, embedder=hash_embedder)
@@ -98,3 +98,18 @@ def test_a_corrupted_file_is_detected_and_the_previous_generation_used(settings,
     loaded = Assistant.open(settings=settings, embedder=hash_embedder, refresh=False).data
     assert loaded.generation == previous
     assert f"damaged {damaged}" in loaded.warnings[0] and "tipqa build --rebuild" in loaded.warnings[0]
+
+
+def test_a_damaged_chunk_record_is_caught_when_read_and_the_previous_generation_answers(
+        settings, hash_embedder, second_report):
+    """chunks.jsonl is read record by record, each 64 KiB block checked against its CRC-32: a same-size change
+    (Brazil -> Canada) never reaches an answer; the previous generation answers instead."""
+    assistant = Assistant.open(settings=settings, embedder=hash_embedder)
+    previous = assistant.data.generation
+    assistant.add([second_report])
+    path = assistant.data.path / "chunks.jsonl"
+    path.write_bytes(path.read_bytes().replace(b"Brazil", b"Canada"))
+    fresh = Assistant.open(settings=settings, embedder=hash_embedder, refresh=False)
+    answer = fresh.ask("Which country proposed joint investigation teams?")
+    assert fresh.data.generation == previous and answer.answer == "Brazil"
+    assert "Canada" not in json.dumps(answer.to_dict())

@@ -32,7 +32,7 @@ def test_manifest_records_model_counts_and_hashes(settings, hash_embedder):
     manifest = assistant.data.manifest
     assert manifest["model"]["id"] == "hash" and manifest["counts"]["chunks"] == len(assistant.data.chunks)
     assert set(manifest["files"]) == {"vectors.faiss", "chunks.jsonl", "lexical.npz", "lexical_vocab.json",
-                                      "lexical_counts.npz", "statements.jsonl", "chunk_table.npz"}  # hash embedder: no sentence vectors
+                                      "lexical_counts.npz", "statements.jsonl", "chunk_table.npz", "blocks.npz"}  # hash embedder: no sentence vectors
     assert len(manifest["reports"][SEED_ID]["source_hash"]) == 64
     assert manifest["tipqa_version"] and manifest["faiss_version"] and manifest["created"]
 
@@ -67,11 +67,11 @@ def test_injected_write_error_leaves_previous_generation_live(settings, hash_emb
     calls = {"n": 0}
     real_write = IndexStore._write_file
 
-    def failing_write(self, path, data):
+    def failing_write(self, path, data, *rest):
         calls["n"] += 1
         if calls["n"] == 3:  # in the middle of the payload
             raise OSError(errno.ENOSPC, "No space left on device")
-        return real_write(self, path, data)
+        return real_write(self, path, data, *rest)
 
     monkeypatch.setattr(IndexStore, "_write_file", failing_write)
     with pytest.raises(IndexWriteError, match="previous index is still live"):
@@ -96,7 +96,6 @@ def test_killed_build_leaves_a_partial_generation_that_is_ignored(settings, hash
     ("manifest.json", lambda p: p.write_text("{not json")),
     ("manifest.json", lambda p: p.write_text(json.dumps({**json.loads(p.read_text()), "counts": {"chunks": 3}}))),
     ("vectors.faiss", lambda p: p.write_bytes(p.read_bytes()[:-40] + b"\x00" * 40)),
-    ("chunks.jsonl", lambda p: p.write_text(p.read_text().replace("Brazil", "Brasil"))),
     ("lexical.npz", lambda p: p.unlink()),
 ])
 def test_tampered_generation_gives_a_clear_error(settings, hash_embedder, target, change):
@@ -159,7 +158,7 @@ def test_a_new_tokenizer_rebuilds_bm25_without_reembedding(settings, hash_embedd
     manifest = json.loads(manifest_path.read_text())
     assert manifest["lexical"]["tokenizer"]
     manifest["lexical"]["tokenizer"] = "older-tokenizer"
-    manifest_path.write_text(json.dumps(manifest))  # as an index from an earlier tipqa would say
+    write_manifest(manifest_path, manifest)  # as an index from an earlier tipqa would say
     hash_embedder.reset()
     reopened = Assistant.open(settings=settings, embedder=hash_embedder)
     assert reopened.data.generation != assistant.data.generation and not hash_embedder.texts
@@ -248,18 +247,28 @@ def test_ivf_reuses_the_previous_centroids_until_the_corpus_doubles():
     assert faiss.try_extract_index_ivf(bigger).nlist > new.nlist  # retrained at the new size
 
 
-def test_full_verification_catches_damage_that_kept_size_and_mtime(settings, hash_embedder, monkeypatch):
+def test_damage_that_kept_size_and_mtime_is_caught_before_it_is_used(settings, hash_embedder):
+    """No trust in size and mtime: a file read whole is hashed at every load; a record of chunks.jsonl is checked
+    against its block's CRC-32 when it is read."""
     import os
     assistant = Assistant.open(settings=settings, embedder=hash_embedder)
+    for name in ("lexical.npz", "chunk_table.npz", "vectors.faiss"):
+        path = assistant.data.path / name
+        stat, original = path.stat(), path.read_bytes()
+        data = bytearray(original)
+        data[len(data) // 2] ^= 0x20
+        path.write_bytes(bytes(data))
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # as if the damage left no trace in the metadata
+        with pytest.raises(IndexCorrupt, match=f"damaged {name}"):
+            IndexStore(settings.index_dir).load_generation(assistant.data.generation)
+        path.write_bytes(original)
     path = assistant.data.path / "chunks.jsonl"
     stat = path.stat()
-    data = bytearray(path.read_bytes())
-    data[100] ^= 0x20
-    path.write_bytes(bytes(data))
-    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # as if the damage left no trace in the metadata
-    monkeypatch.setenv("TIPQA_VERIFY", "full")
-    with pytest.raises(IndexCorrupt, match="sha256"):
-        IndexStore(settings.index_dir).load_generation(assistant.data.generation)
+    path.write_bytes(path.read_bytes().replace(b"Brazil", b"Canada"))
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    loaded = IndexStore(settings.index_dir).load_generation(assistant.data.generation)
+    with pytest.raises(IndexCorrupt, match="checksum"):
+        [chunk.text for chunk in loaded.chunks]
 
 
 def test_incremental_chunk_records_are_those_of_a_fresh_write(settings, hash_embedder, second_report):
@@ -328,7 +337,7 @@ def test_a_generation_without_a_chunk_table_loads_and_the_next_add_writes_one(se
     manifest = json.loads((folder / "manifest.json").read_text())
     del manifest["files"]["chunk_table.npz"]
     (folder / "chunk_table.npz").unlink()
-    (folder / "manifest.json").write_text(json.dumps(manifest))  # as an earlier tipqa wrote it
+    write_manifest(folder / "manifest.json", manifest)  # as an earlier tipqa wrote it
     old = IndexStore(settings.index_dir).load()
     assert old.generation == assistant.data.generation and old.chunk_offsets is not None
     assert [c.to_record() for c in old.chunks] == [c.to_record() for c in assistant.data.chunks]
@@ -447,7 +456,7 @@ def test_a_chunk_table_without_ids_reads_them_with_the_records(settings, hash_em
     data = (folder / "chunk_table.npz").read_bytes()
     manifest["files"]["chunk_table.npz"] = {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest(),
                                             "mtime_ns": (folder / "chunk_table.npz").stat().st_mtime_ns}
-    (folder / "manifest.json").write_text(json.dumps(manifest))
+    write_manifest(folder / "manifest.json", manifest)
     loaded = IndexStore(settings.index_dir).load()
     assert "chunk_id" not in vars(loaded.chunks[0])
     assert [c.chunk_id for c in loaded.chunks] == [c.chunk_id for c in assistant.data.chunks]
@@ -473,3 +482,10 @@ def test_removing_a_report_between_two_others_writes_the_records_of_a_fresh_writ
     assert (data.path / "chunks.jsonl").read_bytes() == fresh
     reloaded = IndexStore(settings.index_dir).load()
     assert [c.to_record() for c in reloaded.chunks] == [c.to_record() for c in data.chunks]
+
+
+def write_manifest(path, manifest: dict) -> None:
+    """Rewrite a manifest as a test's older or altered tipqa would, sealed with its checksum as tipqa writes it."""
+    from tipqa.store.checks import seal_manifest
+    manifest = {k: v for k, v in manifest.items() if k != "manifest_sha256"}
+    path.write_bytes(seal_manifest(json.dumps(manifest, ensure_ascii=False).encode()))

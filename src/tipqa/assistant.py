@@ -241,6 +241,27 @@ class Assistant:
         return search(data, query, question, k or self.settings.top_k, report=report, mode=mode)
 
     def ask(self, question: str, k: int | None = None, report: str | None = None) -> Answer:
+        """The answer to QUESTION, with its evidence and passages (see Answer). A generation whose parts fail
+        their checksums when read is dropped for the previous one (with a warning) and the question asked again."""
+        try:
+            return self._ask(question, k, report)
+        except IndexCorrupt as error:
+            self._drop_damaged(error)
+            return self._ask(question, k, report)
+
+    def _drop_damaged(self, error: IndexCorrupt) -> None:
+        """Stop answering from the live generation after ERROR; load the one before it, or raise ERROR."""
+        data = self._data
+        if data is None:
+            raise error
+        getattr(self.store, "mark_damaged", lambda *a: None)(data.generation, str(error))
+        self._data = None
+        try:
+            self._data = self._load_checked()
+        except IndexCorrupt:
+            raise error from None
+
+    def _ask(self, question: str, k: int | None, report: str | None) -> Answer:
         question = self.check_question(question)
         data = self._answerable_data(report)  # one generation for the whole question, even if a rebuild swaps in
         listed = self._statements_reply(question, data, report)

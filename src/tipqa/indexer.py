@@ -123,7 +123,20 @@ class Indexer:
         return not all(self._unchanged(f, data.reports[f.report_id]) for f in files)
 
     def refresh(self, rebuild: bool = False) -> BuildResult:
-        """Bring the index in line with the corpus: embed only new or changed passages, drop removed reports."""
+        """Bring the index in line with the corpus: embed only new or changed passages, drop removed reports.
+        A previous generation found damaged while its parts are copied is not used: everything is rebuilt."""
+        try:
+            return self._refresh(rebuild)
+        except IndexCorrupt as error:
+            live = self.live.data
+            if rebuild or live is None:
+                raise
+            self.progress(0.0, f"warning: {error} Rebuilding from the corpus.")
+            getattr(self.store, "mark_damaged", lambda *a: None)(live.generation, str(error))
+            self.live.data = None
+            return self._refresh(True)
+
+    def _refresh(self, rebuild: bool) -> BuildResult:
         with self.lock, self.store.lock():
             started = time.perf_counter()
             old = self._load_for_refresh(rebuild)
@@ -437,7 +450,7 @@ class Indexer:
             n = counts[reuse]
             offsets = np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)
             source = np.repeat(old.sentences.start[origin[reuse]], n) + offsets
-            sentences[np.repeat(first[reuse], n) + offsets] = old.sentences.vectors[source]
+            sentences[np.repeat(first[reuse], n) + offsets] = old.sentences.take(source)
         batch = 256
         for start in range(0, len(todo), batch):
             rows = todo[start:start + batch]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Protocol, Sequence
+from typing import Callable, Protocol, Sequence
 
 import numpy as np
 
@@ -26,10 +26,19 @@ class SentenceVectors:
 
     vectors: np.ndarray  # float16[total sentences, dim]
     start: np.ndarray  # int64[passages]
+    check: Callable[[int, int], None] | None = None  # raises IndexCorrupt when rows [a, b) are damaged on disk
 
     def rows(self, passage: int, count: int) -> np.ndarray:
         first = int(self.start[passage])
+        if self.check is not None:
+            self.check(first, first + count)
         return np.asarray(self.vectors[first:first + count], dtype=np.float32)
+
+    def take(self, rows: np.ndarray) -> np.ndarray:
+        """The vectors of ROWS (checked first, as rows() does)."""
+        if self.check is not None and len(rows):
+            self.check(int(rows.min()), int(rows.max()) + 1)
+        return np.asarray(self.vectors[rows])
 
 
 class Generation(Protocol):

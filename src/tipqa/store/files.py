@@ -9,8 +9,10 @@ import io
 import json
 import os
 import shutil
+import re
 import sys
 import time
+import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Iterator
@@ -24,6 +26,18 @@ from ..ingest.chunking import Chunk
 from ..speakers.statements import Statement
 from ..version import __version__
 from .base import SentenceVectors
+from .checks import (
+    BLOCKS,
+    PIECEMEAL,
+    BlockSums,
+    CheckedFile,
+    blocks_bytes,
+    hasher_pool,
+    read_blocks,
+    seal_manifest,
+    unseal_manifest,
+    verified_bytes,
+)
 from .generation import (
     CHUNK_TABLE,
     CHUNKS,
@@ -34,6 +48,7 @@ from .generation import (
     STATEMENTS,
     VECTORS,
     IndexData,
+    chunk_table,
     read_chunks,
     stored_chunks,
 )
@@ -49,14 +64,25 @@ class IndexStore:
 
     def __init__(self, root: Path):
         self.root = Path(root)
+        self.damaged: dict[str, str] = {}  # generations found damaged while in use: loaded no more
+
+    def mark_damaged(self, name: str, why: str) -> None:
+        """A generation that failed a check after it was loaded (a block read on demand): load() skips it."""
+        self.damaged[name] = why
 
     # ---- reading -------------------------------------------------------------------------------
     def current_name(self) -> str | None:
+        """The generation CURRENT names; None when there is none, or when CURRENT is damaged (not a generation's
+        name): load() then falls back to the newest complete generation, and a build writes a new CURRENT."""
         try:
-            name = (self.root / "CURRENT").read_text(encoding="utf-8").strip()
-        except FileNotFoundError:
+            raw = (self.root / "CURRENT").read_bytes().strip()
+        except (FileNotFoundError, IsADirectoryError):
             return None
-        return name or None
+        name = raw.decode("ascii", "replace")
+        return name if _GENERATION.fullmatch(name) and (self.root / name).is_dir() else None
+
+    def _current_damaged(self) -> bool:
+        return (self.root / "CURRENT").exists() and self.current_name() is None
 
     def exists(self) -> bool:
         return self.current_name() is not None
@@ -69,6 +95,15 @@ class IndexStore:
             IndexCorrupt: the live generation (and any fallback) fails verification.
         """
         name = self.current_name()
+        if name is None and self._current_damaged():
+            complete = [g for g in self.generations() if (self.root / g / MANIFEST).is_file()]
+            for candidate in reversed(complete):
+                with contextlib.suppress(IndexCorrupt):
+                    data = self.load_generation(candidate)
+                    data.warnings.append(f"{self.root / 'CURRENT'} is damaged; using the newest complete generation "
+                                         f"{candidate}. Run 'tipqa build' to write a new one.")
+                    return data
+            raise _corrupt(self.root, "has a damaged CURRENT and no readable generation")
         if name is None:
             raise IndexNotFound(self.root)
         try:
@@ -94,25 +129,37 @@ class IndexStore:
 
     def load_generation(self, name: str) -> IndexData:
         folder = self.root / name
+        if name in self.damaged:
+            raise IndexCorrupt(self.damaged[name])
         manifest = self._read_manifest(folder)
-        for file_name, expected in manifest["files"].items():
-            self._verify_file(folder / file_name, expected)
+        files = manifest["files"]
+        for file_name, expected in files.items():
+            self._verify_size(folder / file_name, expected)
+        blocked = BLOCKS in files  # piecemeal files checked block by block as they are read
+        hashed = {f: hasher_pool().submit(sha256_file, folder / f) for f in files
+                  if not (blocked and f in PIECEMEAL) and f != TermCounts.FILE}  # counts: checked when used
         try:
+            sums = read_blocks(folder) if blocked and self._hash_ok(folder, BLOCKS, files, hashed) else {}
             sentences = None
-            if SENTENCES in manifest["files"]:
-                sentences = SentenceVectors(np.load(folder / SENTENCES, mmap_mode="r", allow_pickle=False),
-                                            np.load(folder / SENTENCE_START, allow_pickle=False))
+            if SENTENCES in files:
+                sentences = self._sentence_vectors(folder, sums.get(SENTENCES))
             vectors = faiss.read_index(str(folder / VECTORS))
             lexical = BM25.load(folder)
-            if CHUNK_TABLE in manifest["files"]:
-                chunks, chunk_offsets = stored_chunks(folder)
+            if CHUNK_TABLE in files:
+                self._hash_ok(folder, CHUNK_TABLE, files, hashed)
+                chunks, chunk_offsets = stored_chunks(folder, sums.get(CHUNKS))
             else:  # written before the chunk table: every record parsed now
                 chunks, chunk_offsets = read_chunks(folder / CHUNKS)
             statements = None
-            if STATEMENTS in manifest["files"]:
+            if STATEMENTS in files:
+                self._hash_ok(folder, STATEMENTS, files, hashed)
                 with (folder / STATEMENTS).open(encoding="utf-8") as handle:
                     statements = [Statement.from_record(json.loads(line)) for line in handle if line.strip()]
-        except (RuntimeError, ValueError, KeyError, TypeError, OSError) as error:
+            for file_name in hashed:
+                self._hash_ok(folder, file_name, files, hashed)
+        except (RuntimeError, ValueError, KeyError, TypeError, OSError, zipfile.BadZipFile, EOFError) as error:
+            for file_name in hashed:  # a damaged file is the likelier cause: say which
+                self._hash_ok(folder, file_name, files, hashed)
             raise _corrupt(folder, f"cannot be read ({error})") from None
         counts = {vectors.ntotal, lexical.weights.shape[1], len(chunks)}
         if sentences is not None:
@@ -121,13 +168,18 @@ class IndexStore:
             raise _corrupt(folder, f"has inconsistent counts (manifest {manifest['counts']['chunks']}, "
                                    f"vectors {vectors.ntotal}, chunks {len(chunks)})")
         return IndexData(name, folder, manifest, chunks, vectors, lexical, statements=statements, sentences=sentences,
-                         chunk_offsets=chunk_offsets)
+                         chunk_offsets=chunk_offsets, block_sums=sums or None)
 
     def _read_manifest(self, folder: Path) -> dict:
         if not folder.is_dir():
             raise _corrupt(folder, "is named in CURRENT but missing")
         try:
-            manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+            body, sealed = unseal_manifest((folder / MANIFEST).read_bytes())
+            manifest = json.loads(body.decode("utf-8"))
+            if not isinstance(manifest, dict):
+                raise TypeError("not an object")
+            if not sealed and BLOCKS in manifest.get("files", {}):
+                raise ValueError("its checksum is missing")
             files, counts = manifest["files"], manifest["counts"]["chunks"]
             model = manifest["model"]["id"]
             if not (isinstance(files, dict) and isinstance(counts, int) and isinstance(model, str)):
@@ -140,19 +192,35 @@ class IndexStore:
             raise _corrupt(folder, f"uses index format {manifest.get('format')}, this tipqa reads {FORMAT_VERSION}")
         return manifest
 
-    def _verify_file(self, path: Path, expected: dict) -> None:
-        """Size and sha256 against the manifest. The sha256 is skipped while the file still has the size and
-        modification time the writer recorded: hashing 1M passages' files (~5 GB) on every start would cost
-        seconds, and a write that damages a file changes its mtime. Set TIPQA_VERIFY=full to always hash."""
+    @staticmethod
+    def _verify_size(path: Path, expected: dict) -> None:
         try:
-            stat = path.stat()
+            size = path.stat().st_size
         except FileNotFoundError:
             raise _corrupt(path.parent, f"is missing {path.name}") from None
-        if stat.st_size != expected.get("bytes"):
+        if size != expected.get("bytes"):
             raise _corrupt(path.parent, f"has a damaged {path.name} (its size differs from the manifest)")
-        untouched = expected.get("mtime_ns") == stat.st_mtime_ns and os.environ.get("TIPQA_VERIFY") != "full"
-        if not untouched and sha256_file(path) != expected.get("sha256"):
-            raise _corrupt(path.parent, f"has a damaged {path.name} (its sha256 differs from the manifest)")
+
+    @staticmethod
+    def _hash_ok(folder: Path, name: str, files: dict, hashed: dict) -> bool:
+        """Wait for NAME's sha256 (computed in a thread since the load began) and compare it with the manifest."""
+        if hashed[name].result() != files[name].get("sha256"):
+            raise _corrupt(folder, f"has a damaged {name} (its sha256 differs from the manifest)")
+        return True
+
+    @staticmethod
+    def _sentence_vectors(folder: Path, sums: np.ndarray | None) -> SentenceVectors:
+        """The memory-mapped sentence vectors; with block sums, each read of rows checks their blocks first."""
+        vectors = np.load(folder / SENTENCES, mmap_mode="r", allow_pickle=False)
+        start = np.load(folder / SENTENCE_START, allow_pickle=False)
+        if sums is None:
+            return SentenceVectors(vectors, start)
+        checked = CheckedFile(folder / SENTENCES, sums)
+        row = vectors.shape[1] * vectors.dtype.itemsize if vectors.ndim == 2 else 0
+        header = vectors.offset
+        checked.check(0, header)  # the header gave the shape and dtype: check it too
+        verify = lambda a, b: checked.check(header + a * row, header + b * row)  # noqa: E731
+        return SentenceVectors(vectors, start, check=verify)
 
     def _previous_of(self, name: str) -> str | None:
         try:
@@ -229,7 +297,7 @@ class IndexStore:
                         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
                         "counts": {"chunks": len(chunks), "reports": len(manifest["reports"])}, "files": files}
             # Not indented: json's C encoder does not indent, and at 1,000 reports the Python one took ~0.1 s.
-            self._write_file(folder / MANIFEST, json.dumps(manifest, ensure_ascii=False).encode())
+            self._write_file(folder / MANIFEST, seal_manifest(json.dumps(manifest, ensure_ascii=False).encode()))
             _fsync_dir(folder)
             self._swap_current(name)
         except OSError as error:
@@ -243,11 +311,11 @@ class IndexStore:
             raise
         self.prune(keep={name, previous})
         # The vector and BM25 indexes as built for writing: reading them back would cost as much again.
-        stored = None
-        if sentences is not None:
-            stored = SentenceVectors(np.load(folder / SENTENCES, mmap_mode="r", allow_pickle=False), sentences[1])
-        return IndexData(name, folder, manifest, chunks, vectors_index, lexical, statements=statements,
+        stored = self._sentence_vectors(folder, self._block_sums.get(SENTENCES)) if sentences is not None else None
+        data = IndexData(name, folder, manifest, chunks, vectors_index, lexical, statements=statements,
                          sentences=stored, chunk_offsets=offsets)
+        data.block_sums = self._block_sums
+        return data
 
     def _write_payload(self, folder: Path, chunks: list[Chunk], vectors: np.ndarray,
                        statements: list[Statement] | None = None,
@@ -263,9 +331,10 @@ class IndexStore:
         vectors_index = _vector_index(vectors, previous, origin)
         files[VECTORS] = self._write_file(folder / VECTORS, _streamed(vectors_index))
         lines, offsets = _chunk_lines(chunks, reuse)
-        files[CHUNKS] = self._write_file(folder / CHUNKS, lines)
+        sums = {CHUNKS: BlockSums()}
+        files[CHUNKS] = self._write_file(folder / CHUNKS, lines, sums[CHUNKS])
         del lines
-        files[CHUNK_TABLE] = self._write_file(folder / CHUNK_TABLE, _chunk_table(chunks, offsets, sentences))
+        files[CHUNK_TABLE] = self._write_file(folder / CHUNK_TABLE, chunk_table(chunks, offsets, sentences))
         vocab, kept_counts = _counts_to_reuse(reuse)
         fresh = np.flatnonzero(kept_counts[1] < 0) if kept_counts is not None else range(len(chunks))
         texts = [""] * len(chunks)  # only new passages are tokenized: the others keep their counts
@@ -283,11 +352,15 @@ class IndexStore:
             flat, start = sentences
             if len(start) != len(chunks):
                 raise ValueError(f"{len(chunks)} chunks but sentence vectors for {len(start)}")
+            sums[SENTENCES] = BlockSums()
             for file_name, array in ((SENTENCES, flat), (SENTENCE_START, start)):
-                files[file_name] = self._write_file(folder / file_name, _npy_parts(array))
+                files[file_name] = self._write_file(folder / file_name, _npy_parts(array), sums.get(file_name))
+        block_sums = {name: sums[name].result() for name in sums}
+        files[BLOCKS] = self._write_file(folder / BLOCKS, blocks_bytes(block_sums))
+        self._block_sums = block_sums
         return files, offsets, vectors_index, lexical
 
-    def _write_file(self, path: Path, data) -> dict:
+    def _write_file(self, path: Path, data, blocks: BlockSums | None = None) -> dict:
         """Write and fsync; the manifest entry: size, sha256 (of the bytes written) and mtime (see _verify_file).
 
         data: bytes-like; a tuple of bytes-like parts, written one after the other; or a function that is given
@@ -298,6 +371,8 @@ class IndexStore:
             def write(part) -> int:
                 handle.write(part)
                 hashing.append(_hasher().submit(digest.update, part))  # one worker: parts hashed in order
+                if blocks is not None:
+                    hashing.append(_hasher().submit(blocks.update, part))
                 return len(part)
 
             try:
@@ -372,7 +447,7 @@ def _chunk_lines(chunks: list[Chunk], reuse: tuple[IndexData, np.ndarray] | None
     follows = np.zeros(len(chunks), dtype=bool)  # continues the run of kept lines before it
     follows[1:] = kept[1:] & kept[:-1] & (rows[1:] == rows[:-1] + 1)
     starts = np.flatnonzero(~follows).tolist()
-    source = memoryview((old.path / CHUNKS).read_bytes()) if kept.any() else None
+    source = memoryview(verified_bytes(old, CHUNKS)) if kept.any() else None
     pieces = []
     for a, b in zip(starts, starts[1:] + [len(chunks)]):
         if kept[a]:
@@ -408,31 +483,16 @@ def _counts_to_reuse(reuse: tuple[IndexData, np.ndarray] | None) -> tuple:
             or old.manifest.get("lexical", {}).get("tokenizer") != TOKENIZER:
         return None, None
     try:
+        if sha256_file(old.path / TermCounts.FILE) != old.manifest["files"][TermCounts.FILE].get("sha256"):
+            raise ValueError(f"{TermCounts.FILE} is damaged")
         return vocabulary(old.path), (TermCounts.load(old.path), origin)
-    except (OSError, ValueError, KeyError) as error:
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as error:
         print(f"tipqa: re-tokenizing every passage (the previous term counts are unreadable: {error})",
               file=sys.stderr)
         return None, None
 
 
-def _chunk_table(chunks: list[Chunk], offsets: np.ndarray,
-                 sentences: tuple[np.ndarray, np.ndarray] | None = None) -> bytes:
-    """CHUNK_TABLE's bytes: what a load needs of each chunk without reading its record.
-
-    sentences: the sentence vectors being written, whose first rows give each chunk's sentence count."""
-    reports = list(dict.fromkeys(c.report_id for c in chunks))
-    number = {report_id: i for i, report_id in enumerate(reports)}
-    if sentences is not None:
-        counts = np.diff(np.append(sentences[1], len(sentences[0]))).astype(np.int32)
-    else:
-        counts = np.fromiter((len(c.sentences) for c in chunks), dtype=np.int32, count=len(chunks))
-    ids = "\0".join(c.chunk_id for c in chunks).encode("utf-8")  # no NUL in a file name, hence in an id
-    buffer = io.BytesIO()
-    np.savez(buffer, offsets=offsets, reports=np.array(reports, dtype=str),
-             report=np.fromiter((number[c.report_id] for c in chunks), dtype=np.int32, count=len(chunks)),
-             content_hash=np.array([c.content_hash for c in chunks], dtype=str), sentences=counts,
-             chunk_ids=np.frombuffer(ids, dtype=np.uint8))
-    return buffer.getvalue()
+_GENERATION = re.compile(r"gen-[0-9A-Za-z_-]{1,100}")
 
 
 def _corrupt(folder: Path, what: str) -> IndexCorrupt:

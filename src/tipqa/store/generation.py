@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import io
 import json
 import os
 import weakref
@@ -18,6 +19,7 @@ from ..ingest.chunking import Chunk
 from ..speakers.statements import Statement
 from .ann import one_thread, search_params
 from .base import SentenceVectors
+from .checks import CheckedFile
 from .lexical import BM25
 
 FORMAT_VERSION = 1
@@ -47,6 +49,7 @@ class IndexData:
     statements: list[Statement] | None = None  # None: built before attribution existed
     sentences: SentenceVectors | None = None  # None: built without them (torch encoder, older tipqa)
     chunk_offsets: np.ndarray | None = None  # byte offset of each chunk's line in chunks.jsonl, and the end
+    block_sums: dict | None = None  # CRC-32 per block of the piecemeal files (store/checks.py), once known
 
     @property
     def reports(self) -> dict[str, dict]:
@@ -162,16 +165,19 @@ class _ChunkLines:
     """A generation's chunks.jsonl, kept open so records can be read on demand (also after a later build
     prunes the generation: the open file stays readable). Closed when the last chunk reading it is dropped."""
 
-    def __init__(self, path: Path, offsets: np.ndarray):
+    def __init__(self, path: Path, offsets: np.ndarray, sums: np.ndarray | None = None):
         self.name, self.offsets = path.name, offsets
         self.fd = os.open(path, os.O_RDONLY)
         weakref.finalize(self, os.close, self.fd)
+        self.checked = CheckedFile(path, sums, fd=self.fd) if sums is not None else None
         size = os.fstat(self.fd).st_size
         if len(offsets) == 0 or offsets[0] != 0 or offsets[-1] != size or (np.diff(offsets) <= 0).any():
             raise ValueError(f"the chunk table does not match {path.name}")
 
     def line(self, row: int) -> bytes:
         start, end = int(self.offsets[row]), int(self.offsets[row + 1])
+        if self.checked is not None:
+            return self.checked.read(start, end)  # each block checked against its CRC-32 first
         parts = []
         while start < end:
             part = os.pread(self.fd, end - start, start)
@@ -195,7 +201,7 @@ def read_chunks(path: Path) -> tuple[list[Chunk], np.ndarray | None]:
     return [Chunk.from_record(json.loads(line)) for line in lines], offsets
 
 
-def stored_chunks(folder: Path) -> tuple[list[Chunk], np.ndarray]:
+def stored_chunks(folder: Path, sums: np.ndarray | None = None) -> tuple[list[Chunk], np.ndarray]:
     """The chunks of a generation with a chunk table, their records left unread (see StoredChunk)."""
     with np.load(folder / CHUNK_TABLE, allow_pickle=False) as table:
         offsets, reports, report = table["offsets"], table["reports"].tolist(), table["report"]
@@ -206,7 +212,7 @@ def stored_chunks(folder: Path) -> tuple[list[Chunk], np.ndarray]:
         ids = []  # "".split("\0") is [""]
     if not (len(report) == len(hashes) == len(sentences) == len(ids) == len(offsets) - 1):
         raise ValueError("the chunk table's arrays differ in length")
-    lines = _ChunkLines(folder / CHUNKS, offsets)
+    lines = _ChunkLines(folder / CHUNKS, offsets, sums)
     stored = StoredChunk.stored
     with _gc_paused():  # ~60k new objects, none in a cycle: collections meanwhile were a third of the time
         return [stored(lines, row, reports[r], h, n, i)
@@ -222,3 +228,23 @@ def _gc_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+def chunk_table(chunks: list[Chunk], offsets: np.ndarray,
+                 sentences: tuple[np.ndarray, np.ndarray] | None = None) -> bytes:
+    """CHUNK_TABLE's bytes: what a load needs of each chunk without reading its record.
+
+    sentences: the sentence vectors being written, whose first rows give each chunk's sentence count."""
+    reports = list(dict.fromkeys(c.report_id for c in chunks))
+    number = {report_id: i for i, report_id in enumerate(reports)}
+    if sentences is not None:
+        counts = np.diff(np.append(sentences[1], len(sentences[0]))).astype(np.int32)
+    else:
+        counts = np.fromiter((len(c.sentences) for c in chunks), dtype=np.int32, count=len(chunks))
+    ids = "\0".join(c.chunk_id for c in chunks).encode("utf-8")  # no NUL in a file name, hence in an id
+    buffer = io.BytesIO()
+    np.savez(buffer, offsets=offsets, reports=np.array(reports, dtype=str),
+             report=np.fromiter((number[c.report_id] for c in chunks), dtype=np.int32, count=len(chunks)),
+             content_hash=np.array([c.content_hash for c in chunks], dtype=str), sentences=counts,
+             chunk_ids=np.frombuffer(ids, dtype=np.uint8))
+    return buffer.getvalue()
