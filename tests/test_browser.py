@@ -180,3 +180,52 @@ def test_phone_width_layout(browser, server):
         phone.screenshot("phone.png")
     finally:
         phone.close()
+
+
+def _choose(page, dropdown: str, text: str) -> None:
+    page.click(f"{dropdown} input")
+    page.get_by_role("option", name=re.compile(re.escape(text))).first.click()
+
+
+def test_remove_asks_first_and_a_removed_report_can_be_restored(browser, tmp_path, real_embedder):
+    """Nothing is pre-selected; Remove asks (naming the report) before anything is deleted; Cancel keeps it;
+    confirmed, the report moves to the trash and Restore brings it back into the corpus and the index."""
+    from .conftest import SEED, SEED_ID
+    running = start_server(tmp_path, real_embedder)
+    page = Page(browser, running.url)
+    try:
+        seed = running.settings.corpus_dir / SEED.name
+        page.page.get_by_role("tab", name="Reports").click()
+        assert page.page.input_value("#tipqa-remove-choice input") == ""  # nothing pre-selected
+        page.page.click("#tipqa-remove")
+        page.page.wait_for_function("document.querySelector('#tipqa-removed').innerText.includes('Choose')")
+        assert seed.exists() and not page.page.locator("#tipqa-confirm-yes").is_visible()
+
+        _choose(page.page, "#tipqa-remove-choice", SEED_ID)
+        page.page.click("#tipqa-remove")
+        page.page.wait_for_selector("#tipqa-confirm-yes", state="visible")
+        assert "Remove" in page.page.inner_text("#tipqa-confirm-text") and SEED_ID in page.page.inner_text(
+            "#tipqa-confirm-text")
+        assert seed.exists()  # asking deleted nothing
+        page.page.click("#tipqa-confirm-no")
+        page.page.wait_for_selector("#tipqa-confirm-yes", state="hidden")
+        assert seed.exists() and SEED_ID in [r["report_id"] for r in running.app.assistant.reports()]
+
+        page.page.click("#tipqa-remove")
+        page.page.click("#tipqa-confirm-yes")
+        page.page.wait_for_function("document.querySelector('#tipqa-removed').innerText.includes('Removed')",
+                                    timeout=TIMEOUT_MS)
+        assert not seed.exists() and running.app.assistant.reports() == []
+        page.screenshot("removed-report.png")
+
+        _choose(page.page, "#tipqa-restore-choice", SEED.name)
+        page.page.click("#tipqa-restore")
+        page.page.wait_for_function("document.querySelector('#tipqa-removed').innerText.includes('Restored')",
+                                    timeout=TIMEOUT_MS)
+        assert seed.exists() and [r["report_id"] for r in running.app.assistant.reports()] == [SEED_ID]
+        assert SEED_ID in page.page.inner_text("#tipqa-reports")
+        page.page.get_by_role("tab", name="Ask").click()
+        assert "Brazil" in page.ask(CANONICAL, unfold=False)
+    finally:
+        page.close()
+        running.close()

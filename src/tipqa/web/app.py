@@ -20,7 +20,7 @@ from ..answering.answer import Answer, Passage
 from ..answering.followup import rewrite_followup
 from ..assistant import Assistant, sanitize_question
 from ..config import Settings, load_settings
-from ..errors import ConfigError, TipqaError
+from ..errors import ConfigError, EmptyCorpus, TipqaError
 from ..indexer import BuildResult
 from ..ingest.reports import supported_extensions
 from .speakers import speakers_tab
@@ -160,6 +160,9 @@ class WebApp:
         question = rewrite_followup(message, context[-1] if context else None)
         try:
             answer = self.assistant.ask(question, report=report or None)
+        except EmptyCorpus:
+            reply = render_error(TipqaError("No reports are indexed yet. Add one in the Reports tab (or restore a "
+                                            "removed one there), then ask again."))
         except TipqaError as error:
             reply = render_error(error)
         else:
@@ -229,7 +232,8 @@ class WebApp:
 
     def _outcome(self, name: str, result: BuildResult) -> tuple[str, str, str]:
         if name in result.errors:
-            return name, "error", result.errors[name]
+            message = result.errors[name]
+            return name, "error", message[len(name) + 2:] if message.startswith(f"{name}: ") else message
         meta = next((r for r in self.assistant.reports() if r.get("source") == name), None)
         if meta is None:
             return name, "error", "it was not indexed; see the server log."
@@ -238,12 +242,44 @@ class WebApp:
         return name, "ok", (f"{verb} as {meta['report_id']!r} ({meta.get('title')}): "
                             f"{len(meta.get('sections', []))} sections, {meta.get('chunks', 0)} passages.")
 
+    def remove_question(self, report_id: str | None) -> str | None:
+        """What the confirmation asks before REPORT_ID is removed (None: nothing chosen)."""
+        meta = next((r for r in self.assistant.reports() if r["report_id"] == report_id), None)
+        if meta is None:
+            return None
+        return (f"Remove **{_esc(meta.get('title') or report_id)}** ({_esc(report_id)}, {meta.get('chunks', 0)} "
+                f"passages)? It moves to the trash; you can restore it below.")
+
     def remove_report(self, report_id: str | None) -> str:
         if not report_id:
             return "Choose a report to remove first."
         with self._writes:
             result = self.assistant.remove(report_id)
-        return f"Removed {report_id}; {result.chunks} passages remain in the index."
+        return (f"Removed {report_id} (moved to the trash; restore it below); {result.chunks} passages remain in "
+                f"the index.")
+
+    def trash_choices(self) -> list[tuple[str, str]]:
+        seen, choices = set(), []
+        for item in self.assistant.trash():
+            if item["report_id"] not in seen:
+                seen.add(item["report_id"])
+                choices.append((f"{item['name']} (removed {item['removed']})", item["report_id"]))
+        return choices
+
+    def restore_report(self, report_id: str | None) -> str:
+        if not report_id:
+            return "Choose a removed report to restore first."
+        with self._writes:
+            result = self.assistant.restore(report_id)
+        return f"Restored {report_id}; {result.chunks} passages in the index."
+
+    def quarantine_html(self) -> str:
+        """Corpus files left out of the index, each with its reason."""
+        held = self.assistant.quarantined()
+        if not held:
+            return ""
+        items = "".join(f"<li><strong>{_esc(name)}</strong>: {_esc(reason)}</li>" for name, reason in held.items())
+        return f'<p><strong>Quarantined</strong> (in the corpus folder, not indexed):</p><ul>{items}</ul>'
 
 
 # ---- the page ------------------------------------------------------------------------------------------------
@@ -308,14 +344,25 @@ def _reports_tab(app: WebApp, corpus, report_box) -> None:
             add = gr.Button("Index these reports", variant="primary", elem_id="tipqa-add")
             outcome = gr.HTML(elem_id="tipqa-outcome")
         with gr.Column(min_width=300):
-            to_remove = gr.Dropdown(app.report_choices(), label="Remove a report", elem_id="tipqa-remove-choice")
-            remove = gr.Button("Remove", variant="stop", elem_id="tipqa-remove")
+            to_remove = gr.Dropdown(app.report_choices(), value=None, label="Remove a report",
+                                    elem_id="tipqa-remove-choice")
+            remove = gr.Button("Remove…", variant="stop", elem_id="tipqa-remove")
+            with gr.Group(visible=False, elem_id="tipqa-confirm") as confirm:
+                question = gr.Markdown(elem_id="tipqa-confirm-text")
+                with gr.Row():
+                    yes = gr.Button("Yes, move it to the trash", variant="stop", elem_id="tipqa-confirm-yes")
+                    no = gr.Button("Cancel", elem_id="tipqa-confirm-no")
             removed = gr.Markdown(elem_id="tipqa-removed")
+            to_restore = gr.Dropdown(app.trash_choices(), value=None, label="Restore a removed report",
+                                     elem_id="tipqa-restore-choice")
+            restore = gr.Button("Restore", elem_id="tipqa-restore")
+    held = gr.HTML(app.quarantine_html(), elem_id="tipqa-quarantine")
 
     def refreshed():
         choices = app.report_choices()
         return (app.report_rows(), gr.update(choices=[("All reports", "")] + choices),
-                gr.update(choices=choices, value=None), app.corpus_line())
+                gr.update(choices=choices, value=None), gr.update(choices=app.trash_choices(), value=None),
+                app.quarantine_html(), app.corpus_line())
 
     def on_add(uploaded, progress=gr.Progress()):
         try:
@@ -324,16 +371,34 @@ def _reports_tab(app: WebApp, corpus, report_box) -> None:
             rows = [("upload", "error", str(error))]
         return (render_outcome(rows), None, *refreshed())
 
+    def on_ask_remove(report_id):
+        text = app.remove_question(report_id)
+        if text is None:
+            return gr.update(visible=False), "", "Choose a report to remove first."
+        return gr.update(visible=True), text, ""
+
     def on_remove(report_id):
         try:
             message = app.remove_report(report_id)
         except TipqaError as error:
             message = str(error)
+        return (gr.update(visible=False), _esc(message), *refreshed())
+
+    def on_restore(report_id):
+        try:
+            message = app.restore_report(report_id)
+        except TipqaError as error:
+            message = str(error)
         return (_esc(message), *refreshed())
 
     writes = dict(concurrency_limit=1, concurrency_id="index", api_visibility="private")
-    add.click(on_add, [files], [outcome, files, table, report_box, to_remove, corpus], **writes)
-    remove.click(on_remove, [to_remove], [removed, table, report_box, to_remove, corpus], **writes)
+    lists = [table, report_box, to_remove, to_restore, held, corpus]
+    add.click(on_add, [files], [outcome, files, *lists], **writes)
+    remove.click(on_ask_remove, [to_remove], [confirm, question, removed], api_visibility="private")
+    no.click(lambda: (gr.update(visible=False), "Nothing was removed."), None, [confirm, removed],
+             api_visibility="private")
+    yes.click(on_remove, [to_remove], [confirm, removed, *lists], **writes)
+    restore.click(on_restore, [to_restore], [removed, *lists], **writes)
 
 
 # ---- serving -------------------------------------------------------------------------------------------------
