@@ -26,7 +26,7 @@ from .ingest import corpus as corpus_folder
 from .ingest.chunking import CHUNKER_VERSION, Chunk, chunk_report
 from .ingest.isolation import parse_report_isolated, prefetch_parses
 from .ingest.meeting import meeting_facts
-from .ingest.reports import Report, report_id_for, sidecar_path, supported_extensions
+from .ingest.reports import Report, has_sidecar, report_id_for, sidecar_path, supported_extensions
 from .speakers import attribution
 from .speakers.statements import Statement
 from .store.base import Generation, Store
@@ -263,7 +263,7 @@ class Indexer:
             if not inside and not already:
                 try:
                     meta = sidecar_path(path)
-                    if meta.is_file():
+                    if has_sidecar(path):
                         corpus_folder.copy_in(meta, sidecar_path(target))
                         copied.append(sidecar_path(target))
                     corpus_folder.copy_in(path, target)
@@ -318,6 +318,10 @@ class Indexer:
     def restore(self, report_id: str) -> BuildResult:
         """Bring a removed report back from the trash and index it again."""
         corpus = Path(self.settings.corpus_dir)
+        if report_id in {f.report_id for f in self.scan_corpus()}:  # restored already (a re-run after a kill)
+            result = self.refresh()
+            result.notes.insert(0, f"{report_id} is already back in the corpus; it is indexed.")
+            return result
         path = corpus_folder.restore_from_trash(corpus, report_id)
         try:
             return self.refresh()

@@ -79,9 +79,17 @@ def sidecar_path(path: Path) -> Path:
     return path.with_name(path.name + ".meta.json")
 
 
+def has_sidecar(path: Path) -> bool:
+    """Whether PATH has a sidecar (False also when the sidecar's name would be too long to exist)."""
+    try:
+        return sidecar_path(path).is_file()
+    except OSError:
+        return False
+
+
 def read_sidecar(path: Path) -> dict:
     meta_path = sidecar_path(path)
-    if not meta_path.is_file():
+    if not has_sidecar(path):
         return {}
     try:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
