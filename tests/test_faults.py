@@ -155,3 +155,19 @@ def test_a_damaged_current_falls_back_and_build_rebuild_recovers(settings, hash_
     assert reopened.data.generation == assistant.data.generation and "CURRENT" in reopened.data.warnings[0]
     rebuilt = Assistant(settings, embedder=hash_embedder).refresh(rebuild=True)
     assert IndexStore(settings.index_dir).current_name() == rebuilt.generation
+
+
+@pytest.mark.parametrize("reports", [1, 20])
+def test_speakers_chart_is_one_bar_per_speaker_and_one_colour_per_report(reports):
+    import pandas as pd
+
+    from tipqa.web.speakers import render_chart
+    speakers = [f"Speaker {i}" for i in range(24)]
+    frame = pd.DataFrame([{"speaker": s, "report": f"2009-01-{r + 1:02d} report-{r}", "statements": 1 + (i + r) % 3}
+                          for i, s in enumerate(speakers) for r in range(reports)])
+    html = render_chart(frame)
+    assert html.count('class="tipqa-chart-row"') == 24  # every speaker, none cut off
+    legend = html.split('class="tipqa-chart-legend">', 1)[1].split("</div>", 1)[0]
+    colours = [part.split(")", 1)[0] if part.startswith("repeating") else part.split('"', 1)[0]
+               for part in legend.split("background:")[1:]]
+    assert len(colours) == reports == len(set(colours))  # one distinct colour per report

@@ -308,7 +308,8 @@ def _chat_tab(app: WebApp):
     context = gr.State([])
     with gr.Row(equal_height=False):
         with gr.Column(scale=4, min_width=320):
-            chatbot = gr.Chatbot(label="Answers", elem_id="tipqa-chat", height=560, latex_delimiters=[],
+            chatbot = gr.Chatbot(label="Answers", show_label=False, elem_id="tipqa-chat", height=560,
+                                 latex_delimiters=[],
                                  sanitize_html=True, feedback_options=None, buttons=["copy"],
                                  placeholder="Ask a question about the reports; each answer quotes its source.")
             with gr.Row():

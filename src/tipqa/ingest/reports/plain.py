@@ -6,7 +6,7 @@ import re
 from ...errors import ReportError
 from ...text import clean_whitespace
 from .base import register_loader
-from .headings import Block, sections_from_blocks
+from .headings import Block, find_date, opening_text, sections_from_blocks
 
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _SENTENCE_END = re.compile(r"""[.!?;,…]["'”’»)\]]*$""")
@@ -33,7 +33,7 @@ def load_text(data: bytes, name: str):
     lines = [clean_whitespace(line) for line in text.splitlines()]
     blocks = _text_blocks(lines)
     title = _first_title(blocks)
-    return title, None, sections_from_blocks(blocks, default_heading=title or "Text")
+    return title, find_date(opening_text(blocks)), sections_from_blocks(blocks, default_heading=title or "Text")
 
 
 @register_loader(".md", ".markdown")
@@ -63,7 +63,7 @@ def load_markdown(data: bytes, name: str):
             paragraph.append(_strip_md(line))
     flush()
     title = next((b.text for b in blocks if b.kind == "heading" and b.level == 1), None)
-    return title, None, sections_from_blocks(blocks, default_heading=title or "Text")
+    return title, find_date(opening_text(blocks)), sections_from_blocks(blocks, default_heading=title or "Text")
 
 
 def _strip_md(text: str) -> str:

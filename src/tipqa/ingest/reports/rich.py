@@ -12,42 +12,10 @@ from html.parser import HTMLParser
 from ...errors import ReportError
 from ...text import clean_whitespace
 from .base import register_loader
-from .headings import Block, sections_from_blocks
+from .headings import Block, find_date, opening_text, sections_from_blocks
 from .plain import decode_text
 
 # ---- dates --------------------------------------------------------------------------------------------------
-_MONTHS = {name: n for n, names in enumerate([
-    ("january", "enero"), ("february", "febrero"), ("march", "marzo"), ("april", "abril"), ("may", "mayo"),
-    ("june", "junio"), ("july", "julio"), ("august", "agosto"), ("september", "septiembre", "setiembre"),
-    ("october", "octubre"), ("november", "noviembre"), ("december", "diciembre")], start=1) for name in names}
-_MONTH = "|".join(sorted(_MONTHS, key=len, reverse=True))
-_DATE_PATTERNS = [
-    (re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b"), ("y", "m", "d")),
-    (re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:de\s+)?({_MONTH}),?\s+(?:de\s+|del\s+)?(\d{{4}})\b", re.I),
-     ("d", "mon", "y")),
-    (re.compile(rf"\b({_MONTH})\s+(\d{{1,2}}),?\s+(\d{{4}})\b", re.I), ("mon", "d", "y")),
-]
-
-
-def find_date(text: str) -> str | None:
-    """The first full date stated in text ('27 March 2009', 'March 27, 2009', '27 de marzo de 2009'), as ISO."""
-    found: list[tuple[int, str]] = []
-    for pattern, order in _DATE_PATTERNS:
-        match = pattern.search(text)
-        if not match:
-            continue
-        parts = dict(zip(order, match.groups()))
-        month = int(parts["m"]) if "m" in parts else _MONTHS[parts["mon"].lower()]
-        day, year = int(parts["d"]), int(parts["y"])
-        if 1 <= month <= 12 and 1 <= day <= 31 and 1900 <= year <= 2100:
-            found.append((match.start(), f"{year:04d}-{month:02d}-{day:02d}"))
-    return min(found)[1] if found else None
-
-
-def _opening_text(blocks: list[Block], chars: int = 3000) -> str:
-    return " ".join(b.text for b in blocks)[:chars]
-
-
 # ---- PDF ------------------------------------------------------------------------------------------------------
 @dataclass
 class _Line:
@@ -78,7 +46,7 @@ def load_pdf(data: bytes, name: str):
     outline = _outline_titles(reader)
     blocks = _pdf_blocks(lines, body, outline, labels)
     title = _pdf_title(reader, lines)
-    date = find_date(_opening_text(blocks)) or _pdf_metadata_date(reader)
+    date = find_date(opening_text(blocks)) or _pdf_metadata_date(reader)
     return title, date, sections_from_blocks(blocks, default_heading=title or "Text")
 
 
@@ -330,7 +298,7 @@ def load_docx(data: bytes, name: str):
                           f"it again as .docx.") from None
     title = clean_whitespace(document.core_properties.title or "") or next(
         (b.text for b in blocks if b.kind == "heading"), None)
-    return title, find_date(_opening_text(blocks)), sections_from_blocks(blocks, default_heading=title or "Text")
+    return title, find_date(opening_text(blocks)), sections_from_blocks(blocks, default_heading=title or "Text")
 
 
 def _docx_blocks(document) -> list[Block]:
@@ -440,5 +408,5 @@ def load_html(data: bytes, name: str):
     parser.flush()
     blocks = parser.blocks
     title = clean_whitespace(parser.title) or next((b.text for b in blocks if b.kind == "heading" and b.level == 1), None)
-    date = parser.date or find_date(_opening_text(blocks))
+    date = parser.date or find_date(opening_text(blocks))
     return title, date, sections_from_blocks(blocks, default_heading=title or "Text")
