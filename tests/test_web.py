@@ -148,6 +148,13 @@ def test_api_follow_up_and_errors(client):
         client.predict("", "", "", api_name="/ask")
 
 
+def test_api_questions_with_lone_surrogates_are_answered_or_refused_with_a_message(client):
+    result = client.predict("Which country\ud800 proposed joint investigation teams?", "", "", api_name="/ask")
+    assert BRAZIL in result["evidence"]["sentence"]
+    with pytest.raises(Exception, match="no words in it"):  # a real message, not {"error": null}
+        client.predict("\udc80\ud800 ?", "", "", api_name="/ask")
+
+
 def test_uploaded_report_becomes_answerable(server, client):
     question = "Which delegation nominated Zulma Subillaga Dubón to chair the meeting?"
     rows, _ = server.app.add_reports([str(DATA / "rtp-iii-2012-guatemala-rapporteur.txt")])

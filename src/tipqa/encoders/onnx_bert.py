@@ -186,9 +186,14 @@ class OnnxEmbedder:
         if not export_if_missing:
             raise ModelError(f"No prepared encoder at {self.path}; a build prepares it.")
         print(f"tipqa: preparing the {self.kind} encoder (once per index folder) ...", file=sys.stderr)
-        export(self._bert, self.path, int8)
-        stat = self.path.stat()
-        checksum.write_text(f"{sha256_file(self.path)} {stat.st_size} {stat.st_mtime_ns}\n")
+        try:
+            export(self._bert, self.path, int8)
+            stat = self.path.stat()
+            checksum.write_text(f"{sha256_file(self.path)} {stat.st_size} {stat.st_mtime_ns}\n")
+        except OSError as error:  # a small disk: the export writes ~90 MB of temporary files
+            raise ModelError(f"Could not write the prepared encoder to {self.path.parent} ({error.strerror or error}); "
+                             f"it needs ~100 MB there. Free disk space (or point TIPQA_INDEX_DIR at a larger disk), "
+                             f"or set TIPQA_ENCODER=torch, then run the command again. The index is unchanged.") from None
         for stale in self.path.parent.glob("minilm-*.onnx*"):  # graphs of older tipqa versions
             if not stale.name.startswith(self.path.name):
                 stale.unlink(missing_ok=True)
