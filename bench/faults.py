@@ -59,14 +59,24 @@ sys.exit(1 if failed else 0)
 """
 
 
-def fresh(root: Path, second: bool = False) -> tuple:
+class SentenceHashEmbedder(HashEmbedder):
+    """HashEmbedder that also gives each passage's sentence vectors, as the ONNX build does: generations then hold
+    sentences.npy and sentence_start.npy, so their corruption is tried too."""
+
+    def embed_passages(self, texts, spans):
+        vectors = self.embed_documents(texts)
+        return vectors, [self.embed_documents([text[a:b] for a, b in sentence_spans]).astype("float16")
+                         for text, sentence_spans in zip(texts, spans)]
+
+
+def fresh(root: Path, second: bool = False, embedder=None) -> tuple:
     corpus, index = root / "corpus", root / "index"
     shutil.rmtree(root, ignore_errors=True)
     corpus.mkdir(parents=True)
     shutil.copy(SEED, corpus / SEED.name)
     shutil.copy(SEED.with_name(SEED.name + ".meta.json"), corpus / (SEED.name + ".meta.json"))
     settings = load_settings(corpus_dir=corpus, index_dir=index)
-    assistant = Assistant(settings, embedder=HashEmbedder(), progress=lambda f, m: None)
+    assistant = Assistant(settings, embedder=embedder or HashEmbedder(), progress=lambda f, m: None)
     assistant.refresh()
     if second:
         (root / "incoming").mkdir(exist_ok=True)
@@ -148,13 +158,13 @@ def corruption_cases(root: Path) -> dict:
     """Every file of a generation truncated, and flipped at three places with its size and mtime kept; CURRENT
     made invalid four ways. Detected: an error naming the fix, a fallback with a warning, or the same answer."""
     out = {"cases": 0, "undetected": 0, "tracebacks": 0, "rebuild_failed": 0}
-    settings, assistant = fresh(root / "c", second=True)
+    settings, assistant = fresh(root / "c", second=True, embedder=SentenceHashEmbedder())
     baseline = _answer(settings)
     files = sorted(p.name for p in assistant.data.path.iterdir())
     cases = [(f, kind) for f in files for kind in ("truncate", "flip-start", "flip-middle", "flip-end")]
     cases += [("CURRENT", kind) for kind in ("non-utf8", "garbage", "empty", "missing-generation")]
     for name, kind in cases:
-        settings, assistant = fresh(root / "c", second=True)
+        settings, assistant = fresh(root / "c", second=True, embedder=SentenceHashEmbedder())
         path = (assistant.data.path / name) if name != "CURRENT" else Path(settings.index_dir) / "CURRENT"
         _damage(path, kind)
         outcome = _answer(settings)
@@ -165,7 +175,7 @@ def corruption_cases(root: Path) -> dict:
             out["undetected"] += 1
             print(f"undetected: {name} {kind}: {outcome[0]} vs {baseline[0]}", file=sys.stderr)
         try:
-            Assistant(settings, embedder=HashEmbedder(), progress=lambda f, m: None).refresh(rebuild=True)
+            Assistant(settings, embedder=SentenceHashEmbedder(), progress=lambda f, m: None).refresh(rebuild=True)
             if _answer(settings)[0] != baseline[0]:
                 raise RuntimeError("a different answer after the rebuild")
         except Exception as error:  # noqa: BLE001  a bench counts every failure
@@ -196,7 +206,7 @@ def _answer(settings):
     """(answer and evidence, warned) from a new process's view of the index; 'error' or 'traceback'."""
     warnings: list[str] = []
     try:
-        assistant = Assistant.open(settings=settings, embedder=HashEmbedder(), refresh=False,
+        assistant = Assistant.open(settings=settings, embedder=SentenceHashEmbedder(), refresh=False,
                                    progress=lambda f, m: warnings.append(m))
         answer = assistant.ask(QUESTION).to_dict()
         return (answer["answer"], (answer["evidence"] or {}).get("sentence")), bool(warnings)
@@ -356,6 +366,7 @@ def main() -> None:
     parser.add_argument("--questions", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--only", help="comma-separated: kill_trials,corruption,bad_files,fuzzed_questions,full_disk")
     args = parser.parse_args()
     rng = random.Random(args.seed)
     with tempfile.TemporaryDirectory(prefix="tipqa-faults-") as tmp:
@@ -366,6 +377,8 @@ def main() -> None:
                           ("bad_files", lambda: bad_files(args.bad, rng, root)),
                           ("fuzzed_questions", lambda: fuzzed_questions(args.questions, rng, root)),
                           ("full_disk", lambda: full_disk(root))):
+            if args.only and name not in args.only.split(","):
+                continue
             started = time.perf_counter()
             figures[name] = run()
             figures[name]["seconds"] = round(time.perf_counter() - started, 1)

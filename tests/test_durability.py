@@ -113,3 +113,27 @@ def test_a_damaged_chunk_record_is_caught_when_read_and_the_previous_generation_
     answer = fresh.ask("Which country proposed joint investigation teams?")
     assert fresh.data.generation == previous and answer.answer == "Brazil"
     assert "Canada" not in json.dumps(answer.to_dict())
+
+
+def test_nan_rows_in_sentence_vectors_are_caught_before_an_answer_uses_them(settings, second_report):
+    """sentences.npy is memory-mapped and read by rows; NaN rows (same size, same file otherwise) once turned
+    answers into 'The reports do not say'. Its blocks fail their CRC-32 and the previous generation answers."""
+    import numpy as np
+
+    from tipqa.encoders.model import HashEmbedder
+
+    class SentenceHash(HashEmbedder):  # sentence vectors in the same run, as the ONNX build gives them
+        def embed_passages(self, texts, spans):
+            return self.embed_documents(texts), [self.embed_documents([t[a:b] for a, b in s]).astype("float16")
+                                                 for t, s in zip(texts, spans)]
+
+    assistant = Assistant.open(settings=settings, embedder=SentenceHash())
+    previous = assistant.data.generation
+    assistant.add([second_report])
+    vectors = np.load(assistant.data.path / "sentences.npy", mmap_mode="r+")
+    vectors[:] = np.nan
+    vectors.flush()
+    del vectors
+    fresh = Assistant.open(settings=settings, embedder=SentenceHash(), refresh=False)
+    answer = fresh.ask("Which country proposed joint investigation teams?")
+    assert fresh.data.generation == previous and answer.answer == "Brazil"
