@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 
 from ..language.entities import NAME_PATTERN, NOT_NAMES, Entity, find_entities, fold, slug
 from ..text import sentence_spans
+from . import spanish as es
 from .statements import Statement
 
-VERSION = 1  # bump when the rules change: generations built with another version are re-attributed
+VERSION = 2  # bump when the rules change: generations built with another version are re-attributed
 
 # Reporting verbs, longest first so "submitted the candidacy" wins over "submitted".
 _VERBS_EN = (
@@ -33,14 +34,13 @@ _VERBS_EN = (
     "advocated|questioned|objected|opposed|concluded|asked|invited|offered|explained|proposes|says|notes|"
     "recommends|stresses|underscores"
 )
-_VERBS_ES = ("dijo|señaló|destacó|subrayó|propuso|sugirió|manifestó|expresó|indicó|afirmó|reconoció|mencionó|"
-             "presentó|planteó|informó|resaltó|enfatizó|recordó|agregó|añadió|explicó|solicitó|instó|postuló|"
-             "nominó|declaró|advirtió|reiteró")
-_VERB = re.compile(rf"(?<![\w-])(?:{_VERBS_EN}|{_VERBS_ES})(?![\w-])", re.I)
+_VERB = re.compile(rf"(?<![\w-])(?:{_VERBS_EN}|{es.VERBS_ES})(?![\w-])", re.I)
 # Statements reported in the passive or as a noun: "was taken up by", "a presentation by".
 _PASSIVE = re.compile(
     r"\b(?:was|were)\s+(?:also\s+)?(?P<verb>delivered|presented|made|given|proposed|raised|submitted|taken up|"
     r"suggested|declared\s+(?:opened|open|closed)|put forward|expressed|shared|stressed|underscored)\s+by\b"
+    r"|\b(?:fue|fueron)\s+(?:también\s+)?(?P<verb_es>presentad[oa]s?|propuest[oa]s?|planteadas?|planteados?|"
+    r"expresad[oa]s?|formulad[oa]s?|destacad[oa]s?|señalad[oa]s?|subrayad[oa]s?)\s+por\b"
     r"|\b(?P<noun>presentations?|statements?|remarks|speech|proposal|intervention|address)\s+by\b", re.I)
 # Passive phrases that name people without a statement ("was led by", "chaired by"): 'They both ...' after them.
 _AGENT_BY = re.compile(r"\b(?:led|chaired|opened|closed|headed|moderated|hosted|given)\s+by\b", re.I)
@@ -48,35 +48,37 @@ _AGENT_BY = re.compile(r"\b(?:led|chaired|opened|closed|headed|moderated|hosted|
 _LEAD_ADVERBS = re.compile(
     r"^(?:(?:for\s+(?:its|their|his|her)\s+part|finally|in\s+addition|also|then|however|similarly|likewise|"
     r"moreover|furthermore|lastly|in\s+turn|meanwhile|subsequently|further|here|por\s+su\s+parte|"
-    r"asimismo|finalmente|además)\s*,?\s*)+", re.I)
+    rf"{es.LEAD_ADVERBS_ES})\s*,?\s*)+", re.I)
 _FOR_ITS_PART = re.compile(r"^\s*(?:for\s+(?:its|their|his|her)\s+part|por\s+su\s+parte)\b", re.I)
 _TRAIL_ADVERBS = re.compile(r"(?:\s+(?:also|then|both|further|later|again|too|subsequently|likewise|"
-                            r"in\s+turn|jointly|in\s+particular|specifically|similarly|además|también))+\s*$", re.I)
+                            rf"in\s+turn|jointly|in\s+particular|specifically|similarly|{es.TRAIL_ADVERBS_ES}))+\s*$", re.I)
 _ANAPHOR = re.compile(
     r"^(?:it|he|she|they|they\s+both|both|its\s+delegation|the\s+delegation|this\s+delegation|that\s+delegation|"
     r"the\s+report|the\s+presentation|the\s+country|this\s+country|that\s+country|the\s+latter|the\s+speaker|"
-    r"the\s+representative|the\s+government|él|ella|ellos|la\s+delegación|esta\s+delegación)$", re.I)
-_PERSONAL = re.compile(r"^(?:he|she|él|ella)$", re.I)
+    rf"the\s+representative|the\s+government|{es.ANAPHORS_ES})$", re.I)
+_PERSONAL = re.compile(rf"^(?:he|she|{es.PERSONAL_ES})$", re.I)
 _GROUP = re.compile(
     r"^(?:the\s+|several\s+|many\s+|some\s+|most\s+|all\s+(?:the\s+)?|other\s+|various\s+|numerous\s+)?"
     r"(?:speakers|states|member\s+states|delegations|participants|representatives|countries|experts|"
-    r"governments|panelists|panellists|authorities|national\s+authorities|los\s+estados|las\s+delegaciones|"
-    r"los\s+participantes)\b", re.I)
+    r"governments|panelists|panellists|authorities|national\s+authorities)\b"
+    rf"|^{es.GROUPS_ES}\b", re.I)
 _ROLE_HEADS = ("assistant secretary general", "secretary general", "deputy secretary general", "minister",
                "director", "chair", "chairman", "chairperson", "president", "vice president", "rapporteur",
-               "executive secretary", "permanent representative", "coordinator", "ambassador")
+               "executive secretary", "permanent representative", "coordinator", "ambassador", *es.ROLE_HEADS_ES)
 _APPOSITIVE_NAME = re.compile(
     r"(?P<role>(?:[A-Z][\w-]*\s+){0,4}?(?:Assistant Secretary General|Secretary General|Minister|Director|Chair|"
-    r"President|Rapporteur|Executive Secretary|Permanent Representative|Coordinator)[^,;]{0,120}?),\s+"
-    r"(?:(?:Ambassador|Mr\.|Ms\.|Mrs\.|Dr\.)\s+)?(?P<name>[A-ZÁÉÍÓÚÑ][a-záéíóúñ]+(?:\s+[A-Z]\.)?"
+    r"President|Rapporteur|Executive Secretary|Permanent Representative|Coordinator|"
+    rf"{es.ROLE_WORDS_ES})[^,;]{{0,120}}?),\s+"
+    rf"(?:(?:Ambassador|Mr\.|Ms\.|Mrs\.|Dr\.|{es.PERSON_TITLES_ES})\s+)?(?P<name>[A-ZÁÉÍÓÚÑ][a-záéíóúñ]+(?:\s+[A-Z]\.)?"
     r"(?:\s+[A-ZÁÉÍÓÚÑ][\wáéíóúñ'’-]+){1,3}),")
 _QUOTE_OPEN, _QUOTE_CLOSE = "“«", "”»"
 _SUBJECT_WORDS = 14  # a subject longer than this is a clause, not a speaker
-_SUBJECT_LEAD = re.compile(r"(?:the\s+)?(?:(?:delegations?|governments?|representatives?|authorities)\s+"
-                           r"(?:of\s+(?:the\s+)?)?)?", re.I)
+_SUBJECT_LEADS = (re.compile(r"(?:the\s+)?(?:(?:delegations?|governments?|representatives?|authorities)\s+"
+                              r"(?:of\s+(?:the\s+)?)?)?", re.I), re.compile(es.SUBJECT_LEAD_ES, re.I))
 _PLACE_WORDS = frozenset("africa asia america americas europe oceania southeast northeast southwest northwest sahel "
                          "gulf islands region".split())  # 'Southeast Asia reported': a region, not a person
-_PASSIVE_BEFORE = re.compile(r"\b(?:was|were|is|are|be|been|being)\s+(?:also\s+)?$", re.I)
+_PASSIVE_BEFORE = re.compile(r"\b(?:was|were|is|are|be|been|being|fue|fueron|es|son|ser|sido)\s+"
+                             r"(?:also\s+|también\s+)?$", re.I)
 
 
 @dataclass
@@ -166,7 +168,7 @@ def _attribute_sentence(sentence: str, context: _Context, first: bool) -> Attrib
         return Attribution(0, 0)
     if passive is not None and passive.start() <= verb.start():
         speakers = _agents(sentence[passive.end():], _shift(entities, -passive.end(), passive.end()))
-        found = Attribution(0, 0, speakers, (passive.group("verb") or passive.group("noun")).lower())
+        found = Attribution(0, 0, speakers, (passive.group("verb") or passive.group("verb_es") or passive.group("noun")).lower())
     else:
         found = _active(sentence, verb, entities, context)
     _more_clauses(sentence, verb.end() if found.speakers else len(sentence), entities, found)
@@ -188,6 +190,11 @@ def _active(sentence: str, verb: re.Match, entities: list[Entity], context: _Con
     for_its_part = bool(_FOR_ITS_PART.match(sentence))
     subject = _LEAD_ADVERBS.sub("", subject).strip(" ,;")
     found = Attribution(0, 0, verb=verb.group(0).lower())
+    if not subject and es.SUBJECTLESS.match(verb.group(0)):
+        # Spanish drops a known subject: 'Asimismo, destacó ...' is the paragraph's last speaker speaking again.
+        found = _resolve_anaphor(found, subject, for_its_part, context)
+        found.verb = found.verb if found.speakers or found.group else None
+        return found
     if not subject or len(subject.split()) > _SUBJECT_WORDS:
         found.verb = None  # no speaker in front of the verb: a reporting verb inside some other clause
         return found
@@ -226,7 +233,14 @@ def _subject_span(sentence: str, verb_start: int) -> tuple[int, int]:
     lo = starts[-1]
     if not _TRAIL_ADVERBS.sub("", head[lo:]).strip() and len(starts) > 1:
         lo = starts[-2]  # 'The Assistant Secretary General of the OAS, Albert Ramdin, highlighted'
+    while starts.index(lo) > 0 and _parenthetical(head[lo:]):
+        lo = starts[starts.index(lo) - 1]  # 'Costa Rica, por su parte, indicó': the subject is before the aside
     return lo, verb_start
+
+
+def _parenthetical(piece: str) -> bool:
+    """An aside between commas that is only adverbs: ', por su parte,', ', asimismo,', ', for its part,'."""
+    return bool(piece.strip()) and not _LEAD_ADVERBS.sub("", piece.strip().rstrip(",") + ",").strip(" ,")
 
 
 def _shift(entities: list[Entity], offset: int, lo: int = 0, hi: int | None = None) -> list[Entity]:
@@ -247,15 +261,22 @@ def _name_speakers(subject: str, entities: list[Entity], sentence: str, lo: int,
     if by_role is not None:
         return [by_role], "role"
     chosen = _speakers_in(subject, entities)
-    if chosen and chosen[0].start <= _SUBJECT_LEAD.match(subject).end():
+    lead = max(lead.match(subject).end() for lead in _SUBJECT_LEADS)
+    if not chosen and lead:  # 'la delegación uruguaya': Spanish writes the demonym in lower case
+        chosen = [e for e in find_entities(subject[lead:], kinds=("country",), case_sensitive=False)
+                  if e.start == 0 and not fold(subject[lead:]).startswith(("de ", "del "))]
+        chosen = _shift(chosen, lead)
+    if chosen and chosen[0].start <= lead:
         # The speaker heads the subject; 'one woman working in Ghana stated' is not Ghana speaking.
         return [_speaker(e, sentence, lo, context) for e in chosen], None
     bare = subject.removeprefix("the ").strip()
     known = context.people.get(fold(bare.split()[-1])) if bare else None
     if known and re.fullmatch(NAME_PATTERN, bare):
         return [dict(known)], None  # 'Ramdin said': a person this report named in full before
-    if len(bare.split()) >= 2 and re.fullmatch(NAME_PATTERN, bare) and \
+    if len(bare.split()) >= 2 and re.fullmatch(NAME_PATTERN, bare) and not entities and \
+            fold(bare.split()[0]) not in es.ARTICLES and \
             not any(fold(w) in NOT_NAMES or fold(w) in _PLACE_WORDS for w in bare.split()):
+        # 'El Perú', 'La República Oriental del Uruguay' are countries, never people
         return [_person_record(bare)], None
     return [], None
 
@@ -266,9 +287,11 @@ def _by_role(subject: str, context: _Context) -> dict | None:
     if re.search(rf"{NAME_PATTERN}\s*$", subject.split(",")[-1].strip()) and "," in subject:
         return None  # 'The Assistant Secretary General ..., Albert Ramdin': the name itself decides
     for head in sorted(_ROLE_HEADS, key=len, reverse=True):
-        if re.search(rf"\b{head}\b", folded):
+        if match := re.search(rf"\b{head}\b", folded):
+            # 'la Ministra de la Mujer' is not 'la Ministra de Seguridad': what follows the post must fit too
+            rest = re.sub(r"\b(?:of|the|de|del|la|el|los|las)\b", " ", folded[match.end():]).split()
             for role, person in reversed(context.roles):
-                if head in role:
+                if head in role and all(word in role for word in rest):
                     return dict(person)
             return None
     return None
@@ -297,7 +320,7 @@ def _person_record(name: str) -> dict:
 def _affiliation(sentence: str, at: int) -> dict | None:
     """'Javier González-Olaechea (ILO)', 'Mr. Felipe de la Torre of the United Nations Office ... (UNODC)'."""
     after = sentence[at:at + 120]
-    match = re.match(r"\s*(?:\(|,?\s+of\s+(?:the\s+)?)", after)
+    match = re.match(r"\s*(?:\(|,?\s+(?:of|de|del)\s+(?:the\s+|la\s+|el\s+)?)", after)
     if not match:
         return None
     for e in find_entities(after[match.end():]):
@@ -314,8 +337,8 @@ def _agents(text: str, entities: list[Entity]) -> list[dict]:
     if people:
         return [_speaker(e, text, 0, _Context()) for e in people]
     others = [e for e in usable if e.kind in ("country", "organisation")]
-    lead = re.match(r"\s*(?:the\s+)?(?:(?:delegation|government|representatives?)\s+of\s+(?:the\s+)?)?", text)
-    if others and others[0].start <= (lead.end() if lead else 0):
+    lead = max(m.end() for m in (l.match(text.lstrip()) for l in _SUBJECT_LEADS)) + len(text) - len(text.lstrip())
+    if others and others[0].start <= lead:
         return [_speaker(others[0], text, 0, _Context())]
     return []
 
@@ -324,7 +347,8 @@ def _more_clauses(sentence: str, after: int, entities: list[Entity], found: Attr
     """'..., and the delegation of Canada proposed ...': later coordinated clauses with their own speaker."""
     for verb in _VERB.finditer(sentence, after):
         head = sentence[:verb.start()]
-        brk = max((m for m in re.finditer(r";\s+|,\s+and\s+|\s+and\s+|,\s+which\s+|,\s+who\s+", head)),
+        brk = max((m for m in re.finditer(rf";\s+|,\s+and\s+|\s+and\s+|,\s+which\s+|,\s+who\s+|{es.CLAUSE_BREAKS_ES}",
+                                          head)),
                   key=lambda m: m.end(), default=None)
         if brk is None:
             continue
@@ -333,7 +357,8 @@ def _more_clauses(sentence: str, after: int, entities: list[Entity], found: Attr
             continue  # 'and proposed', 'and it emphasized', ', which emphasized': the same speaker
         inside = _speakers_in(subject, _shift(entities, -brk.end(), brk.end(), verb.start()))
         if inside and len(subject.split()) <= _SUBJECT_WORDS and head[brk.end():].lstrip()[:1].isupper() or \
-                inside and re.match(r"(?:the\s+)?(?:delegation|government|representative)", subject, re.I):
+                inside and re.match(r"(?:the\s+|la\s+|el\s+)?(?:delegation|government|representative|delegaci[oó]n|"
+                                    r"gobierno|representante)", subject, re.I):
             for e in inside:
                 record = _speaker(e, sentence, brk.end(), _Context())
                 if record["id"] not in {s["id"] for s in found.speakers}:
