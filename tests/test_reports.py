@@ -72,6 +72,8 @@ def test_it_also_sentences_stay_with_their_subject():
     ("Por todas estas personas, y por sus derechos, hoy reforzamos nuestro compromiso de cooperar, colaborar e "
      "intercambiar experiencias para estudiar la dinámica de las redes criminales y enfrentar este execrable delito. "
      "En esta Séptima Reunión de Autoridades Nacionales, abordaremos cuatro temas clave en este sentido:", 2),
+    # A symbol's part is no sentence end: 'AG/RES. 2019' (oea_ag_res_2551_plan_de_trabajo_trata_2010_es.txt)
+    ("TENIENDO PRESENTE las resoluciones AG/RES. 2019 (XXXIV-O/04) y AG/RES. 2026 (XXXIV-O/04). Fin.", 2),
 ])
 def test_sentence_splitting_handles_abbreviations_quotes_and_lists(text, expected):
     assert len(split_sentences(text)) == expected, split_sentences(text)

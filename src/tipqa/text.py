@@ -59,6 +59,8 @@ def _is_abbreviation(text: str, end: int) -> bool:
     if not match:
         return False
     word = match.group(1).lower()
+    if match.start() > 0 and text[match.start() - 1] == "/" and match.group(1)[:1].isupper():
+        return True  # a document symbol's part: 'AG/RES. 2551', 'OEA/Ser. G'
     if word in ABBREVIATIONS or word.rstrip(".") in ABBREVIATIONS:
         return True
     # A single capital initial ("John F. Kennedy") or a dotted acronym ("U.S.", "I.D.").

@@ -77,6 +77,13 @@ _SUBJECT_LEADS = (re.compile(r"(?:the\s+)?(?:(?:delegations?|governments?|repres
                               r"(?:of\s+(?:the\s+)?)?)?", re.I), re.compile(es.SUBJECT_LEAD_ES, re.I))
 _PLACE_WORDS = frozenset("africa asia america americas europe oceania southeast northeast southwest northwest sahel "
                          "gulf islands region".split())  # 'Southeast Asia reported': a region, not a person
+# A resolution speaks through its enacting organ: 'LA ASAMBLEA GENERAL,' / 'THE PERMANENT COUNCIL,' on a line of its
+# own, then clauses opening in capitals ('TENIENDO PRESENTE las resoluciones ...', 'RECALLING ...', 'RESUELVE:').
+# Whose organ it is comes from the resolution's symbol (AG/RES., CP/RES.: the OAS; A/RES/, S/RES/: the UN).
+_ENACTING = re.compile(r"^(?:LA|EL|THE)\s+[A-ZÁÉÍÓÚÑ]{3,}(?:\s+[A-ZÁÉÍÓÚÑ]{2,}){0,5}\s*,$")
+_CLAUSE = re.compile(r"^(?P<verb>[A-ZÁÉÍÓÚÑ]{5,}(?:\s+[A-ZÁÉÍÓÚÑ]{2,}){0,3})(?:\s*:|\s+(?=[a-záéíóúñ“\"]))")
+_ISSUERS = (("OAS", re.compile(r"\b(?:AG|CP|CJ)/RES\.|\bOEA/Ser\.|\bOEA/SER\.|\bOEA/Ser\b")),
+            ("UN", re.compile(r"(?<![\w/])[AS]/RES/\d")))
 _PASSIVE_BEFORE = re.compile(r"\b(?:was|were|is|are|be|been|being|fue|fueron|es|son|ser|sido)\s+"
                              r"(?:also\s+|también\s+)?$", re.I)
 
@@ -107,6 +114,8 @@ class _Context:
         self.last: Attribution | None = None  # the last statement in this paragraph
         self.previous_paragraph: Attribution | None = None  # for 'he said' across press-release paragraphs
         self.agents: list[dict] = []  # people named by 'led by ...' in the sentence before
+        self.issuer: str | None = None  # the organisation whose resolution this is (from its symbol)
+        self.enacting: dict | None = None  # the organ a resolution's clauses are said by
 
     def new_paragraph(self) -> None:
         if self.last is not None:
@@ -134,7 +143,11 @@ def _attribute_paragraph(text: str, context: _Context) -> list[Attribution]:
     for start, end in sentence_spans(text):
         sentence = text[start:end]
         _learn_people(sentence, context)
-        if quote_depth > 0 and context.last is not None:
+        clause = _resolution_clause(sentence, context) if not results else None
+        if clause is not None:
+            found = clause
+            found.start, found.end = start, end
+        elif quote_depth > 0 and context.last is not None:
             found = _continued(start, end, context.last, "quotation")  # still inside the opened quotation
         else:
             found = _attribute_sentence(sentence, context, first=not results)
@@ -147,6 +160,28 @@ def _attribute_paragraph(text: str, context: _Context) -> list[Attribution]:
             context.last = found
         results.append(found)
     return results
+
+
+def _learn_enacting(line: str, context: _Context) -> bool:
+    """A resolution's symbol tells whose it is; 'LA ASAMBLEA GENERAL,' (a line or a heading) who speaks in it."""
+    if context.issuer is None:
+        context.issuer = next((org for org, symbol in _ISSUERS if symbol.search(line)), None)
+    if not _ENACTING.match(line.strip()):
+        return False
+    named = find_entities(line, kinds=("organisation",)) or \
+        (find_entities(context.issuer, kinds=("organisation",)) if context.issuer else [])
+    context.enacting = _speaker(named[0], line, 0, context) if named else None
+    return True
+
+
+def _resolution_clause(sentence: str, context: _Context) -> Attribution | None:
+    """A preambular or operative clause of a resolution, said by its enacting organ; None for anything else."""
+    if _learn_enacting(sentence, context):
+        return None
+    match = _CLAUSE.match(sentence) if context.enacting is not None else None
+    if match is None:
+        return None
+    return Attribution(0, 0, [dict(context.enacting)], match.group("verb").lower(), "pronoun")
 
 
 def _continued(start: int, end: int, source: Attribution, how: str) -> Attribution:
@@ -399,24 +434,36 @@ def attribute_report(report, chunks) -> list[Statement]:
     for chunk in chunks:
         by_section.setdefault(" › ".join(chunk.section_path), []).append(chunk)
     statements: list[Statement] = []
+    position, located, current = 0, None, None
+    for section, text, attributions in attribute_sections(report.sections):
+        if section is not current:
+            current, located = section, _Locator(by_section.get(section.path_text, []))
+        for found in attributions:
+            position += 1
+            sentence = text[found.start:found.end]
+            place = located.find(sentence)
+            if found.is_statement and place is not None:
+                chunk, start = place
+                statements.append(Statement(
+                    report.report_id, chunk.chunk_id, chunk.section, sentence, start, start + len(sentence),
+                    found.speakers, found.verb, found.resolved_from, found.group, chunk.report_title,
+                    list(chunk.section_path), chunk.page, position))
+    return statements
+
+
+def attribute_sections(sections):
+    """Attribute a report's sections in order, headings read too ('LA ASAMBLEA GENERAL,' may be one).
+
+    Yields:
+        (section, paragraph.strip(), [Attribution per sentence]) for every paragraph.
+    """
     context = _Context()
-    position = 0
-    for section in report.sections:
-        located = _Locator(by_section.get(section.path_text, []))
+    for section in sections:
+        _learn_enacting(section.heading, context)
         for paragraph in section.paragraphs:
             context.new_paragraph()
             text = paragraph.strip()
-            for found in _attribute_paragraph(text, context):
-                position += 1
-                sentence = text[found.start:found.end]
-                place = located.find(sentence)
-                if found.is_statement and place is not None:
-                    chunk, start = place
-                    statements.append(Statement(
-                        report.report_id, chunk.chunk_id, chunk.section, sentence, start, start + len(sentence),
-                        found.speakers, found.verb, found.resolved_from, found.group, chunk.report_title,
-                        list(chunk.section_path), chunk.page, position))
-    return statements
+            yield section, text, _attribute_paragraph(text, context)
 
 
 class _Locator:
@@ -434,4 +481,4 @@ class _Locator:
         return None
 
 
-__all__ = ["Attribution", "VERSION", "attribute_paragraphs", "attribute_report"]
+__all__ = ["Attribution", "VERSION", "attribute_paragraphs", "attribute_report", "attribute_sections"]

@@ -5,7 +5,7 @@ import json
 from pathlib import Path
 
 from ..ingest.reports import load_report
-from .attribution import Attribution, attribute_paragraphs
+from .attribution import Attribution, attribute_sections
 
 
 def evaluate_labels(label_file, root=".") -> dict:
@@ -19,9 +19,7 @@ def evaluate_labels(label_file, root=".") -> dict:
     predicted: dict[str, dict[str, Attribution]] = {}
     for name in dict.fromkeys(item["file"] for item in labels):
         report = load_report(Path(root) / name)
-        paragraphs = [p.strip() for s in report.sections for p in s.paragraphs]
-        predicted[name] = {p[a.start:a.end]: a for p, found in zip(paragraphs, attribute_paragraphs(paragraphs))
-                           for a in found}
+        predicted[name] = {p[a.start:a.end]: a for _, p, found in attribute_sections(report.sections) for a in found}
     correct, resolved, errors = 0, 0, []
     for item in labels:
         found = predicted[item["file"]].get(item["sentence"])
