@@ -82,11 +82,23 @@ def test_a_resolution_speaks_through_its_enacting_organ():
                     ("RECALLING its resolu", ["UN"], "recalling")]
 
 
+def test_a_speech_is_its_speakers_and_a_report_is_not_a_speech():
+    from tipqa.ingest.reports.base import Section
+    speech = [Section("Text", ["Buenos días a todos. Quiero agradecer al Gobierno de Chile.",
+                               "La trata es un delito.\n\n• la tecnología;", "[…]"])]
+    found = [a for _, _, attributions in attribute_sections(speech, "Discurso de la OEA en Santiago") for a in attributions]
+    assert [[s["id"] for s in a.speakers] for a in found] == [["OAS"]] * 4 + [[]]  # Chile is thanked, not speaking
+    assert {(a.verb, a.resolved_from) for a in found[:4]} == {("speech", "speech")}
+    report = [Section("Text", ["La delegación de Chile propuso un registro. La trata es un delito."])]
+    found = [a for _, _, attributions in attribute_sections(report, "Informe de la OEA") for a in attributions]
+    assert [[s["id"] for s in a.speakers] for a in found] == [["CL"], []]
+
+
 def test_labelled_accuracy_english_unchanged_and_spanish_measured():
     english = evaluate_labels(ROOT / "eval" / "attribution_labels.jsonl", ROOT)
     spanish = evaluate_labels(ROOT / "eval" / "attribution_labels_es.jsonl", ROOT)
     assert english["correct"] == english["sentences"] == 80
-    assert spanish["sentences"] == 72 and spanish["correct"] >= 58  # 56 before any Spanish rule (issue 17)
+    assert spanish["sentences"] == 72 and spanish["correct"] >= 67  # 56 before any Spanish rule (issue 17)
     assert not [e for e in spanish["errors"] if e["predicted"]]  # no speaker invented in the Spanish documents
 
 

@@ -79,6 +79,11 @@ def test_sentence_splitting_handles_abbreviations_quotes_and_lists(text, expecte
     assert len(split_sentences(text)) == expected, split_sentences(text)
 
 
+def test_a_list_items_sentence_starts_after_its_bullet():
+    assert split_sentences("Cuatro temas:\n\n• el uso de la tecnología;\n•\tla movilidad") == [
+        "Cuatro temas:", "el uso de la tecnología;", "la movilidad"]
+
+
 @pytest.mark.parametrize("line, heading", [
     ("OPENING CEREMONY", True),
     ("PART FOUR - Dialogue of National Authorities: Consideration and adoption of the final document", True),

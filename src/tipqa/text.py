@@ -110,14 +110,17 @@ def _append_span(text: str, start: int, end: int, spans: list[tuple[int, int]]) 
         spans.append((start + lead, start + len(piece.rstrip())))
 
 
+_BULLETS = " \t\r\n•◦▪●‣⁃"
+
+
 def _split_lines(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """Line breaks inside a span (list items, table rows) also end a sentence."""
     out: list[tuple[int, int]] = []
     for start, end in spans:
         offset = start
         for line in text[start:end].split("\n"):
-            if line.strip():
-                lead = len(line) - len(line.lstrip())
+            if line.strip(_BULLETS):
+                lead = len(line) - len(line.lstrip(_BULLETS))  # a list's bullet is no part of its item's sentence
                 out.append((offset + lead, offset + len(line.rstrip())))
             offset += len(line) + 1
     return out

@@ -10,7 +10,8 @@ from ..text import sentence_spans, slugify
 from .reports import Report, Section
 
 # Bump when chunk boundaries change: a refresh re-chunks, reusing equal passages' vectors. 3: sentences end after a
-# word ending in an accented letter ('Asunción.'). 4: not after a symbol's part ('AG/RES. 2551').
+# word ending in an accented letter ('Asunción.'). 4: not after a symbol's part ('AG/RES. 2551');
+# a list item's sentence starts after its bullet ('• ').
 CHUNKER_VERSION = 4
 
 

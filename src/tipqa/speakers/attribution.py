@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from ..language.entities import NAME_PATTERN, NOT_NAMES, Entity, find_entities, fold, slug
 from ..text import sentence_spans
+from . import documents
 from . import spanish as es
 from .statements import Statement
 
@@ -77,13 +78,6 @@ _SUBJECT_LEADS = (re.compile(r"(?:the\s+)?(?:(?:delegations?|governments?|repres
                               r"(?:of\s+(?:the\s+)?)?)?", re.I), re.compile(es.SUBJECT_LEAD_ES, re.I))
 _PLACE_WORDS = frozenset("africa asia america americas europe oceania southeast northeast southwest northwest sahel "
                          "gulf islands region".split())  # 'Southeast Asia reported': a region, not a person
-# A resolution speaks through its enacting organ: 'LA ASAMBLEA GENERAL,' / 'THE PERMANENT COUNCIL,' on a line of its
-# own, then clauses opening in capitals ('TENIENDO PRESENTE las resoluciones ...', 'RECALLING ...', 'RESUELVE:').
-# Whose organ it is comes from the resolution's symbol (AG/RES., CP/RES.: the OAS; A/RES/, S/RES/: the UN).
-_ENACTING = re.compile(r"^(?:LA|EL|THE)\s+[A-ZÁÉÍÓÚÑ]{3,}(?:\s+[A-ZÁÉÍÓÚÑ]{2,}){0,5}\s*,$")
-_CLAUSE = re.compile(r"^(?P<verb>[A-ZÁÉÍÓÚÑ]{5,}(?:\s+[A-ZÁÉÍÓÚÑ]{2,}){0,3})(?:\s*:|\s+(?=[a-záéíóúñ“\"]))")
-_ISSUERS = (("OAS", re.compile(r"\b(?:AG|CP|CJ)/RES\.|\bOEA/Ser\.|\bOEA/SER\.|\bOEA/Ser\b")),
-            ("UN", re.compile(r"(?<![\w/])[AS]/RES/\d")))
 _PASSIVE_BEFORE = re.compile(r"\b(?:was|were|is|are|be|been|being|fue|fueron|es|son|ser|sido)\s+"
                              r"(?:also\s+|también\s+)?$", re.I)
 
@@ -116,6 +110,7 @@ class _Context:
         self.agents: list[dict] = []  # people named by 'led by ...' in the sentence before
         self.issuer: str | None = None  # the organisation whose resolution this is (from its symbol)
         self.enacting: dict | None = None  # the organ a resolution's clauses are said by
+        self.speech: dict | None = None  # the speaker of a speech: every sentence is theirs
 
     def new_paragraph(self) -> None:
         if self.last is not None:
@@ -156,6 +151,8 @@ def _attribute_paragraph(text: str, context: _Context) -> list[Attribution]:
                           - sum(sentence.count(c) for c in _QUOTE_CLOSE))
         if sentence.count('"') % 2:
             quote_depth = 0 if quote_depth else 1
+        if not found.is_statement and context.speech is not None and re.search(r"[^\W\d_]", sentence):
+            found = Attribution(start, end, [dict(context.speech)], "speech", "speech")  # a speech: all the speaker's
         if found.is_statement:
             context.last = found
         results.append(found)
@@ -164,13 +161,11 @@ def _attribute_paragraph(text: str, context: _Context) -> list[Attribution]:
 
 def _learn_enacting(line: str, context: _Context) -> bool:
     """A resolution's symbol tells whose it is; 'LA ASAMBLEA GENERAL,' (a line or a heading) who speaks in it."""
-    if context.issuer is None:
-        context.issuer = next((org for org, symbol in _ISSUERS if symbol.search(line)), None)
-    if not _ENACTING.match(line.strip()):
+    context.issuer = context.issuer or documents.issuer_in(line)
+    organ = documents.enacting_organ(line, context.issuer)
+    if organ is False:
         return False
-    named = find_entities(line, kinds=("organisation",)) or \
-        (find_entities(context.issuer, kinds=("organisation",)) if context.issuer else [])
-    context.enacting = _speaker(named[0], line, 0, context) if named else None
+    context.enacting = _speaker(organ, line, 0, context) if organ else None
     return True
 
 
@@ -178,10 +173,8 @@ def _resolution_clause(sentence: str, context: _Context) -> Attribution | None:
     """A preambular or operative clause of a resolution, said by its enacting organ; None for anything else."""
     if _learn_enacting(sentence, context):
         return None
-    match = _CLAUSE.match(sentence) if context.enacting is not None else None
-    if match is None:
-        return None
-    return Attribution(0, 0, [dict(context.enacting)], match.group("verb").lower(), "pronoun")
+    verb = documents.clause_verb(sentence) if context.enacting is not None else None
+    return Attribution(0, 0, [dict(context.enacting)], verb, "pronoun") if verb else None
 
 
 def _continued(start: int, end: int, source: Attribution, how: str) -> Attribution:
@@ -435,7 +428,7 @@ def attribute_report(report, chunks) -> list[Statement]:
         by_section.setdefault(" › ".join(chunk.section_path), []).append(chunk)
     statements: list[Statement] = []
     position, located, current = 0, None, None
-    for section, text, attributions in attribute_sections(report.sections):
+    for section, text, attributions in attribute_sections(report.sections, report.title):
         if section is not current:
             current, located = section, _Locator(by_section.get(section.path_text, []))
         for found in attributions:
@@ -451,13 +444,18 @@ def attribute_report(report, chunks) -> list[Statement]:
     return statements
 
 
-def attribute_sections(sections):
+def attribute_sections(sections, title: str = ""):
     """Attribute a report's sections in order, headings read too ('LA ASAMBLEA GENERAL,' may be one).
 
+    Args:
+        title: the report's title; a speech's speaker is the one it names (documents.speech_speaker).
     Yields:
         (section, paragraph.strip(), [Attribution per sentence]) for every paragraph.
     """
     context = _Context()
+    opening = next((p for section in sections for p in section.paragraphs if p.strip()), "")
+    speech = documents.speech_speaker(title, opening)
+    context.speech = _speaker(speech, title, 0, context) if speech else None
     for section in sections:
         _learn_enacting(section.heading, context)
         for paragraph in section.paragraphs:
