@@ -22,8 +22,9 @@ _ADDRESS = re.compile(
     r"excelent[ií]sim[oa]s?|bienvenid[oa]s|good\s+(?:morning|afternoon|evening)|ladies\s+and\s+gentlemen|"
     r"distinguished|excellencies|dear\s+(?:colleagues|friends))\b", re.I)
 _FIRST_PERSON = re.compile(
-    r"\b(?:quiero|queremos|quisiera|deseo|deseamos|agradezco|agradecemos|saludo|nuestro|nuestra|nuestros|nuestras|"
-    r"nosotros|nosotras|I|we|our|my)\b")
+    r"(?i:\b(?:quiero|queremos|quisiera|deseo|deseamos|agradezco|agradecemos|saludo|nuestro|nuestra|nuestros|"
+    r"nuestras|nosotros|nosotras|we|our|my)\b)"
+    r"|\bI\s+(?:am|have|had|was|would|will|wish|want|thank|welcome|should|must|can|believe|think|hope|know|join)\b")
 _QUOTED = re.compile(r"“[^”]*”|\"[^\"]*\"|«[^»]*»")
 
 
