@@ -52,7 +52,8 @@ _LEAD_ADVERBS = re.compile(
     rf"{es.LEAD_ADVERBS_ES})\s*,?\s*)+", re.I)
 _FOR_ITS_PART = re.compile(r"^\s*(?:for\s+(?:its|their|his|her)\s+part|por\s+su\s+parte)\b", re.I)
 _TRAIL_ADVERBS = re.compile(r"(?:\s+(?:also|then|both|further|later|again|too|subsequently|likewise|"
-                            rf"in\s+turn|jointly|in\s+particular|specifically|similarly|{es.TRAIL_ADVERBS_ES}))+\s*$", re.I)
+                            rf"in\s+turn|jointly|in\s+particular|specifically|similarly|{es.TRAIL_ADVERBS_ES}))+\s*$",
+                            re.I)
 _ANAPHOR = re.compile(
     r"^(?:it|he|she|they|they\s+both|both|its\s+delegation|the\s+delegation|this\s+delegation|that\s+delegation|"
     r"the\s+report|the\s+presentation|the\s+country|this\s+country|that\s+country|the\s+latter|the\s+speaker|"
@@ -70,7 +71,8 @@ _APPOSITIVE_NAME = re.compile(
     r"(?P<role>(?:[A-Z][\w-]*\s+){0,4}?(?:Assistant Secretary General|Secretary General|Minister|Director|Chair|"
     r"President|Rapporteur|Executive Secretary|Permanent Representative|Coordinator|"
     rf"{es.ROLE_WORDS_ES})[^,;]{{0,120}}?),\s+"
-    rf"(?:(?:Ambassador|Mr\.|Ms\.|Mrs\.|Dr\.|{es.PERSON_TITLES_ES})\s+)?(?P<name>[A-ZÁÉÍÓÚÑ][a-záéíóúñ]+(?:\s+[A-Z]\.)?"
+    rf"(?:(?:Ambassador|Mr\.|Ms\.|Mrs\.|Dr\.|{es.PERSON_TITLES_ES})\s+)?"
+    r"(?P<name>[A-ZÁÉÍÓÚÑ][a-záéíóúñ]+(?:\s+[A-Z]\.)?"
     r"(?:\s+[A-ZÁÉÍÓÚÑ][\wáéíóúñ'’-]+){1,3}),")
 _QUOTE_OPEN, _QUOTE_CLOSE = "“«", "”»"
 _SUBJECT_WORDS = 14  # a subject longer than this is a clause, not a speaker
@@ -196,7 +198,8 @@ def _attribute_sentence(sentence: str, context: _Context, first: bool) -> Attrib
         return Attribution(0, 0)
     if passive is not None and passive.start() <= verb.start():
         speakers = _agents(sentence[passive.end():], _shift(entities, -passive.end(), passive.end()))
-        found = Attribution(0, 0, speakers, (passive.group("verb") or passive.group("verb_es") or passive.group("noun")).lower())
+        verb_text = passive.group("verb") or passive.group("verb_es") or passive.group("noun")
+        found = Attribution(0, 0, speakers, verb_text.lower())
     else:
         found = _active(sentence, verb, entities, context)
     _more_clauses(sentence, verb.end() if found.speakers else len(sentence), entities, found)
@@ -365,7 +368,7 @@ def _agents(text: str, entities: list[Entity]) -> list[dict]:
     if people:
         return [_speaker(e, text, 0, _Context()) for e in people]
     others = [e for e in usable if e.kind in ("country", "organisation")]
-    lead = max(m.end() for m in (l.match(text.lstrip()) for l in _SUBJECT_LEADS)) + len(text) - len(text.lstrip())
+    lead = max(p.match(text.lstrip()).end() for p in _SUBJECT_LEADS) + len(text) - len(text.lstrip())
     if others and others[0].start <= lead:
         return [_speaker(others[0], text, 0, _Context())]
     return []

@@ -50,8 +50,8 @@ def clause_verb(sentence: str) -> str | None:
 
 
 def speech_speaker(title: str, opening: str) -> Entity | None:
-    """The speaker of a speech: the one organisation (else person, else country) its title names, when its first paragraph
-    addresses an audience or speaks in the first person ('Quiero iniciar reconociendo ...'). None otherwise."""
+    """The speaker of a speech: the one organisation (else person, else country) its title names, when its first
+    paragraph addresses an audience or speaks in the first person ('Quiero iniciar reconociendo ...'); else None."""
     unquoted = _QUOTED.sub("", opening)
     if not (_ADDRESS.match(opening.strip()) or _FIRST_PERSON.search(unquoted)):
         return None

@@ -19,7 +19,8 @@ def evaluate_labels(label_file, root=".") -> dict:
     predicted: dict[str, dict[str, Attribution]] = {}
     for name in dict.fromkeys(item["file"] for item in labels):
         report = load_report(Path(root) / name)
-        predicted[name] = {p[a.start:a.end]: a for _, p, found in attribute_sections(report.sections, report.title) for a in found}
+        predicted[name] = {p[a.start:a.end]: a for _, p, found in attribute_sections(report.sections, report.title)
+                           for a in found}
     correct, resolved, errors = 0, 0, []
     for item in labels:
         found = predicted[item["file"]].get(item["sentence"])

@@ -11,7 +11,7 @@ _SINGULAR = (
     "dijo señaló destacó subrayó propuso sugirió manifestó expresó indicó afirmó reconoció mencionó presentó "
     "planteó informó resaltó enfatizó recordó agregó añadió explicó solicitó instó postuló nominó declaró advirtió "
     "reiteró reafirmó sostuvo insistió pidió exhortó apoyó respaldó recomendó agradeció felicitó observó comentó "
-    "describió anunció compartió consideró ofreció invitó alertó aclaró precisó puntualizó coincidió manifiesta "
+    "describió anunció compartió consideró ofreció invitó alertó aclaró precisó puntualizó coincidió "
     "lamentó celebró valoró acogió propició abogó convocó"
 ).split()
 _IRREGULAR = {"dijo": "dijeron", "propuso": "propusieron", "sostuvo": "sostuvieron", "hizo": "hicieron",
@@ -37,8 +37,8 @@ VERBS_ES = _PHRASES + "|" + "|".join(sorted({f for v in _SINGULAR for f in (v, _
 SUBJECTLESS = re.compile(rf"^(?:{VERBS_ES})$", re.I)
 
 # What heads a speaker: 'la delegación de(l)', 'el Gobierno de', 'el representante de', 'la delegación uruguaya'.
-SUBJECT_LEAD_ES = (r"(?:(?:el|la|los|las)\s+)?(?:(?:delegaci[oó]n(?:es)?|gobiernos?|representantes?(?:\s+permanentes?)?|"
-                   r"delegad[oa]s?|autoridades|embajad(?:or|ora|a)|misi[oó]n\s+permanente)\s+"
+SUBJECT_LEAD_ES = (r"(?:(?:el|la|los|las)\s+)?(?:(?:delegaci[oó]n(?:es)?|gobiernos?|"
+                   r"representantes?(?:\s+permanentes?)?|delegad[oa]s?|autoridades|embajad(?:or|ora|a)|misi[oó]n\s+permanente)\s+"
                    r"(?:(?:de|del)\s+(?:(?:el|la|los|las)\s+)?)?)?")
 LEAD_ADVERBS_ES = r"por\s+su\s+parte|asimismo|finalmente|además|también|igualmente|a\s+su\s+vez|por\s+último|luego|" \
                   r"posteriormente|en\s+ese\s+sentido|en\s+este\s+sentido|de\s+igual\s+manera|del\s+mismo\s+modo"
