@@ -5,7 +5,8 @@
 Accuracy on each label file (by default the English set and the Spanish set, eval/attribution_labels_es.jsonl,
 sentences of the three real Spanish documents in tests/data/corpus-extra): a sentence is right when the predicted
 set of speaker ids equals the labelled set ([] for none: not a statement, or said by a group such as "Speakers").
-Speed: attribute_report over whole reports (the seed, and the 185 kB UNODC GLOTIP chapter from tests/data/corpus-extra when present), best of 3.
+Speed: attribute_report over whole reports (the seed, and the 185 kB UNODC GLOTIP chapter from
+tests/data/corpus-extra when present), best of 3.
 """
 from __future__ import annotations
 
