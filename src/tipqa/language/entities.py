@@ -99,6 +99,9 @@ def _trie_pattern(names) -> str:
     return build(trie)
 
 
+trie_pattern = _trie_pattern  # for other modules' word lists (attribution's verbs)
+
+
 def _case_ok(surface: str, strict: bool) -> bool:
     """Names start with a capital in running text; acronyms are all capitals ('US' yes, 'us' no)."""
     if not strict:

