@@ -98,7 +98,8 @@ def test_labelled_accuracy_english_unchanged_and_spanish_measured():
     english = evaluate_labels(ROOT / "eval" / "attribution_labels.jsonl", ROOT)
     spanish = evaluate_labels(ROOT / "eval" / "attribution_labels_es.jsonl", ROOT)
     assert english["correct"] == english["sentences"] == 80
-    assert spanish["sentences"] == 72 and spanish["correct"] >= 67  # 56 before any Spanish rule (issue 17)
+    # 56 before any Spanish rule (issue 17); one labelled sentence (1,396 characters) is over text's 1,000 cap
+    assert spanish["sentences"] == 72 and spanish["correct"] >= 66
     assert not [e for e in spanish["errors"] if e["predicted"]]  # no speaker invented in the Spanish documents
 
 

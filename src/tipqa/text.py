@@ -55,11 +55,13 @@ def clean_whitespace(text: str) -> str:
 
 def _is_abbreviation(text: str, end: int) -> bool:
     """True when the period at text[end-1] closes an abbreviation or an initial, not a sentence."""
-    match = _WORD_BEFORE.search(text[max(0, end - 64):end])  # a window: the whole prefix made long texts quadratic
+    window = max(0, end - 64)
+    match = _WORD_BEFORE.search(text[window:end])  # a window: the whole prefix made long texts quadratic
     if not match:
         return False
     word = match.group(1).lower()
-    if match.start() > 0 and text[match.start() - 1] == "/" and match.group(1)[:1].isupper():
+    at = window + match.start()
+    if at > 0 and text[at - 1] == "/" and match.group(1)[:1].isupper():
         return True  # a document symbol's part: 'AG/RES. 2551', 'OEA/Ser. G'
     if word in ABBREVIATIONS or word.rstrip(".") in ABBREVIATIONS:
         return True
