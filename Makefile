@@ -11,7 +11,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	# CPU-only torch first, so sentence-transformers does not pull a multi-GB CUDA build.
 	$(PY) -m pip install --quiet "$(TORCH)"
-	$(PY) -m pip install --quiet -e ".[web,dev]"
+	$(PY) -m pip install --quiet -e ".[web,postgres,dev]"
 	touch $@
 
 install: $(VENV)/.installed

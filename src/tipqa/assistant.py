@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import re
 import threading
+import time
 import unicodedata
 from collections import OrderedDict
 from pathlib import Path
@@ -61,6 +62,8 @@ def sanitize_question(question: str | bytes | None) -> str:
                             f"Ask something like: \"Which country proposed joint investigation teams?\"")
     return _UNENCODABLE.sub(lambda m: "\ufffd" if "\ud800" <= m.group() <= "\udfff" else " ", question)
 
+FOLLOW_SECONDS = 1.0  # how often a process answering from a shared store looks for a newer generation
+
 
 class Assistant:
     """Loads the index once, refreshes it from the corpus, and answers questions with citations."""
@@ -78,6 +81,8 @@ class Assistant:
         # and encoding their sentences was most of an answer's time (bench/latency.py).
         self._sentence_cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._sentence_cache_lock = threading.Lock()
+        self._followed = time.monotonic()  # when a shared store's live generation was last looked at
+        self._following = threading.Lock()  # held while a newer generation loads in the background
 
     @property
     def _data(self) -> Generation | None:
@@ -117,7 +122,9 @@ class Assistant:
             raise
         except (IndexNotFound, IndexCorrupt):
             return self.refresh()
-        if not self.indexer.corpus_changed(data):
+        if getattr(self.store, "shared", False) or not self.indexer.corpus_changed(data):
+            # A shared store holds reports from other machines' folders too: opening never syncs it to this
+            # one ('tipqa build' does; add and remove change it report by report).
             self._data = data
             return None
         try:
@@ -193,7 +200,40 @@ class Assistant:
     def data(self) -> Generation:
         if self._data is None:
             self._data = self._load_checked()
+        elif getattr(self.store, "shared", False):
+            self._follow()
         return self._data
+
+    def _follow(self) -> None:
+        """A shared store is written by other processes too: at most every FOLLOW_SECONDS, look whether its live
+        generation moved on, and if so load it in the background (questions go on from the one at hand) and
+        swap it in, unless this process made a newer one meanwhile."""
+        now = time.monotonic()
+        if now - self._followed < FOLLOW_SECONDS or not self._following.acquire(blocking=False):
+            return
+        self._followed = now
+        current = self._data
+        try:
+            name = self.store.current_name()
+        except TipqaError as error:
+            self._following.release()
+            self.progress(0.0, f"warning: cannot check the live index ({error})")
+            return
+        if name is None or name == current.generation:
+            self._following.release()
+            return
+
+        def load() -> None:
+            try:
+                data = self.store.load(previous=current)
+                if self._data is current:
+                    self._data = data
+            except TipqaError as error:
+                self.progress(0.0, f"warning: could not load the new generation {name} ({error})")
+            finally:
+                self._following.release()
+
+        threading.Thread(target=load, name="tipqa-follow", daemon=True).start()
 
     def _load_checked(self) -> Generation:
         data = self.store.load()

@@ -27,6 +27,8 @@ class Settings:
     parse_timeout: int = field(default=120, metadata={"help": "Seconds a report may take to parse"})
     parse_memory_mb: int = field(default=2048, metadata={"help": "Memory a report's parser may use (MB)"})
     encoder: str = field(default="fast", metadata={"help": "fast (numpy questions, ONNX int8 builds) or torch"})
+    database_url: str = field(default="", metadata={
+        "help": "postgresql://... : keep the index in PostgreSQL with pgvector (empty: folders in index_dir)"})
 
     def with_overrides(self, **overrides) -> "Settings":
         return replace(self, **{k: v for k, v in overrides.items() if v is not None})
@@ -67,6 +69,9 @@ def load_settings(**overrides) -> Settings:
             raise ConfigError(f"Setting {name} must be at least 1, got {getattr(settings, name)}.")
     if settings.encoder not in ("fast", "torch"):
         raise ConfigError(f"Setting encoder (TIPQA_ENCODER) must be 'fast' or 'torch', got {settings.encoder!r}.")
+    if settings.database_url and not settings.database_url.startswith(("postgresql://", "postgres://")):
+        raise ConfigError("Setting database_url (TIPQA_DATABASE_URL) must be a postgresql:// URL, "
+                          f"got {settings.database_url.split(':', 1)[0]!r}...")
     return settings
 
 

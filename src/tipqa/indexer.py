@@ -122,21 +122,27 @@ class Indexer:
             return True  # older rules or tokenizer: a new generation with the vectors reused
         return not all(self._unchanged(f, data.reports[f.report_id]) for f in files)
 
-    def refresh(self, rebuild: bool = False) -> BuildResult:
+    def refresh(self, rebuild: bool = False, only: set[str] | None = None, drop: frozenset[str] = frozenset()
+                ) -> BuildResult:
         """Bring the index in line with the corpus: embed only new or changed passages, drop removed reports.
-        A previous generation found damaged while its parts are copied is not used: everything is rebuilt."""
+        A previous generation found damaged while its parts are copied is not used: everything is rebuilt.
+
+        only: look at these report ids of the corpus folder alone, and keep every other report of the live
+        generation as it is (less those in drop): how add/remove change a shared store, whose reports come from
+        other machines' folders too."""
         try:
-            return self._refresh(rebuild)
+            return self._refresh(rebuild, only, drop)
         except IndexCorrupt as error:
             live = self.live.data
-            if rebuild or live is None:
+            if rebuild or live is None or only is not None:  # a shared store is not rebuilt from one folder
                 raise
             self.progress(0.0, f"warning: {error} Rebuilding from the corpus.")
             getattr(self.store, "mark_damaged", lambda *a: None)(live.generation, str(error))
             self.live.data = None
             return self._refresh(True)
 
-    def _refresh(self, rebuild: bool) -> BuildResult:
+    def _refresh(self, rebuild: bool, only: set[str] | None = None, drop: frozenset[str] = frozenset()
+                 ) -> BuildResult:
         with self.lock, self.store.lock():
             started = time.perf_counter()
             old = self._load_for_refresh(rebuild)
@@ -147,6 +153,11 @@ class Indexer:
             files = self.scan_corpus()
             quarantined = {name: {"reason": reason} for name, reason in self._refused.items()}
             old_reports = old.reports if old else {}
+            if only is not None:
+                files = [f for f in files if f.report_id in only]
+                elsewhere = sorted(set(old_reports) - {f.report_id for f in files} - set(drop))
+                files += [CorpusFile(r, Path(old_reports[r].get("source", r)), old_reports[r].get("source_hash", ""),
+                                     -1, -1) for r in elsewhere]
             old_chunks = _by_report(old.chunks) if old else {}  # one pass, not one per report (1,000 reports)
             old_statements = _by_report(old.statements or []) if old else {}
             rechunk = old is not None and old.manifest.get("chunking") != self._chunking()
@@ -154,8 +165,8 @@ class Indexer:
             chunks: list[Chunk] = []
             statements: list[Statement] = []
             unchanged = {f.report_id for f in files
-                         if old and not rechunk and self._unchanged(f, old_reports.get(f.report_id))}
-            held = {f.report_id for f in files if old and _still_quarantined(f, old)}
+                         if old and not rechunk and (f.size < 0 or self._unchanged(f, old_reports.get(f.report_id)))}
+            held = {f.report_id for f in files if old and f.size >= 0 and _still_quarantined(f, old)}
             parsing = self._prefetch([f for f in files if f.report_id not in unchanged | held])
             for file in files:
                 previous = old_reports.get(file.report_id)
@@ -170,7 +181,8 @@ class Indexer:
                     kept = old_chunks.get(file.report_id, [])
                     chunks.extend(kept)
                     statements.extend(self._kept_statements(old, file, kept, old_statements))
-                    reports_meta[file.report_id] = {**previous, "size": file.size, "mtime_ns": file.mtime_ns}
+                    reports_meta[file.report_id] = previous if file.size < 0 else \
+                        {**previous, "size": file.size, "mtime_ns": file.mtime_ns}
                     result.unchanged.append(file.report_id)
                     continue
                 try:
@@ -272,7 +284,7 @@ class Indexer:
                     self._undo_copies(copied)
                     raise CopyError(path, corpus, error) from None
         try:
-            result = self.refresh()
+            result = self._refresh_added()
         except TipqaError:
             self._undo_copies(copied)
             raise
@@ -293,10 +305,11 @@ class Indexer:
         files = {f.report_id: f for f in self.scan_corpus()}
         corpus = Path(self.settings.corpus_dir)
         if report_id not in files:
-            indexed = self.live.data.reports if self.live.data is not None else \
+            shared = getattr(self.store, "shared", False)  # another process may have added it: ask the store
+            indexed = self.live.data.reports if self.live.data is not None and not shared else \
                 (self.store.live_manifest() or {}).get("reports", {})
             if report_id in indexed:
-                result = self.refresh()
+                result = self._refresh_removed(report_id)
                 result.notes.insert(0, f"{report_id} was already out of the corpus; removed it from the index.")
                 return result
             if any(item["report_id"] == report_id for item in corpus_folder.trashed(corpus)):
@@ -308,7 +321,7 @@ class Indexer:
         path = files[report_id].path
         trash = corpus_folder.move_to_trash(path)
         try:
-            result = self.refresh()
+            result = self._refresh_removed(report_id)
         except TipqaError:
             corpus_folder.restore_from_trash(corpus, report_id)  # the corpus goes back to what is indexed
             raise
@@ -328,6 +341,18 @@ class Indexer:
         except TipqaError:
             corpus_folder.move_to_trash(path)
             raise
+
+    def _refresh_added(self) -> BuildResult:
+        """After add() copied files in: a shared store indexes those alone (keeping every other report)."""
+        if not getattr(self.store, "shared", False):
+            return self.refresh()
+        return self.refresh(only={f.report_id for f in self.scan_corpus() if f.path.name in self._prechecked})
+
+    def _refresh_removed(self, report_id: str) -> BuildResult:
+        """After remove() took a report out of the folder: a shared store drops that one alone."""
+        if not getattr(self.store, "shared", False):
+            return self.refresh()
+        return self.refresh(only=set(), drop=frozenset({report_id}))
 
     def scan_corpus(self) -> list[CorpusFile]:
         corpus = Path(self.settings.corpus_dir)
@@ -442,7 +467,8 @@ class Indexer:
         todo, reuse = np.flatnonzero(origin < 0), np.flatnonzero(origin >= 0)
         dim = self.encoders.query.dim
         vectors = np.zeros((len(chunks), dim), dtype=np.float32)
-        if len(reuse):
+        kept_by_store = getattr(self.store, "keeps_reused", False)  # the database copies them itself: not read
+        if len(reuse) and not kept_by_store:
             vectors[reuse] = old.all_vectors()[origin[reuse]]
         encoder = self.encoders.index
         spans = getattr(encoder, "embed_passages", None)  # the ONNX encoder gives sentence vectors in the same run
@@ -450,7 +476,7 @@ class Indexer:
         first = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64) if len(chunks) else counts
         keep_sentences = spans is not None or (old is not None and old.sentences is not None and len(reuse) > 0)
         sentences = np.zeros((int(counts.sum()) if keep_sentences else 0, dim), dtype=np.float16)
-        if keep_sentences and len(reuse) and old.sentences is not None:
+        if keep_sentences and len(reuse) and old.sentences is not None and not kept_by_store:
             n = counts[reuse]
             offsets = np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)
             source = np.repeat(old.sentences.start[origin[reuse]], n) + offsets

@@ -4,7 +4,8 @@ A Store holds generations of the index: it writes one (Store.write), names the l
 (Store.load -> Generation). A Generation is one consistent corpus: its passages, their vectors (searched by
 Generation.dense_search), BM25 scores (Generation.lexical_scores), sentence vectors and statements. The read side
 (answering/, assistant.py) uses only this interface; the write side (indexer.py) also hands the previous generation
-back to Store.write so that a store can copy what did not change. files.py is today's store (folders on disk).
+back to Store.write so that a store can copy what did not change. files.py keeps generations in folders on one
+disk; postgres.py in a PostgreSQL database that several processes and machines share (Store.shared).
 """
 from __future__ import annotations
 
@@ -29,6 +30,8 @@ class SentenceVectors:
     check: Callable[[int, int], None] | None = None  # raises IndexCorrupt when rows [a, b) are damaged on disk
 
     def rows(self, passage: int, count: int) -> np.ndarray:
+        """float32[count, dim]: the sentence vectors of passage (a row of the generation). The only method the read
+        side uses: a store may hold them elsewhere (pg_generation.DatabaseSentences reads them per passage)."""
         first = int(self.start[passage])
         if self.check is not None:
             self.check(first, first + count)
@@ -74,11 +77,19 @@ class Generation(Protocol):
 class Store(Protocol):
     """Where generations live: written whole, swapped in at once, one writer at a time."""
 
+    # Other processes (other machines) write it too: the read side follows its live generation (Assistant
+    # polls current_name), and add/remove change the live generation rather than mirror one corpus folder.
+    shared: bool
+    # write() keeps or copies the vectors of passages reused from the previous generation itself: the write side
+    # passes zeros for them (and need not read them: at 1M passages that is gigabytes from the database).
+    keeps_reused: bool
+
     def current_name(self) -> str | None:
         """The live generation's name, or None before the first build."""
 
-    def load(self) -> Generation:
-        """The live generation, verified (raises IndexNotFound, IndexCorrupt)."""
+    def load(self, previous: Generation | None = None) -> Generation:
+        """The live generation, verified (raises IndexNotFound, IndexCorrupt). previous: one this process loaded
+        before; a store may take the rows the two share from it rather than read them again."""
 
     def live_manifest(self) -> dict | None:
         """The live generation's manifest alone, without loading it."""

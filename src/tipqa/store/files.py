@@ -62,6 +62,9 @@ class IndexWriteError(TipqaError):
 class IndexStore:
     """index/<generation>/{vectors.faiss, lexical.npz, lexical_vocab.json, chunks.jsonl, manifest.json} + CURRENT."""
 
+    shared = False  # one machine: add/remove mirror the corpus folder
+    keeps_reused = False  # write() is given every vector, reused ones too
+
     def __init__(self, root: Path):
         self.root = Path(root)
         self.damaged: dict[str, str] = {}  # generations found damaged while in use: loaded no more
@@ -87,8 +90,8 @@ class IndexStore:
     def exists(self) -> bool:
         return self.current_name() is not None
 
-    def load(self) -> IndexData:
-        """Load the live generation; if it fails verification, fall back to the one before it.
+    def load(self, previous: IndexData | None = None) -> IndexData:
+        """Load the live generation; if it fails verification, fall back to the one before it (previous: unused).
 
         Raises:
             IndexNotFound: no generation has been written yet.

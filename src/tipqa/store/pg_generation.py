@@ -1,0 +1,219 @@
+"""A generation of the PostgreSQL store as loaded: passage ids in row order, the chunk table (records read from the
+database on first use), BM25 from the passages' stored term counts (in memory, the file store's exact scoring),
+and dense search: exact in memory up to EXACT_LIMIT passages, pgvector's HNSW index in the database above."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import sparse
+
+from ..errors import IndexCorrupt
+from ..ingest.chunking import Chunk
+from ..speakers.statements import Statement
+from .base import SentenceVectors
+from .generation import StoredChunk
+from .lexical import BM25, TermCounts
+
+# Up to this many passages a generation keeps its vectors in memory and searches them exactly (numpy, the same
+# scores as the file store's exact index); above it, queries go to the HNSW index (bench/db_scale.py).
+EXACT_LIMIT = 50_000
+_LIVE = "gen_from <= %(g)s AND (gen_to IS NULL OR gen_to > %(g)s)"
+
+
+class _Records:
+    """Where a StoredChunk reads its record: the passage row, by id (see generation.StoredChunk)."""
+
+    def __init__(self, store, ids: np.ndarray):
+        self.store, self.ids = store, ids
+
+    def line(self, row: int) -> bytes:
+        with self.store.reading() as conn:
+            found = conn.execute("SELECT record::text FROM tipqa_passage WHERE id = %s", (int(self.ids[row]),)
+                                 ).fetchone()
+        if found is None:
+            raise IndexCorrupt(f"Passage {int(self.ids[row])} is gone from the database (pruned by two later "
+                               f"writes while this process still answered from an old generation); ask again.")
+        return found[0].encode("utf-8")
+
+
+class DatabaseSentences(SentenceVectors):
+    """Sentence vectors read per passage from its row (float16 bytes), only for the passages an answer reads."""
+
+    def __init__(self, store, ids: np.ndarray, dim: int):
+        super().__init__(np.zeros((0, dim), dtype=np.float16), np.zeros(len(ids), dtype=np.int64))
+        self.store, self.ids, self.dim = store, ids, dim
+
+    def rows(self, passage: int, count: int) -> np.ndarray:
+        with self.store.reading() as conn:
+            found = conn.execute("SELECT sentences FROM tipqa_passage WHERE id = %s", (int(self.ids[passage]),)
+                                 ).fetchone()
+        if not found or found[0] is None:
+            return np.zeros((count, self.dim), dtype=np.float32)
+        return np.frombuffer(found[0], dtype=np.float16).reshape(-1, self.dim)[:count].astype(np.float32)
+
+
+@dataclass
+class DatabaseGeneration:
+    """One generation of a DatabaseStore (store.base.Generation)."""
+
+    store: object
+    number: int
+    generation: str
+    manifest: dict
+    ids: np.ndarray  # int64 passage ids, in row order
+    chunks: list[Chunk]
+    lexical: BM25
+    counts: TermCounts
+    vectors: np.ndarray | None  # float32[passages, dim] when searched exactly in memory, else None
+    statements: list[Statement] | None = None
+    statement_ids: np.ndarray | None = None
+    sentences: SentenceVectors | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def reports(self) -> dict[str, dict]:
+        return self.manifest["reports"]
+
+    @property
+    def model_id(self) -> str:
+        return self.manifest["model"]["id"]
+
+    @property
+    def dim(self) -> int:
+        return int(self.manifest["model"]["dim"])
+
+    def _rows_of(self, ids: np.ndarray) -> np.ndarray:
+        order = getattr(self, "_order", None)
+        if order is None:
+            order = self._order = np.argsort(self.ids, kind="stable")
+        return order[np.searchsorted(self.ids, ids, sorter=order)]
+
+    def dense_search(self, query: np.ndarray, depth: int,
+                     allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        query = np.asarray(query, dtype=np.float32).reshape(-1)
+        if self.vectors is not None:
+            return _exact(self.vectors, query, depth, allowed)
+        params = {"g": self.number, "q": query, "k": int(depth)}
+        if allowed is not None:  # one report's passages: few, so scanned exactly
+            params["ids"] = self.ids[allowed].tolist()
+            sql = ("WITH c AS MATERIALIZED (SELECT id, embedding FROM tipqa_passage WHERE id = ANY(%(ids)s)) "
+                   "SELECT id, -(embedding <#> %(q)s) FROM c ORDER BY embedding <#> %(q)s, id LIMIT %(k)s")
+        else:
+            sql = (f"SELECT id, -(embedding <#> %(q)s) FROM tipqa_passage WHERE {_LIVE} "
+                   f"ORDER BY embedding <#> %(q)s LIMIT %(k)s")
+        with self.store.reading() as conn:
+            found = conn.execute(sql, params).fetchall()
+        if not found:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        ids = np.array([r[0] for r in found], dtype=np.int64)
+        scores = np.array([r[1] for r in found], dtype=np.float32)
+        order = np.argsort(-scores, kind="stable")  # relaxed_order iterative scans may return them a little out of order
+        return self._rows_of(ids[order]), scores[order]
+
+    def vector(self, row: int) -> np.ndarray:
+        if self.vectors is not None:
+            return self.vectors[int(row)]
+        with self.store.reading() as conn:
+            return np.asarray(conn.execute("SELECT embedding FROM tipqa_passage WHERE id = %s",
+                                           (int(self.ids[int(row)]),)).fetchone()[0].to_numpy(), dtype=np.float32)
+
+    def all_vectors(self) -> np.ndarray:
+        if self.vectors is not None:
+            return self.vectors
+        with self.store.reading() as conn:
+            found = dict(conn.execute("SELECT id, embedding FROM tipqa_passage WHERE id = ANY(%s)",
+                                      (self.ids.tolist(),)).fetchall())
+        return np.stack([found[i].to_numpy() for i in self.ids.tolist()]).astype(np.float32) if len(self.ids) \
+            else np.zeros((0, self.dim), dtype=np.float32)
+
+    def lexical_scores(self, text: str) -> np.ndarray:
+        return self.lexical.scores(text)
+
+
+def _exact(vectors: np.ndarray, query: np.ndarray, depth: int, allowed: np.ndarray | None):
+    rows = allowed if allowed is not None else None
+    scores = (vectors[rows] if rows is not None else vectors) @ query
+    depth = min(depth, len(scores))
+    if depth == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+    top = np.argpartition(-scores, depth - 1)[:depth] if depth < len(scores) else np.arange(len(scores))
+    top = top[np.lexsort((top, -scores[top]))]  # best first, ties by row (as faiss's flat index)
+    return (rows[top] if rows is not None else top).astype(np.int64), scores[top].astype(np.float32)
+
+
+def load_generation(store, conn, number: int, name: str, manifest: dict, passages: list[int],
+                    statement_ids: list[int] | None, previous=None) -> DatabaseGeneration:
+    """Read generation NUMBER inside the caller's snapshot; rows that PREVIOUS (an earlier DatabaseGeneration of
+    this process) holds are taken from it, so following a small change reads only the changed rows."""
+    ids = np.asarray(passages, dtype=np.int64)
+    dim = int(manifest["model"]["dim"])
+    exact_limit = store.exact_limit if store.exact_limit is not None else EXACT_LIMIT
+    exact = len(ids) <= exact_limit
+    have: dict[int, int] = {}
+    if isinstance(previous, DatabaseGeneration) and (not exact or previous.vectors is not None):
+        have = dict(zip(previous.ids.tolist(), range(len(previous.ids))))
+    missing = [i for i in ids.tolist() if i not in have]
+    fetched = _fetch_passages(conn, missing, exact)
+    if len(fetched) != len(missing):
+        raise IndexCorrupt(f"Generation {name} names passages the database does not hold. "
+                           f"Run 'tipqa build --rebuild' to rebuild it from the corpus.")
+    vocab = {term: i for i, term in conn.execute("SELECT id, term FROM tipqa_term").fetchall()}
+    records = _Records(store, ids)
+    chunks, columns, vectors = [], [], np.zeros((len(ids), dim), dtype=np.float32) if exact else None
+    old_counts = previous.counts.matrix.tocsc() if have else None
+    for row, pid in enumerate(ids.tolist()):
+        if pid in have:
+            old = have[pid]
+            chunks.append(previous.chunks[old])
+            a, b = old_counts.indptr[old], old_counts.indptr[old + 1]
+            columns.append((old_counts.indices[a:b], old_counts.data[a:b]))
+            if exact:
+                vectors[row] = previous.vectors[old]
+            continue
+        chunk_id, report_id, content_hash, count, terms, embedding = fetched[pid]
+        chunks.append(StoredChunk.stored(records, row, report_id, content_hash, count, chunk_id))
+        columns.append((np.asarray(terms.indices(), dtype=np.int32), np.asarray(terms.values(), dtype=np.float32)))
+        if exact:
+            vectors[row] = embedding.to_numpy()
+    counts = TermCounts(_csc(columns, len(vocab)))
+    statements, kept_ids = _statements(conn, statement_ids, previous)
+    sentences = DatabaseSentences(store, ids, dim)
+    return DatabaseGeneration(store, number, name, manifest, ids, chunks, BM25.from_counts(vocab, counts), counts,
+                              vectors, statements, kept_ids, sentences)
+
+
+def _fetch_passages(conn, ids: list[int], with_vectors: bool) -> dict[int, tuple]:
+    if not ids:
+        return {}
+    embedding = "embedding" if with_vectors else "NULL::vector"
+    with conn.cursor(binary=True) as cursor:
+        cursor.execute(f"SELECT id, chunk_id, report_id, content_hash, sentence_count, terms, {embedding} "
+                       f"FROM tipqa_passage WHERE id = ANY(%s)", (ids,))
+        return {row[0]: row[1:] for row in cursor}
+
+
+def _csc(columns: list[tuple[np.ndarray, np.ndarray]], terms: int) -> sparse.csc_matrix:
+    lengths = np.fromiter((len(i) for i, _ in columns), dtype=np.int64, count=len(columns))
+    indptr = np.zeros(len(columns) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=indptr[1:])
+    indices = np.concatenate([i for i, _ in columns]).astype(np.int32) if columns else np.zeros(0, np.int32)
+    data = np.concatenate([d for _, d in columns]).astype(np.float32) if columns else np.zeros(0, np.float32)
+    return sparse.csc_matrix((data, indices, indptr), shape=(terms, len(columns)))
+
+
+def _statements(conn, statement_ids: list[int] | None, previous) -> tuple[list[Statement] | None, np.ndarray | None]:
+    if statement_ids is None:
+        return None, None
+    have = {}
+    if isinstance(previous, DatabaseGeneration) and previous.statements is not None:
+        have = dict(zip(previous.statement_ids.tolist(), previous.statements))
+    missing = [i for i in statement_ids if i not in have]
+    if missing:
+        found = conn.execute("SELECT id, record::text FROM tipqa_statement WHERE id = ANY(%s)", (missing,)).fetchall()
+        have.update({sid: Statement.from_record(json.loads(text)) for sid, text in found})
+    if any(i not in have for i in statement_ids):
+        raise IndexCorrupt("The live generation names statements the database does not hold. "
+                           "Run 'tipqa build --rebuild' to rebuild it from the corpus.")
+    return [have[i] for i in statement_ids], np.asarray(statement_ids, dtype=np.int64)

@@ -1,0 +1,299 @@
+"""DatabaseStore: the index in PostgreSQL with pgvector, for several web replicas and writers over one corpus.
+
+Passages and statements are rows that are never changed once written: a generation is the ordered list of the
+passage (and statement) ids it holds, plus its manifest. A write inserts the new rows, marks the rows it drops
+with the generation that dropped them (gen_to), inserts the generation and points tipqa_live at it, all in one
+transaction: readers see the old or the new corpus, and a killed writer leaves nothing (PostgreSQL rolls it back).
+One writer at a time across machines: a session advisory lock. Rows no longer in the live generation or its
+predecessor are deleted by the next write. The schema is created (and migrated) on first use, versioned in
+tipqa_schema. The loaded generation is pg_generation.DatabaseGeneration.
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+import sys
+import time
+from typing import Iterator
+
+import numpy as np
+
+from ..errors import IndexCorrupt, IndexLocked, IndexNotFound, TipqaError
+from ..ingest.chunking import Chunk
+from ..speakers.statements import Statement
+from ..version import __version__
+from .generation import FORMAT_VERSION
+from .lexical import TermCounts
+
+SCHEMA_VERSION = 1
+LOCK_KEY = 0x7469_7071_6100  # 'tipqa' as a number: the advisory lock every tipqa writer takes
+HNSW = {"m": 16, "ef_construction": 64}
+EF_SEARCH = 100  # candidates an HNSW search keeps (retrieval asks for 50: bench/db_scale.py measures recall)
+
+
+class DatabaseError(TipqaError):
+    pass
+
+
+def _require_driver():
+    try:
+        import psycopg  # noqa: F401
+        import pgvector.psycopg  # noqa: F401
+    except ImportError:
+        raise DatabaseError("TIPQA_DATABASE_URL needs the PostgreSQL driver: pip install 'tipqa[postgres]'.") from None
+
+
+def _schema(dim: int) -> list[str]:
+    return [
+        "CREATE EXTENSION IF NOT EXISTS vector",
+        "CREATE TABLE IF NOT EXISTS tipqa_schema (version int NOT NULL, dim int NOT NULL)",
+        "CREATE SEQUENCE IF NOT EXISTS tipqa_generation_seq",
+        """CREATE TABLE IF NOT EXISTS tipqa_generation (
+             id bigint PRIMARY KEY, name text UNIQUE NOT NULL, manifest jsonb NOT NULL,
+             passages bigint[] NOT NULL, statements bigint[], created timestamptz NOT NULL DEFAULT now())""",
+        """CREATE TABLE IF NOT EXISTS tipqa_live (
+             one boolean PRIMARY KEY DEFAULT true CHECK (one), generation bigint NOT NULL)""",
+        f"""CREATE TABLE IF NOT EXISTS tipqa_passage (
+             id bigserial PRIMARY KEY, chunk_id text NOT NULL, report_id text NOT NULL, content_hash text NOT NULL,
+             sentence_count int NOT NULL, record jsonb NOT NULL, embedding vector({dim}) NOT NULL,
+             sentences bytea, terms sparsevec NOT NULL, gen_from bigint NOT NULL, gen_to bigint)""",
+        f"""CREATE INDEX IF NOT EXISTS tipqa_passage_hnsw ON tipqa_passage USING hnsw (embedding vector_ip_ops)
+             WITH (m = {HNSW['m']}, ef_construction = {HNSW['ef_construction']})""",
+        "CREATE INDEX IF NOT EXISTS tipqa_passage_gen_to ON tipqa_passage (gen_to) WHERE gen_to IS NOT NULL",
+        """CREATE TABLE IF NOT EXISTS tipqa_term (id int PRIMARY KEY, term text UNIQUE NOT NULL)""",
+        """CREATE TABLE IF NOT EXISTS tipqa_statement (
+             id bigserial PRIMARY KEY, record jsonb NOT NULL, gen_from bigint NOT NULL, gen_to bigint)""",
+    ]
+
+
+class DatabaseStore:
+    """Generations in PostgreSQL (see the module docstring). Shared: other processes write it too."""
+
+    shared = True  # readers follow the live generation that other processes write (Assistant polls)
+    keeps_reused = True  # write() copies a reused passage's vectors inside the database: the caller passes zeros
+
+    def __init__(self, url: str, exact_limit: int | None = None):
+        _require_driver()
+        self.url = url
+        self.exact_limit = exact_limit
+        self._pool = None
+
+    def __repr__(self) -> str:
+        return f"DatabaseStore({_redacted(self.url)})"
+
+    # ---- connections -----------------------------------------------------------------------------
+    def connect(self, autocommit: bool = True):
+        import psycopg
+        from pgvector.psycopg import register_vector
+        try:
+            conn = psycopg.connect(self.url, autocommit=autocommit,
+                                   application_name=f"tipqa {__version__} pid {os.getpid()} on {socket.gethostname()}")
+        except psycopg.OperationalError as error:
+            raise DatabaseError(f"Cannot connect to the database {_redacted(self.url)} ({str(error).strip()}). "
+                                f"Check TIPQA_DATABASE_URL and that the server is running.") from None
+        with contextlib.suppress(psycopg.errors.UndefinedObject, psycopg.ProgrammingError):
+            register_vector(conn)
+        return conn
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator:
+        """A pooled autocommit connection for the read side (answering threads share a small pool)."""
+        if self._pool is None:
+            with self.connect() as conn:
+                if not self._has_schema(conn):  # pgvector's types are only there once the schema is
+                    yield conn
+                    return
+            from psycopg_pool import ConnectionPool
+            self._pool = ConnectionPool(self.url, min_size=1, max_size=8, open=True, configure=_configure_reader,
+                                        kwargs={"autocommit": True, "application_name": f"tipqa reader pid {os.getpid()}"})
+        with self._pool.connection() as conn:
+            yield conn
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
+
+    def init(self, dim: int = 384) -> int:
+        """Create or migrate the schema (idempotent); returns its version. Also run by the first write."""
+        with self.connect(autocommit=False) as conn:
+            return self._ensure_schema(conn, dim)
+
+    def _ensure_schema(self, conn, dim: int) -> int:
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY + 1,))  # two first writers create it once
+        for statement in _schema(dim):
+            conn.execute(statement)
+        from pgvector.psycopg import register_vector
+        register_vector(conn)
+        row = conn.execute("SELECT version, dim FROM tipqa_schema").fetchone()
+        if row is None:
+            conn.execute("INSERT INTO tipqa_schema VALUES (%s, %s)", (SCHEMA_VERSION, dim))
+            row = (SCHEMA_VERSION, dim)
+        if row[0] > SCHEMA_VERSION:
+            raise DatabaseError(f"The database holds tipqa schema {row[0]}; this tipqa knows {SCHEMA_VERSION}. "
+                                f"Upgrade tipqa.")
+        if row[1] != dim:
+            raise DatabaseError(f"The database holds {row[1]}-dimensional vectors and the model makes {dim}. "
+                                f"Use a model of {row[1]} dimensions or another database.")
+        conn.commit()
+        return row[0]
+
+    def _has_schema(self, conn) -> bool:
+        return conn.execute("SELECT to_regclass('tipqa_live') IS NOT NULL").fetchone()[0]
+
+    # ---- reading ---------------------------------------------------------------------------------
+    def current_name(self) -> str | None:
+        with self.reading() as conn:
+            if not self._has_schema(conn):
+                return None
+            row = conn.execute("SELECT g.name FROM tipqa_live l JOIN tipqa_generation g ON g.id = l.generation"
+                               ).fetchone()
+        return row[0] if row else None
+
+    def exists(self) -> bool:
+        return self.current_name() is not None
+
+    def live_manifest(self) -> dict | None:
+        with self.reading() as conn:
+            if not self._has_schema(conn):
+                return None
+            row = conn.execute("SELECT g.manifest FROM tipqa_live l JOIN tipqa_generation g ON g.id = l.generation"
+                               ).fetchone()
+        return row[0] if row else None
+
+    def load(self, previous=None):
+        """The live generation. previous: a generation this process loaded before, whose rows it shares with
+        the new one are taken from memory rather than read again (a replica following a small add)."""
+        from .pg_generation import load_generation
+        with self.reading() as conn:
+            if not self._has_schema(conn):
+                raise IndexNotFound(_redacted(self.url))
+            conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")  # one snapshot for the whole load
+            try:
+                row = conn.execute("SELECT g.id, g.name, g.manifest, g.passages, g.statements FROM tipqa_live l "
+                                   "JOIN tipqa_generation g ON g.id = l.generation").fetchone()
+                if row is None:
+                    raise IndexNotFound(_redacted(self.url))
+                return load_generation(self, conn, *row, previous=previous)
+            finally:
+                conn.execute("COMMIT")
+
+    # ---- writing ---------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def lock(self, wait_seconds: float = 600.0) -> Iterator[None]:
+        """One writer at a time on this database, from any machine: a session advisory lock on its own
+        connection (released by PostgreSQL if the writer dies)."""
+        conn = self.connect()
+        try:
+            deadline, told = time.monotonic() + wait_seconds, False
+            while not conn.execute("SELECT pg_try_advisory_lock(%s)", (LOCK_KEY,)).fetchone()[0]:
+                holder = conn.execute(
+                    "SELECT a.application_name FROM pg_locks k JOIN pg_stat_activity a ON a.pid = k.pid "
+                    "WHERE k.locktype = 'advisory' AND k.granted AND k.objid = %s", (LOCK_KEY & 0xFFFFFFFF,)
+                ).fetchone()
+                holder = holder[0] if holder else "another process"
+                if time.monotonic() >= deadline:
+                    raise IndexLocked(_redacted(self.url), holder)
+                if not told:
+                    print(f"tipqa: waiting for another build of the database ({holder}) ...", file=sys.stderr)
+                    told = True
+                time.sleep(0.2)
+            yield
+        finally:
+            conn.close()  # ends the session, and with it the lock
+
+    def write(self, chunks: list[Chunk], vectors: np.ndarray, manifest: dict,
+              statements: list[Statement] | None = None, sentences: tuple[np.ndarray, np.ndarray] | None = None,
+              reuse: tuple | None = None):
+        """A new generation in one transaction (see the module docstring); call inside lock().
+
+        vectors/sentences of passages reused from reuse[0] (origin >= 0) are not read: their rows are kept, or
+        copied inside the database. Returns the generation as loaded."""
+        from .pg_write import write_generation
+        if len(chunks) != len(vectors):
+            raise ValueError(f"{len(chunks)} chunks but {len(vectors)} vectors")
+        dim = int(manifest["model"]["dim"])
+        with self.connect(autocommit=False) as conn:
+            self._ensure_schema(conn, dim)
+            live = conn.execute("SELECT generation FROM tipqa_live FOR UPDATE").fetchone()
+            number = conn.execute("SELECT nextval('tipqa_generation_seq')").fetchone()[0]
+            name = f"gen-{number:06d}-{time.strftime('%Y%m%dT%H%M%S')}"
+            manifest = {**manifest, "format": FORMAT_VERSION, "tipqa_version": __version__, "generation": name,
+                        "previous": _name_of(conn, live[0]) if live else None, "store": "postgresql",
+                        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                        "counts": {"chunks": len(chunks), "reports": len(manifest["reports"])}}
+            old, origin = self._reusable(reuse, live[0] if live else None, len(chunks))
+            ids, statement_ids = write_generation(conn, number, chunks, vectors, statements, sentences, old, origin)
+            conn.execute("INSERT INTO tipqa_generation (id, name, manifest, passages, statements) "
+                         "VALUES (%s, %s, %s, %s, %s)",
+                         (number, name, json.dumps(manifest, ensure_ascii=False), ids.tolist(),
+                          statement_ids.tolist() if statement_ids is not None else None))
+            conn.execute("INSERT INTO tipqa_live VALUES (true, %s) ON CONFLICT (one) DO UPDATE "
+                         "SET generation = EXCLUDED.generation", (number,))
+            _prune(conn, live[0] if live else None)
+            conn.execute("NOTIFY tipqa_live")
+            conn.commit()
+        return self.load(previous=old)
+
+
+    def _reusable(self, reuse: tuple | None, live: int | None, count: int) -> tuple:
+        """(previous generation, origin) when the write reuses rows of the live generation; else (None, all -1).
+        A write from an older generation than the live one would drop what another writer added since: refused."""
+        if reuse is None:
+            return None, np.full(count, -1, dtype=np.int64)
+        from .pg_generation import DatabaseGeneration
+        old, origin = reuse
+        if not isinstance(old, DatabaseGeneration) or old.store.url != self.url:
+            raise DatabaseError("A database write can only reuse a generation of the same database; "
+                                "run 'tipqa build --rebuild'.")
+        if old.number != live:
+            raise DatabaseError(f"Another writer made a new generation while this one was built from "
+                                f"{old.generation}; nothing was written. Run the command again.")
+        return old, origin
+
+
+def _configure_reader(conn) -> None:
+    """Each pooled reader connection: pgvector's types, and HNSW searches that keep scanning the graph until the
+    generation filter leaves enough rows (iterative scans, pgvector >= 0.8; results re-sorted by the caller)."""
+    from pgvector.psycopg import register_vector
+    register_vector(conn)
+    conn.execute(f"SET hnsw.ef_search = {EF_SEARCH}")
+    conn.execute("SET hnsw.iterative_scan = relaxed_order")
+
+
+def _name_of(conn, generation: int) -> str | None:
+    row = conn.execute("SELECT name FROM tipqa_generation WHERE id = %s", (generation,)).fetchone()
+    return row[0] if row else None
+
+
+def _prune(conn, previous: int | None) -> None:
+    """Keep the new generation and its predecessor (a reader may still be loading it): drop older ones and the
+    rows only they held."""
+    if previous is None:
+        return
+    conn.execute("DELETE FROM tipqa_generation WHERE id < %s", (previous,))
+    conn.execute("DELETE FROM tipqa_passage WHERE gen_to IS NOT NULL AND gen_to <= %s", (previous,))
+    conn.execute("DELETE FROM tipqa_statement WHERE gen_to IS NOT NULL AND gen_to <= %s", (previous,))
+
+
+def _redacted(url: str) -> str:
+    """The URL without its password, for messages."""
+    from urllib.parse import urlsplit, urlunsplit
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "the database"
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+        return urlunsplit(parts._replace(netloc=netloc))
+    return url
+
+
+def term_vocabulary(conn) -> dict[str, int]:
+    """The database's BM25 vocabulary: term -> id (ids are dimensions of the passages' sparsevec term counts)."""
+    return {term: i for i, term in conn.execute("SELECT id, term FROM tipqa_term ORDER BY id").fetchall()}
+
+
+__all__ = ["DatabaseStore", "DatabaseError", "TermCounts", "IndexCorrupt"]
