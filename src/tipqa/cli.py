@@ -19,7 +19,10 @@ from .errors import TipqaError
 
 
 def _options(func):
-    """--corpus / --index / --model, shared by every command (flags > TIPQA_* env > defaults)."""
+    """--corpus / --index / --model / --database, shared by every command (flags > TIPQA_* env > defaults)."""
+    func = click.option("--database", "database_url", metavar="URL",
+                        help="postgresql://... : the index in PostgreSQL [default: $TIPQA_DATABASE_URL; "
+                             "none: the index folder]")(func)
     func = click.option("--model", help="Embedding model id or folder [default: $TIPQA_MODEL or all-MiniLM-L6-v2]")(func)
     func = click.option("--index", "index_dir", type=click.Path(path_type=Path),
                         help="Index folder [default: $TIPQA_INDEX_DIR or index/]")(func)
@@ -41,9 +44,9 @@ def _friendly(func):
     return wrapper
 
 
-def _assistant(corpus_dir, index_dir, model, refresh: bool = True, **overrides):
+def _assistant(corpus_dir, index_dir, model, database_url, refresh: bool = True, **overrides):
     from .assistant import Assistant
-    settings = load_settings(corpus_dir=corpus_dir, index_dir=index_dir, model=model, **overrides)
+    settings = load_settings(corpus_dir=corpus_dir, index_dir=index_dir, model=model, database_url=database_url, **overrides)
     return Assistant.open(settings=settings, refresh=refresh)
 
 
@@ -60,7 +63,7 @@ def cli():
 @click.option("json_", "--json", is_flag=True, help="Print the answer object as JSON")
 @_options
 @_friendly
-def ask(question, top_k, report, json_, corpus_dir, index_dir, model):
+def ask(question, top_k, report, json_, corpus_dir, index_dir, model, database_url):
     """Answer QUESTION from the indexed reports. With QUESTION '-', read one question per stdin line.
 
     \b
@@ -69,7 +72,7 @@ def ask(question, top_k, report, json_, corpus_dir, index_dir, model):
         cat questions.txt | tipqa ask -
     """
     from .assistant import sanitize_question
-    assistant = _assistant(corpus_dir, index_dir, model)
+    assistant = _assistant(corpus_dir, index_dir, model, database_url)
     if question == "-":
         for raw in sys.stdin.buffer:  # bytes: a line that is not UTF-8 must not stop the batch
             line = sanitize_question(raw).strip()
@@ -93,10 +96,10 @@ def ask(question, top_k, report, json_, corpus_dir, index_dir, model):
 @click.option("json_", "--json", is_flag=True, help="Print what the build did as JSON")
 @_options
 @_friendly
-def build(rebuild, json_, corpus_dir, index_dir, model):
+def build(rebuild, json_, corpus_dir, index_dir, model, database_url):
     """Refresh the index from the corpus folder (incremental: only new or changed reports are embedded)."""
     from .assistant import Assistant
-    settings = load_settings(corpus_dir=corpus_dir, index_dir=index_dir, model=model)
+    settings = load_settings(corpus_dir=corpus_dir, index_dir=index_dir, model=model, database_url=database_url)
     result = Assistant(settings).refresh(rebuild=rebuild)
     _print_result(result, json_)
 
@@ -106,10 +109,10 @@ def build(rebuild, json_, corpus_dir, index_dir, model):
 @click.option("json_", "--json", is_flag=True, help="Print the outcome per file as JSON")
 @_options
 @_friendly
-def add(files, json_, corpus_dir, index_dir, model):
+def add(files, json_, corpus_dir, index_dir, model, database_url):
     """Copy FILES into the corpus and index them."""
     from .assistant import Assistant
-    settings = load_settings(corpus_dir=corpus_dir, index_dir=index_dir, model=model)
+    settings = load_settings(corpus_dir=corpus_dir, index_dir=index_dir, model=model, database_url=database_url)
     result = Assistant(settings).add(files)
     _print_result(result, json_)
     if result.errors and len(result.errors) == len(files):
@@ -120,10 +123,10 @@ def add(files, json_, corpus_dir, index_dir, model):
 @click.argument("report_id")
 @_options
 @_friendly
-def remove(report_id, corpus_dir, index_dir, model):
+def remove(report_id, corpus_dir, index_dir, model, database_url):
     """Move REPORT_ID to the corpus trash and drop it from the index ('tipqa restore' brings it back)."""
     from .assistant import Assistant
-    settings = load_settings(corpus_dir=corpus_dir, index_dir=index_dir, model=model)
+    settings = load_settings(corpus_dir=corpus_dir, index_dir=index_dir, model=model, database_url=database_url)
     _print_result(Assistant(settings).remove(report_id), False)
 
 
@@ -131,10 +134,10 @@ def remove(report_id, corpus_dir, index_dir, model):
 @click.argument("report_id")
 @_options
 @_friendly
-def restore(report_id, corpus_dir, index_dir, model):
+def restore(report_id, corpus_dir, index_dir, model, database_url):
     """Bring REPORT_ID back from the trash and index it again (see 'tipqa trash')."""
     from .assistant import Assistant
-    settings = load_settings(corpus_dir=corpus_dir, index_dir=index_dir, model=model)
+    settings = load_settings(corpus_dir=corpus_dir, index_dir=index_dir, model=model, database_url=database_url)
     _print_result(Assistant(settings).restore(report_id), False)
 
 
@@ -142,10 +145,10 @@ def restore(report_id, corpus_dir, index_dir, model):
 @click.option("--empty", is_flag=True, help="Delete every removed report for good")
 @_options
 @_friendly
-def trash(empty, corpus_dir, index_dir, model):
+def trash(empty, corpus_dir, index_dir, model, database_url):
     """List removed reports ('tipqa restore ID' brings one back); --empty deletes them for good."""
     from .assistant import Assistant
-    assistant = Assistant(load_settings(corpus_dir=corpus_dir, index_dir=index_dir, model=model))
+    assistant = Assistant(load_settings(corpus_dir=corpus_dir, index_dir=index_dir, model=model, database_url=database_url))
     if empty:
         click.echo(f"Deleted {assistant.empty_trash()} removed report(s) for good.")
         return
@@ -160,9 +163,9 @@ def trash(empty, corpus_dir, index_dir, model):
 @click.option("json_", "--json", is_flag=True, help="Print reports (with their sections) as JSON")
 @_options
 @_friendly
-def reports(json_, corpus_dir, index_dir, model):
+def reports(json_, corpus_dir, index_dir, model, database_url):
     """List the indexed reports."""
-    assistant = _assistant(corpus_dir, index_dir, model)
+    assistant = _assistant(corpus_dir, index_dir, model, database_url)
     items, held = assistant.reports(), assistant.quarantined()
     if json_:
         click.echo(json.dumps(items, indent=2, ensure_ascii=False))
@@ -184,7 +187,7 @@ def reports(json_, corpus_dir, index_dir, model):
 @click.option("json_", "--json", is_flag=True, help="Print the statements (or the speakers) as JSON")
 @_options
 @_friendly
-def statements(speaker, report, json_, corpus_dir, index_dir, model):
+def statements(speaker, report, json_, corpus_dir, index_dir, model, database_url):
     """List what --speaker said, by report and section, in order; without --speaker, who made statements.
 
     \b
@@ -193,7 +196,7 @@ def statements(speaker, report, json_, corpus_dir, index_dir, model):
         tipqa statements
     """
     from .speakers.statements import summary_text
-    assistant = _assistant(corpus_dir, index_dir, model)
+    assistant = _assistant(corpus_dir, index_dir, model, database_url)
     if not speaker:
         found = assistant.speakers(report)
         if json_:
@@ -215,7 +218,7 @@ def statements(speaker, report, json_, corpus_dir, index_dir, model):
 @click.option("--auth", help="user:password required to open the app [default: $TIPQA_AUTH]")
 @_options
 @_friendly
-def serve(host, port, auth, corpus_dir, index_dir, model):
+def serve(host, port, auth, corpus_dir, index_dir, model, database_url):
     """Start the web chat (builds the index first if needed)."""
     try:
         from .web.app import serve as serve_web
@@ -223,8 +226,31 @@ def serve(host, port, auth, corpus_dir, index_dir, model):
         if error.name != "gradio":
             raise
         raise click.ClickException("The web app needs gradio. Run: pip install -e '.[web]'") from None
-    serve_web(load_settings(corpus_dir=corpus_dir, index_dir=index_dir, model=model,
+    serve_web(load_settings(corpus_dir=corpus_dir, index_dir=index_dir, model=model, database_url=database_url,
                             host=host, port=port, auth=auth))
+
+
+@cli.group()
+def db():
+    """The PostgreSQL store (TIPQA_DATABASE_URL / --database)."""
+
+
+@db.command(name="init")
+@click.option("--database", "database_url", metavar="URL", help="postgresql://... [default: $TIPQA_DATABASE_URL]")
+@_friendly
+def db_init(database_url):
+    """Create or migrate tipqa's tables in the database (the first write also does).
+
+    \b
+        tipqa db init --database postgresql://tipqa@db.example.org/tipqa
+    """
+    from .encoders import Encoders
+    from .store import open_store
+    settings = load_settings(database_url=database_url)
+    if not settings.database_url:
+        raise click.UsageError("Name the database: --database postgresql://... or TIPQA_DATABASE_URL.")
+    version = open_store(settings).init(Encoders(settings).query.dim)
+    click.echo(f"tipqa schema version {version} ready")
 
 
 def _print_result(result, json_: bool) -> None:
@@ -242,7 +268,7 @@ def _print_result(result, json_: bool) -> None:
 @click.option("json_", "--json", is_flag=True, help="Print every figure and per-question result as JSON")
 @_options
 @_friendly
-def eval_(qa_file, top_k, json_, corpus_dir, index_dir, model):
+def eval_(qa_file, top_k, json_, corpus_dir, index_dir, model, database_url):
     """Score the assistant on QA_FILE (JSON lines: question, answer or null, aliases?, evidence?).
 
     \b
@@ -251,7 +277,7 @@ def eval_(qa_file, top_k, json_, corpus_dir, index_dir, model):
     """
     from .evaluate import evaluate, format_report, load_items
     items = load_items(qa_file)  # a bad file fails before the model loads
-    result = evaluate(_assistant(corpus_dir, index_dir, model), items, k=top_k)
+    result = evaluate(_assistant(corpus_dir, index_dir, model, database_url), items, k=top_k)
     click.echo(json.dumps(result, indent=2, ensure_ascii=False) if json_ else format_report(result))
 
 
