@@ -34,6 +34,16 @@ QUESTIONS = [
 ]
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """CPU time the server processes have used (user + system), from /proc: what an answer costs the server,
+    whatever else the machine is doing."""
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]
@@ -92,13 +102,22 @@ def burst(urls: list[str], clients: int) -> tuple[list[float], int, float]:
     return [r for r in results if r is not None], sum(r is None for r in results), wall
 
 
-def report(label: str, latencies: list[float], errors: int, wall: float) -> None:
+def report(label: str, latencies: list[float], errors: int, wall: float, server_cpu: float | None = None) -> None:
     if not latencies:
         print(f"{label}: all {errors} calls failed", flush=True)
         return
+    cpu = f" server CPU {server_cpu * 1000 / len(latencies):.0f} ms/answer" if server_cpu is not None else ""
     print(f"{label}: n={len(latencies)} errors={errors} p50={statistics.median(latencies):.2f}s "
           f"p95={percentile(latencies, 0.95):.2f}s p99={percentile(latencies, 0.99):.2f}s "
-          f"max={max(latencies):.2f}s throughput={len(latencies) / wall:.1f} q/s", flush=True)
+          f"max={max(latencies):.2f}s throughput={len(latencies) / wall:.1f} q/s{cpu} "
+          f"(load average {os.getloadavg()[0]:.1f})", flush=True)
+
+
+def measured(pids: list[int], run) -> tuple:
+    """run()'s (latencies, errors, wall) and the server CPU seconds it cost."""
+    before = cpu_seconds(pids)
+    result = run()
+    return (*result, cpu_seconds(pids) - before)
 
 
 def pooled(urls: list[str], clients: int, rounds: int) -> tuple[list[float], int, float]:
@@ -126,9 +145,9 @@ def run_store(store: str, args, scratch: Path) -> None:
     try:
         urls = [servers[0][1]]
         burst(urls, 2)  # warm-up: first calls pay for lazy imports
+        pids = [servers[0][0].pid]
         for round_ in range(1, args.rounds + 1):
-            report(f"{store} idle round {round_}", *burst(urls, args.clients))
-        report(f"{store} idle, {args.rounds} rounds pooled", *pooled(urls, args.clients, args.rounds))
+            report(f"{store} idle round {round_}", *measured(pids, lambda: burst(urls, args.clients)))
         adding = subprocess.Popen([str(TIPQA), "add", str(args.report)], env=env, stdout=subprocess.DEVNULL,
                                   stderr=subprocess.DEVNULL)
         time.sleep(1.0)  # past its start-up, into parsing and embedding
@@ -142,10 +161,11 @@ def run_store(store: str, args, scratch: Path) -> None:
                 servers.append(start_server(env, log))
             urls = [url for _, url in servers]
             burst(urls, 2 * len(urls))
+            pids = [process.pid for process, _ in servers]
             report(f"{store} one replica, {args.clients * 2} clients x {args.rounds}",
-                   *pooled(urls[:1], args.clients * 2, args.rounds))
+                   *measured(pids, lambda: pooled(urls[:1], args.clients * 2, args.rounds)))
             report(f"{store} {len(urls)} replicas, {args.clients * 2} clients x {args.rounds}",
-                   *pooled(urls, args.clients * 2, args.rounds))
+                   *measured(pids, lambda: pooled(urls, args.clients * 2, args.rounds)))
     finally:
         for process, _ in servers:
             process.terminate()

@@ -50,6 +50,12 @@ CSS = """
 
 
 # ---- rendering (pure functions: escaped HTML, one line, no blank lines so Markdown leaves it alone) ------------
+# Questions answered at once. Not the cores: an answer spends most of its time in numpy/onnxruntime (which release
+# the GIL), and every question left waiting in Gradio's queue is sent a new time estimate each time another one
+# is queued or starts (quadratic in the queue length): with a limit of 4, 20 clients cost the server's event loop
+# more than the answers did (bench/web_latency.py).
+ASK_CONCURRENCY = 32
+
 def _esc(text: str) -> str:
     return html.escape(text or "", quote=True).replace("\n", "<br>")
 
@@ -300,7 +306,7 @@ def build_demo(app: WebApp | None = None, settings: Settings | None = None) -> g
                 speakers_tab(app)  # who said what: web_speakers.py
         demo.load(lambda: (gr.update(choices=[("All reports", "")] + app.report_choices()), app.corpus_line()),
                   None, [report_box, corpus], api_visibility="private")
-        gr.api(app.api_ask, api_name="ask", concurrency_limit=4, concurrency_id="ask")
+        gr.api(app.api_ask, api_name="ask", concurrency_limit=ASK_CONCURRENCY, concurrency_id="ask")
     return demo
 
 
@@ -323,7 +329,7 @@ def _chat_tab(app: WebApp):
             with gr.Column(elem_classes="tipqa-examples"):
                 examples = [gr.Button(q, size="sm", variant="secondary") for q in EXAMPLES]
             clear = gr.Button("New conversation", size="sm")
-    chat = dict(outputs=[chatbot, context, question], concurrency_limit=4, concurrency_id="ask",
+    chat = dict(outputs=[chatbot, context, question], concurrency_limit=ASK_CONCURRENCY, concurrency_id="ask",
                 api_visibility="private")
     question.submit(app.respond, [question, chatbot, context, report], **chat)
     send.click(app.respond, [question, chatbot, context, report], **chat)
