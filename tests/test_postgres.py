@@ -178,7 +178,7 @@ def test_both_stores_give_the_same_answers_on_the_evaluation_sets(tmp_path, data
         a, b = folder.ask(item["question"]), database.ask(item["question"])
         assert (a.answer, a.passages[0].chunk_id) == (b.answer, b.passages[0].chunk_id), item["question"]
         assert (a.evidence and a.evidence.sentence) == (b.evidence and b.evidence.sentence), item["question"]
-        np.testing.assert_allclose([p.score for p in a.passages], [p.score for p in b.passages], rtol=1e-5)
+        np.testing.assert_allclose([p.score for p in a.passages], [p.score for p in b.passages], rtol=1e-3, atol=1e-5)
         assert [p.chunk_id for p in a.passages] == [p.chunk_id for p in b.passages], item["question"]
 
 
