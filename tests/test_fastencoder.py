@@ -11,7 +11,7 @@ import pytest
 from tipqa.assistant import Assistant
 from tipqa.config import load_settings
 from tipqa.encoders import index_embedder, query_embedder
-from tipqa.encoders.model import DEFAULT_WEIGHTS_SHA256, bundled_model_dir
+from tipqa.encoders.model import MINILM_WEIGHTS_SHA256, bundled_model_dir, resolve_model, weights_sha256
 from tipqa.encoders.numpy_bert import NumpyEmbedder, supports
 from tipqa.errors import ConfigError
 
@@ -29,8 +29,12 @@ TEXTS = [
 
 @pytest.fixture(scope="module")
 def numpy_embedder():
-    from tipqa.config import DEFAULT_MODEL
-    return NumpyEmbedder(DEFAULT_MODEL, bundled_model_dir(), expected_sha256=DEFAULT_WEIGHTS_SHA256)
+    return query_embedder(load_settings())  # the default model (multilingual-e5-small) on the numpy pass
+
+
+def default_weights_sha256() -> str:
+    from pathlib import Path
+    return weights_sha256(Path(resolve_model(load_settings().model).path))
 
 
 def test_numpy_vectors_match_sentence_transformers(numpy_embedder, real_embedder):
@@ -45,7 +49,7 @@ def test_numpy_vectors_match_sentence_transformers(numpy_embedder, real_embedder
 
 def test_same_model_id_and_weights_hash(numpy_embedder, real_embedder):
     assert numpy_embedder.model_id == real_embedder.model_id
-    assert numpy_embedder.weights_hash == real_embedder.weights_hash == DEFAULT_WEIGHTS_SHA256
+    assert numpy_embedder.weights_hash == real_embedder.weights_hash == default_weights_sha256()
     assert numpy_embedder.dim == real_embedder.dim == 384
 
 
@@ -53,7 +57,7 @@ def test_onnx_int8_documents_stay_close_to_fp32(tmp_path, numpy_embedder, real_e
     settings = load_settings(index_dir=tmp_path / "index")
     onnx_embedder = index_embedder(settings, numpy_embedder)
     assert onnx_embedder.kind == "onnx-int8"
-    assert onnx_embedder.weights_hash == DEFAULT_WEIGHTS_SHA256
+    assert onnx_embedder.weights_hash == default_weights_sha256()
     passages = [SEED.read_text(encoding="utf-8")[i:i + 700] for i in range(0, 7000, 700)]
     cosine = (onnx_embedder.embed_documents(passages) * real_embedder.embed_documents(passages)).sum(axis=1)
     # int8 weights move vectors a little (retrieval quality is measured in bench/quality.py), never far.
@@ -72,8 +76,15 @@ def test_damaged_onnx_cache_is_rebuilt(tmp_path, numpy_embedder):
     assert again.embed_documents(["Brazil proposed joint investigation teams."]).shape == (1, 384)
 
 
-def test_encoder_setting_defaults_to_numpy_and_refuses_unknown_values():
+def test_minilm_stays_available_on_the_fast_path_with_its_checked_weights():
+    from tipqa.config import MINILM_MODEL
+    minilm = query_embedder(load_settings(model=MINILM_MODEL))
+    assert isinstance(minilm, NumpyEmbedder) and minilm.weights_hash == MINILM_WEIGHTS_SHA256
+    assert minilm.bert.prompts == {}  # no prefixes: e5's "query: " / "passage: " belong to e5
     assert supports(bundled_model_dir())
+
+
+def test_encoder_setting_defaults_to_numpy_and_refuses_unknown_values():
     assert isinstance(query_embedder(load_settings()), NumpyEmbedder)
     with pytest.raises(ConfigError, match="'fast' or 'torch'"):
         load_settings(encoder="onnx")
@@ -82,7 +93,7 @@ def test_encoder_setting_defaults_to_numpy_and_refuses_unknown_values():
 def test_fast_path_gives_the_same_answer_as_sentence_transformers(settings, real_embedder):
     fast = Assistant.open(settings=settings)  # builds with ONNX int8, asks with numpy
     assert fast.data.manifest["model"]["encoder"] == "onnx-int8"
-    assert fast.data.manifest["model"]["weights_sha256"] == DEFAULT_WEIGHTS_SHA256
+    assert fast.data.manifest["model"]["weights_sha256"] == default_weights_sha256()
     reference = Assistant.open(settings=settings.with_overrides(index_dir=settings.index_dir.parent / "st"),
                                embedder=real_embedder)
     # Unambiguous questions; on the whole seed evaluation set see bench/quality.py (int8 vs fp32 vectors).

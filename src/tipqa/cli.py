@@ -23,7 +23,7 @@ def _options(func):
     func = click.option("--database", "database_url", metavar="URL",
                         help="postgresql://... : the index in PostgreSQL [default: $TIPQA_DATABASE_URL; "
                              "none: the index folder]")(func)
-    func = click.option("--model", help="Embedding model id or folder [default: $TIPQA_MODEL or all-MiniLM-L6-v2]")(func)
+    func = click.option("--model", help="Embedding model id or folder [default: $TIPQA_MODEL or intfloat/multilingual-e5-small]")(func)
     func = click.option("--index", "index_dir", type=click.Path(path_type=Path),
                         help="Index folder [default: $TIPQA_INDEX_DIR or index/]")(func)
     func = click.option("--corpus", "corpus_dir", type=click.Path(path_type=Path),

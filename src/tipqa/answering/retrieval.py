@@ -1,14 +1,27 @@
-"""Hybrid retrieval: the store's dense and BM25 rankings fused by reciprocal rank."""
+"""Hybrid retrieval: the store's dense and BM25 rankings fused by a small learned model (or reciprocal rank).
+
+The learned fusion scores each candidate (the union of both top-`depth` lists) by a linear function of five
+features: its cosine, its cosine minus the best cosine, its BM25 score over the best BM25 score, and the
+reciprocal ranks in both lists. Its weights are fitted per model on eval/dev_qa.jsonl (a softmax over each
+question's candidates, fit_fusion; `python bench/qa_retrieval.py --fit eval/dev_qa.jsonl`) and checked on
+eval/test_qa.jsonl. Unlike plain RRF, a BM25 list that shares only stop-like words with a paraphrased or
+cross-language question then moves the dense choice down only as much as the development set showed it should.
+A model without fitted weights is fused by RRF.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
 
+from ..config import E5_MODEL, MINILM_MODEL
 from ..ingest.chunking import Chunk
 from ..store.base import Generation
 
 RRF_K = 60  # the usual constant of reciprocal rank fusion (Cormack et al., 2009)
+# Weights of (cosine, cosine - best cosine, BM25 / best BM25, 1/(1 + dense rank), 1/(1 + BM25 rank)), fitted on
+# eval/dev_qa.jsonl by bench/qa_retrieval.py --fit.
+FUSION_WEIGHTS: dict[str, tuple[float, ...]] = {}
 
 
 @dataclass
@@ -40,13 +53,62 @@ def rrf(rankings: list[np.ndarray], weights: list[float]) -> dict[int, float]:
     return fused
 
 
+def candidate_features(data: Generation, query_vector: np.ndarray, dense_ids: np.ndarray, cosine: dict[int, float],
+                       lexical_ids: np.ndarray, bm25: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(candidate rows, features[n, 5]) over the union of both rankings; see FUSION_WEIGHTS for the columns.
+    COSINE (row -> cosine) gets the cosines of BM25's candidates that dense search did not return."""
+    docs = np.unique(np.concatenate([dense_ids, lexical_ids])).astype(np.int64)
+    for doc in docs.tolist():
+        if doc not in cosine:
+            cosine[doc] = float(data.vector(doc) @ query_vector)
+    dense_rank = {int(d): r for r, d in enumerate(dense_ids.tolist())}
+    lexical_rank = {int(d): r for r, d in enumerate(lexical_ids.tolist())}
+    cos = np.array([cosine[int(d)] for d in docs], dtype=np.float64)
+    lex = bm25[docs].astype(np.float64)
+    top_lex = float(lex.max()) if len(lex) and lex.max() > 0 else 1.0
+    features = np.column_stack([
+        cos, cos - cos.max(), lex / top_lex,
+        [1.0 / (1 + dense_rank[int(d)]) if int(d) in dense_rank else 0.0 for d in docs],
+        [1.0 / (1 + lexical_rank[int(d)]) if int(d) in lexical_rank else 0.0 for d in docs]])
+    return docs, features
+
+
+def fit_fusion(data: Generation, questions: list[tuple[np.ndarray, str, np.ndarray]], depth: int = 50,
+               l2: float = 1e-3, steps: int = 3000) -> np.ndarray:
+    """Fusion weights maximising the softmax probability of the relevant candidates of each question.
+
+    Args:
+        questions: (question vector, question text, relevant: bool per passage row) of a development set.
+    """
+    sets = []
+    for vector, text, relevant in questions:
+        dense_ids, dense_scores = data.dense_search(vector, depth, None)
+        bm25 = data.lexical_scores(text)
+        docs, x = candidate_features(data, vector, dense_ids, dict(zip(dense_ids.tolist(), dense_scores.tolist())),
+                                     lexical_ranking(bm25, depth, None), bm25)
+        y = relevant[docs].astype(np.float64)
+        if y.any():
+            sets.append((x, y / y.sum()))
+    w = np.zeros(sets[0][0].shape[1])
+    for step in range(steps):  # plain gradient ascent: 5 weights, a few thousand candidates
+        grad = -l2 * w
+        for x, y in sets:
+            z = x @ w
+            p = np.exp(z - z.max())
+            p /= p.sum()
+            grad += x.T @ (y - p)
+        w += 0.5 * grad / len(sets)
+    return w
+
+
 def search(data: Generation, query_vector: np.ndarray, question: str, k: int = 5,
-           report: str | None = None, mode: str = "hybrid", depth: int = 50) -> list[Hit]:
+           report: str | None = None, mode: str = "hybrid", depth: int = 50, fusion: str | None = None) -> list[Hit]:
     """Top-k passages for the question.
 
     Args:
         mode: "hybrid" (dense and BM25 fused), "dense" or "lexical".
         report: only passages of this report id.
+        fusion: "learned" (the model's fitted weights; the default when it has them) or "rrf".
     """
     n = len(data.chunks)
     if n == 0:
@@ -67,7 +129,16 @@ def search(data: Generation, query_vector: np.ndarray, question: str, k: int = 5
     if mode in ("hybrid", "lexical"):
         rankings.append(lexical_ranking(bm25, depth, allowed))
         weights.append(1.0)
-    fused = _with_each_top(sorted(rrf(rankings, weights).items(), key=lambda item: -item[1]), rankings, k)
+    weights_fitted = FUSION_WEIGHTS.get(data.model_id)
+    if fusion is None:
+        fusion = "learned" if weights_fitted else "rrf"
+    if mode == "hybrid" and fusion == "learned" and weights_fitted:
+        docs, x = candidate_features(data, query_vector, rankings[0], cosine, rankings[1], bm25)
+        scores = x @ np.asarray(weights_fitted)
+        order = np.argsort(-scores, kind="stable")[:k]
+        fused = [(int(docs[i]), float(scores[i])) for i in order]
+    else:
+        fused = _with_each_top(sorted(rrf(rankings, weights).items(), key=lambda item: -item[1]), rankings, k)
     hits = []
     for rank, (doc, score) in enumerate(fused, start=1):
         dense = cosine.get(doc)

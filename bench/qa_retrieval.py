@@ -1,0 +1,168 @@
+"""Passage hit@1/hit@3 on the question sets, English and Spanish apart, per model and fusion; fits the fusion.
+
+    python bench/qa_retrieval.py [--model ID] [--sets eval/test_qa.jsonl] [--product] [--fit eval/dev_qa.jsonl]
+
+The corpus is the nine reports (corpus/ plus tests/data/corpus-extra/*.txt|md), indexed with the product's
+Indexer into bench/.cache/ (one index per model). A passage is a hit when it contains the evidence, or, for a
+two-report question (a list of evidence strings), any of them (evaluate.contains_evidence on each).
+Rows: the retrieval variants computed from the same question vectors and BM25 scores (plain RRF, the
+product's fusion, dense only, BM25 only; the Spanish glossary on or off), and with --product the passages of
+`Assistant.ask` (extraction's reranking included). --fit fits the fusion's logistic weights on the given set
+(dev only: test is for checking) and prints them for answering/retrieval.py.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+# --src DIR scores another source tree (e.g. `git archive main | tar -x -C /tmp/main`: the "before" figures)
+SRC = Path(sys.argv[sys.argv.index("--src") + 1]) if "--src" in sys.argv else ROOT / "src"
+sys.path.insert(0, str(SRC))
+
+from tipqa.answering import retrieval  # noqa: E402
+from tipqa.answering.answer import retrieval_text  # noqa: E402
+from tipqa.assistant import Assistant  # noqa: E402
+from tipqa.config import DEFAULT_MODEL, load_settings  # noqa: E402
+from tipqa.evaluate import contains_evidence  # noqa: E402
+
+CACHE = ROOT / "bench" / ".cache"
+
+
+def log(message: str) -> None:
+    print(f"qa_retrieval: {message}", file=sys.stderr, flush=True)
+
+
+def corpus_dir() -> Path:
+    """The nine reports in one folder (copied once; sidecars kept)."""
+    target = CACHE / "qa-corpus"
+    if not target.exists():
+        partial = CACHE / "qa-corpus.tmp"
+        shutil.rmtree(partial, ignore_errors=True)
+        partial.mkdir(parents=True)
+        for path in [*(ROOT / "corpus").iterdir(), *(ROOT / "tests" / "data" / "corpus-extra").iterdir()]:
+            if path.is_file() and (path.suffix in (".txt", ".md") or path.name.endswith(".meta.json")) \
+                    and path.name != "SOURCES.md":
+                shutil.copy2(path, partial / path.name)
+        partial.rename(target)
+    return target
+
+
+def open_assistant(model: str) -> Assistant:
+    slug = model.replace("/", "_") + ("" if SRC == ROOT / "src" else "-other-src")
+    settings = load_settings(model=model, corpus_dir=corpus_dir(), index_dir=CACHE / f"qa-index-{slug}")
+    return Assistant.open(settings=settings)
+
+
+def load_items(path: Path) -> list[dict]:
+    items = [json.loads(line) for line in path.open(encoding="utf-8") if line.strip()]
+    for item in items:
+        evidence = item.get("evidence")
+        item["targets"] = [evidence] if isinstance(evidence, str) else list(evidence or [])
+    return [item for item in items if item["targets"]]
+
+
+def hit_rank(texts: list[str], targets: list[str]) -> int | None:
+    for rank, text in enumerate(texts, start=1):
+        if any(contains_evidence(text, target) for target in targets):
+            return rank
+    return None
+
+
+def features(assistant: Assistant, items: list[dict]) -> list[dict]:
+    """Per question: the vectors and BM25 scores of both renderings (question as asked; glossary English)."""
+    data = assistant.data
+    out = []
+    for item in items:
+        question = item["question"]
+        english = retrieval_text(question)
+        out.append({"item": item,
+                    "q_vec": assistant.question_embedder.embed_query(question),
+                    "g_vec": assistant.question_embedder.embed_query(english) if english != question else None,
+                    "q_text": question, "g_text": english})
+    relevant = np.zeros((len(items), len(data.chunks)), dtype=bool)
+    for i, item in enumerate(items):
+        for row, chunk in enumerate(data.chunks):
+            relevant[i, row] = any(contains_evidence(chunk.text, t) for t in item["targets"])
+    for record, row in zip(out, relevant):
+        record["relevant"] = row
+    return out
+
+
+def variant_ranks(data, records: list[dict], dense_glossary: bool, lexical_glossary: bool, mode: str,
+                  fusion: str | None = None) -> list[int | None]:
+    ranks = []
+    for record in records:
+        vector = record["g_vec"] if dense_glossary and record["g_vec"] is not None else record["q_vec"]
+        text = record["g_text"] if lexical_glossary else record["q_text"]
+        hits = retrieval.search(data, vector, text, k=5, mode=mode, fusion=fusion)
+        found = [r for r, hit in enumerate(hits, start=1) if record["relevant"][hit.row]]
+        ranks.append(found[0] if found else None)
+    return ranks
+
+
+def summary(items: list[dict], ranks: list[int | None]) -> str:
+    groups = defaultdict(list)
+    for item, rank in zip(items, ranks):
+        groups["all"].append(rank)
+        groups[item.get("lang", "en")].append(rank)
+    cells = []
+    for name in ("all", "en", "es"):
+        rs = groups.get(name, [])
+        if rs:
+            h1 = sum(1 for r in rs if r == 1) / len(rs)
+            h3 = sum(1 for r in rs if r is not None and r <= 3) / len(rs)
+            cells.append(f"{name} {h1:.3f}/{h3:.3f} (n={len(rs)})")
+    return " | ".join(cells)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default=DEFAULT_MODEL)
+    parser.add_argument("--sets", nargs="+", type=Path, default=[ROOT / "eval" / "test_qa.jsonl"])
+    parser.add_argument("--product", action="store_true", help="also score Assistant.ask's passages")
+    parser.add_argument("--fit", type=Path, help="fit the fusion on this set (the development set)")
+    parser.add_argument("--src", type=Path, help="source tree to score (default: this one's src/)")
+    parser.add_argument("--only-product", action="store_true", help="score only Assistant.ask's passages")
+    args = parser.parse_args()
+    assistant = open_assistant(args.model)
+    data = assistant.data
+    log(f"{args.model}: {len(data.chunks)} passages")
+    if args.fit:
+        records = features(assistant, load_items(args.fit))
+        weights = retrieval.fit_fusion(data, [(r["q_vec"], r["q_text"], r["relevant"]) for r in records])
+        print(f"fitted on {args.fit.name}: FUSION_WEIGHTS = {tuple(round(float(w), 3) for w in weights)}")
+        retrieval.FUSION_WEIGHTS[data.model_id] = tuple(float(w) for w in weights)
+    for path in args.sets:
+        items = load_items(path)
+        print(f"\n{path.name} ({args.model}, {SRC}), passage hit@1/hit@3 over {len(items)} questions with evidence")
+        if args.only_product:
+            ranks = [hit_rank([p.text for p in assistant.ask(item["question"]).passages], item["targets"])
+                     for item in items]
+            print(f"  {'product (Assistant.ask passages)':38} {summary(items, ranks)}")
+            continue
+        records = features(assistant, items)
+        variants = [("dense only", False, False, "dense", None), ("BM25 only", False, False, "lexical", None),
+                    ("BM25 only, glossary", False, True, "lexical", None),
+                    ("hybrid RRF", False, False, "hybrid", "rrf"),
+                    ("hybrid RRF, glossary both sides", True, True, "hybrid", "rrf"),
+                    ("hybrid RRF, glossary BM25 only", False, True, "hybrid", "rrf"),
+                    ("hybrid learned", False, False, "hybrid", "learned"),
+                    ("hybrid learned, glossary BM25 only", False, True, "hybrid", "learned")]
+        for name, dense_g, lex_g, mode, fusion in variants:
+            ranks = variant_ranks(data, records, dense_g, lex_g, mode, fusion)
+            print(f"  {name:38} {summary(items, ranks)}")
+        if args.product:
+            ranks = [hit_rank([p.text for p in assistant.ask(item["question"]).passages], item["targets"])
+                     for item in items]
+            print(f"  {'product (Assistant.ask passages)':38} {summary(items, ranks)}")
+
+
+if __name__ == "__main__":
+    main()
