@@ -24,10 +24,11 @@ TIPQA = [sys.executable, "-m", "tipqa"]
 
 
 def token_count(index_dir: Path) -> int:
-    from tipqa.encoders.model import bundled_model_dir
+    from tipqa.config import load_settings
+    from tipqa.encoders.model import resolve_model
     from tipqa.encoders.numpy_bert import NumpyBert
     from tipqa.store.files import IndexStore
-    bert = NumpyBert(bundled_model_dir())
+    bert = NumpyBert(Path(resolve_model(load_settings().model).path))
     texts = [c.embedding_text() for c in IndexStore(index_dir).load().chunks]
     return sum(len(e.ids) for e in bert.tokenizer.encode_batch(texts))
 

@@ -30,7 +30,7 @@ from tipqa.answering import retrieval  # noqa: E402
 from tipqa.answering.answer import retrieval_text  # noqa: E402
 from tipqa.assistant import Assistant  # noqa: E402
 from tipqa.config import DEFAULT_MODEL, load_settings  # noqa: E402
-from tipqa.evaluate import contains_evidence  # noqa: E402
+from tipqa.evaluate import contains_evidence, norm  # noqa: E402
 
 CACHE = ROOT / "bench" / ".cache"
 
@@ -86,10 +86,14 @@ def features(assistant: Assistant, items: list[dict]) -> list[dict]:
                     "q_vec": assistant.question_embedder.embed_query(question),
                     "g_vec": assistant.question_embedder.embed_query(english) if english != question else None,
                     "q_text": question, "g_text": english})
+    passages = getattr(features, "passages", None)
+    if passages is None or len(passages) != len(data.chunks):  # evaluate.contains_evidence, passages normalised once
+        passages = features.passages = [norm(chunk.text) for chunk in data.chunks]
     relevant = np.zeros((len(items), len(data.chunks)), dtype=bool)
     for i, item in enumerate(items):
-        for row, chunk in enumerate(data.chunks):
-            relevant[i, row] = any(contains_evidence(chunk.text, t) for t in item["targets"])
+        for target in map(norm, item["targets"]):
+            relevant[i] |= np.array([bool(target) and (target in p or (len(p) >= 40 and p in target))
+                                     for p in passages])
     for record, row in zip(out, relevant):
         record["relevant"] = row
     return out
@@ -101,6 +105,8 @@ def variant_ranks(data, records: list[dict], dense_glossary: bool, lexical_gloss
     for record in records:
         vector = record["g_vec"] if dense_glossary and record["g_vec"] is not None else record["q_vec"]
         text = record["g_text"] if lexical_glossary else record["q_text"]
+        if lexical_glossary == "both" and record["g_text"] != record["q_text"]:
+            text = f"{record['q_text']} {record['g_text']}"
         hits = retrieval.search(data, vector, text, k=5, mode=mode, fusion=fusion)
         found = [r for r, hit in enumerate(hits, start=1) if record["relevant"][hit.row]]
         ranks.append(found[0] if found else None)
@@ -154,7 +160,8 @@ def main() -> None:
                     ("hybrid RRF, glossary both sides", True, True, "hybrid", "rrf"),
                     ("hybrid RRF, glossary BM25 only", False, True, "hybrid", "rrf"),
                     ("hybrid learned", False, False, "hybrid", "learned"),
-                    ("hybrid learned, glossary BM25 only", False, True, "hybrid", "learned")]
+                    ("hybrid learned, glossary BM25 only", False, True, "hybrid", "learned"),
+                    ("hybrid learned, BM25 question + glossary", False, "both", "hybrid", "learned")]
         for name, dense_g, lex_g, mode, fusion in variants:
             ranks = variant_ranks(data, records, dense_g, lex_g, mode, fusion)
             print(f"  {name:38} {summary(items, ranks)}")

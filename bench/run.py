@@ -5,7 +5,8 @@ them to bench/results/<time>.jsonl and prints a Markdown summary to stdout. Prog
 
     python bench/run.py                      # everything (about 30-60 min on a busy 2-core machine)
     python bench/run.py --quick              # smaller sizes and fewer repeats (a few minutes)
-    python bench/run.py --only latency,cli   # some of: cli, latency, incremental, quality, sentences, web
+    python bench/run.py --only latency,cli   # some of: cli, latency, incremental, quality, sentences, web,
+                                             # models (e5 vs MiniLM, bench/e5_costs.py)
 """
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ def plans(quick: bool) -> dict[str, list[str]]:
         "quality": ["quality.py", *(["--skip-scifact"] if quick else [])],
         "sentences": ["answer_sentences.py"],
         "web": ["web_latency.py", "--clients", "20", "--rounds", "1" if quick else "3"],
+        "models": ["e5_costs.py", "--builds", "1" if quick else "2", "--asks", "3" if quick else "7"],
     }
 
 
@@ -121,7 +123,7 @@ def main() -> None:
     print(f"Machine: {json.dumps(rows[0])}\n")
     print("\n".join(summarise(rows)))
     for r in rows:
-        if r["bench"].startswith("quality") or r["bench"] == "cold_ask":
+        if r["bench"].startswith("quality") or r["bench"] in ("cold_ask", "models"):
             print(f"\n{r['bench']}: {json.dumps({k: v for k, v in r.items() if k not in ('machine', 'bench')})}")
     print("\n".join(texts))
     log(f"raw results: {out}")

@@ -310,8 +310,10 @@ class Assistant:
         self._asked += 1
         if self._asked == 2:
             self.warm_up()  # a process that asks again will likely ask more
-        text = retrieval_text(question)  # Spanish questions are searched in English (glossary + entity names)
-        query = self.question_embedder.embed_query(text)
+        text = retrieval_text(question)  # BM25: Spanish questions are searched in English too (glossary, names)
+        # A multilingual model reads the question as asked (its English rendering lost 0.05-0.2 hit@1 on Spanish
+        # dev questions: bench/qa_retrieval.py); an English-only one reads the rendering.
+        query = self.question_embedder.embed_query(question if self.encoders.multilingual else text)
         hits = search(data, query, text, k or self.settings.top_k, report=report)
         about_meeting = meeting_question(question)
         if about_meeting is not None and hits:

