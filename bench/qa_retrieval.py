@@ -171,5 +171,31 @@ def main() -> None:
             print(f"  {'product (Assistant.ask passages)':38} {summary(items, ranks)}")
 
 
-if __name__ == "__main__":
+if __name__ == "__main__" and "--calibrate" not in sys.argv:
     main()
+
+
+def calibrate(path: Path, questions: int = 80) -> None:
+    """Mean and spread of e5's question-sentence cosines matched to all-MiniLM-L6-v2's on the same pairs (the
+    scale the answer step's weights and thresholds were set on): prints (a, b) for COSINE_CALIBRATION."""
+    from tipqa.config import E5_MODEL, MINILM_MODEL
+    from tipqa.encoders import query_embedder
+    e5 = open_assistant(E5_MODEL)
+    minilm = query_embedder(load_settings(model=MINILM_MODEL))
+    pairs_e5, pairs_minilm = [], []
+    for item in load_items(path)[:questions]:
+        question = item["question"]
+        hits = e5.search(question, k=3)
+        sentences = [h.chunk.text[a:b] for h in hits for a, b in h.chunk.sentences]
+        pairs_e5 += list(e5.embedder.embed_documents(sentences) @ e5.embedder.embed_query(question))
+        english = retrieval_text(question)  # MiniLM was given the English rendering
+        pairs_minilm += list(minilm.embed_documents(sentences) @ minilm.embed_query(english))
+    x, y = np.asarray(pairs_e5), np.asarray(pairs_minilm)
+    a = y.std() / x.std()
+    b = y.mean() - a * x.mean()
+    print(f"{len(x)} pairs: e5 mean {x.mean():.3f} sd {x.std():.3f}; MiniLM mean {y.mean():.3f} sd {y.std():.3f}; "
+          f"correlation {np.corrcoef(x, y)[0, 1]:.3f}; COSINE_CALIBRATION = ({a:.3f}, {b:.3f})")
+
+
+if __name__ == "__main__" and "--calibrate" in sys.argv:
+    calibrate(ROOT / "eval" / "dev_qa.jsonl")

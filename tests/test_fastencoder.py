@@ -32,6 +32,18 @@ def numpy_embedder():
     return query_embedder(load_settings())  # the default model (multilingual-e5-small) on the numpy pass
 
 
+@pytest.fixture(scope="module")
+def minilm_embedder():
+    """all-MiniLM-L6-v2 on the numpy pass: its int8 graph is kept per index folder, so the cache tests see their own."""
+    from tipqa.config import MINILM_MODEL
+    return query_embedder(load_settings(model=MINILM_MODEL))
+
+
+def minilm_settings(tmp_path):
+    from tipqa.config import MINILM_MODEL
+    return load_settings(index_dir=tmp_path / "index", model=MINILM_MODEL)
+
+
 def default_weights_sha256() -> str:
     from pathlib import Path
     return weights_sha256(Path(resolve_model(load_settings().model).path))
@@ -62,17 +74,18 @@ def test_onnx_int8_documents_stay_close_to_fp32(tmp_path, numpy_embedder, real_e
     cosine = (onnx_embedder.embed_documents(passages) * real_embedder.embed_documents(passages)).sum(axis=1)
     # int8 weights move vectors a little (retrieval quality is measured in bench/quality.py), never far.
     assert cosine.min() >= 0.97 and cosine.mean() >= 0.985, cosine
-    # The exported graph is cached by weights hash: a second embedder reuses it.
-    cached = list((tmp_path / "index" / "encoders").glob("*.onnx"))
+    # The exported graph is cached by weights hash (e5: beside its converted checkpoint): a second embedder reuses it.
+    cached = list(onnx_embedder.path.parent.glob(f"*{onnx_embedder.weights_hash[:16]}-int8-*.onnx"))
     assert len(cached) == 1
     assert index_embedder(settings, numpy_embedder).path == cached[0]
 
 
-def test_damaged_onnx_cache_is_rebuilt(tmp_path, numpy_embedder):
-    settings = load_settings(index_dir=tmp_path / "index")
-    first = index_embedder(settings, numpy_embedder)
+def test_damaged_onnx_cache_is_rebuilt(tmp_path, minilm_embedder):
+    settings = minilm_settings(tmp_path)
+    first = index_embedder(settings, minilm_embedder)
+    assert first.path.parent == tmp_path / "index" / "encoders"
     first.path.write_bytes(b"not an onnx graph")
-    again = index_embedder(settings, numpy_embedder)  # checksum differs: exported again
+    again = index_embedder(settings, minilm_embedder)  # checksum differs: exported again
     assert again.embed_documents(["Brazil proposed joint investigation teams."]).shape == (1, 384)
 
 
@@ -150,25 +163,25 @@ def test_onnx_span_vectors_are_the_sentences_in_context(tmp_path, numpy_embedder
     assert list(similarity.argmax(axis=1)) == [0, 1, 2], similarity
 
 
-def test_answer_sentences_use_the_prepared_int8_graph_and_never_export_one(tmp_path, numpy_embedder):
+def test_answer_sentences_use_the_prepared_int8_graph_and_never_export_one(tmp_path, minilm_embedder):
     from tipqa.encoders import sentence_embedder
-    settings = load_settings(index_dir=tmp_path / "index")
-    assert sentence_embedder(settings, numpy_embedder) is numpy_embedder  # nothing prepared: the numpy pass
+    settings = minilm_settings(tmp_path)
+    assert sentence_embedder(settings, minilm_embedder) is minilm_embedder  # nothing prepared: the numpy pass
     assert not (tmp_path / "index" / "encoders").exists()  # and no export at question time
-    index_embedder(settings, numpy_embedder)  # a build prepares the graph
-    onnx = sentence_embedder(settings, numpy_embedder)
+    index_embedder(settings, minilm_embedder)  # a build prepares the graph
+    onnx = sentence_embedder(settings, minilm_embedder)
     assert onnx.kind == "onnx-int8" and onnx.workers == 1
-    cosine = (onnx.embed_documents(TEXTS[:3]) * numpy_embedder.embed_documents(TEXTS[:3])).sum(axis=1)
+    cosine = (onnx.embed_documents(TEXTS[:3]) * minilm_embedder.embed_documents(TEXTS[:3])).sum(axis=1)
     assert cosine.min() >= 0.97, cosine
 
 
-def test_prepared_graph_is_trusted_by_size_and_mtime_and_hashed_when_they_change(tmp_path, numpy_embedder,
+def test_prepared_graph_is_trusted_by_size_and_mtime_and_hashed_when_they_change(tmp_path, minilm_embedder,
                                                                                 monkeypatch):
     import os
 
     from tipqa.encoders.onnx_bert import _intact
-    settings = load_settings(index_dir=tmp_path / "index")
-    graph = index_embedder(settings, numpy_embedder).path
+    settings = minilm_settings(tmp_path)
+    graph = index_embedder(settings, minilm_embedder).path
     checksum = graph.with_name(graph.name + ".sha256")
     assert _intact(graph, checksum)
     stat = graph.stat()

@@ -24,7 +24,7 @@ from .answering.meeting_questions import meeting_answer, meeting_question
 from .answering.retrieval import Hit, search
 from .answering.speaker_questions import speaker_question, statements_answer, topic_question, topical_answer
 from .config import Settings, load_settings
-from .encoders import Encoders
+from .encoders import Encoders, calibrated
 from .encoders.model import Embedder
 from .errors import (
     EmptyCorpus,
@@ -323,7 +323,12 @@ class Assistant:
             chunks = {c.chunk_id: c for c in data.chunks if c.report_id == chosen}
             return meeting_answer(question, *about_meeting, chosen, data.reports[chosen], chunks,
                                   [Passage.from_hit(h) for h in hits])
-        return build_answer(question, hits, functools.partial(self._stored_sentence_vectors, data), query)
+        sentences = functools.partial(self._stored_sentence_vectors, data)
+        calibration = self.encoders.cosine_calibration
+        if calibration is not None:  # e5: cosines put on the scale the answer step was set on
+            query = calibrated(query[None, :], calibration, question=True)[0]
+            sentences = functools.partial(_calibrated_sentences, sentences, calibration)
+        return build_answer(question, hits, sentences, query)
 
     def _stored_sentence_vectors(self, data: Generation, texts: list[str], sources) -> np.ndarray:
         """Answer-candidate sentence vectors read from the generation (built with them), else encoded.
@@ -427,3 +432,7 @@ class Assistant:
 
 
 __all__ = ["Assistant", "BuildResult", "TipqaError"]
+
+
+def _calibrated_sentences(sentence_vectors, calibration: tuple[float, float], texts: list[str], sources) -> np.ndarray:
+    return calibrated(sentence_vectors(texts, sources), calibration, question=False)

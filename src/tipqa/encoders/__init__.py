@@ -16,12 +16,38 @@ import threading
 from pathlib import Path
 from typing import Callable
 
-from ..config import MULTILINGUAL_MODELS, Settings, cpu_cores
+import numpy as np
+
+from ..config import E5_MODEL, MULTILINGUAL_MODELS, Settings, cpu_cores
 from .model import Embedder, expected_sha256, resolve_model
 from .sbert import SentenceTransformerEmbedder
 
 ENCODERS = ("fast", "torch")
 ENCODER_CACHE = "encoders"  # under index_dir: build output, made once per index folder
+
+
+# (a, b): the answer step reads a * cosine + b for a question-sentence pair, so that e5's cosines (crowded in
+# ~0.7-0.9) sit on the scale its weights and abstention threshold were set on (all-MiniLM-L6-v2's: mean and
+# spread matched on dev questions' candidate sentences, `python bench/qa_retrieval.py --calibrate`).
+# 732 pairs: e5 mean 0.802 sd 0.040, MiniLM mean 0.353 sd 0.195, correlation 0.84.
+COSINE_CALIBRATION: dict[str, tuple[float, float]] = {E5_MODEL: (4.875, -3.555)}
+
+
+def calibrated(vectors: np.ndarray, calibration: tuple[float, float], question: bool) -> np.ndarray:
+    """Vectors whose dot products are a * cosine + b (one added coordinate: sqrt|b|, signed on the question
+    side). Only for the answer step, which takes nothing but dot products of them."""
+    a, b = calibration
+    extra = np.full((len(vectors), 1), np.sqrt(abs(b)) * (np.sign(b) if question else 1.0), dtype=np.float32)
+    return np.hstack([np.sqrt(a) * np.asarray(vectors, dtype=np.float32), extra])
+
+
+def graph_cache(settings: Settings, folder: Path) -> Path:
+    """Where a model's int8 ONNX graph is kept: beside a checkpoint tipqa derived itself (e5: once per
+    installation, as e5's export and quantisation take ~10 s), else in the index folder (once per index folder)."""
+    from .e5 import cache_root
+    if Path(folder).resolve().is_relative_to(cache_root().resolve()):
+        return Path(folder) / "graphs"
+    return Path(settings.index_dir) / ENCODER_CACHE
 
 
 def _fast_folder(settings: Settings) -> tuple[str, Path] | None:
@@ -54,7 +80,7 @@ def index_embedder(settings: Settings, query: Embedder) -> Embedder:
         print("tipqa: onnx/onnxruntime not installed; building with sentence-transformers "
               "(pip install onnx onnxruntime for ~2x faster builds)", file=sys.stderr)
         return SentenceTransformerEmbedder(settings.model, settings.batch_size)
-    return onnxencoder.OnnxEmbedder(query.model_id, query.folder, Path(settings.index_dir) / ENCODER_CACHE,
+    return onnxencoder.OnnxEmbedder(query.model_id, query.folder, graph_cache(settings, query.folder),
                                     settings.batch_size, bert=query.bert)
 
 
@@ -71,7 +97,7 @@ def sentence_embedder(settings: Settings, query: Embedder, workers: int = 1) -> 
     if not onnxencoder.available():
         return query
     try:
-        return onnxencoder.OnnxEmbedder(query.model_id, query.folder, Path(settings.index_dir) / ENCODER_CACHE,
+        return onnxencoder.OnnxEmbedder(query.model_id, query.folder, graph_cache(settings, query.folder),
                                         settings.batch_size, bert=query.bert, workers=workers, export=False)
     except ModelError:
         return query
@@ -143,6 +169,11 @@ class Encoders:
             question, sentences = query, self._sentence
         with self._lock:
             self._question, self._sentence = question, sentences
+
+    @property
+    def cosine_calibration(self) -> tuple[float, float] | None:
+        """The model's COSINE_CALIBRATION, or None (cosines used as they are)."""
+        return COSINE_CALIBRATION.get(self.expected_model_id())
 
     @property
     def multilingual(self) -> bool:

@@ -197,8 +197,11 @@ class NumpyBert:
         return out
 
 
+_DTYPES = {"F32": "<f4", "I64": "<i8", "I32": "<i4"}  # weights are F32; MiniLM also stores its position ids
+
+
 def _map_safetensors(path: Path) -> dict[str, np.ndarray]:
-    """Every tensor of a safetensors file as a read-only view of the memory-mapped file (float32 only)."""
+    """Every tensor of a safetensors file as a read-only view of the memory-mapped file."""
     with path.open("rb") as handle:
         (length,) = np.frombuffer(handle.read(8), dtype="<u8")
         header = json.loads(handle.read(int(length)))
@@ -207,11 +210,12 @@ def _map_safetensors(path: Path) -> dict[str, np.ndarray]:
     for name, info in header.items():
         if name == "__metadata__":
             continue
-        if info["dtype"] != "F32":
+        kind = _DTYPES.get(info["dtype"])
+        if kind is None:
             raise ModelError(f"{path}: tensor {name} is {info['dtype']}; the numpy encoder reads float32 weights. "
                              f"Set TIPQA_ENCODER=torch for this model.")
         a, b = info["data_offsets"]
-        out[name] = mapped[start + a:start + b].view("<f4").reshape(info["shape"])
+        out[name] = mapped[start + a:start + b].view(kind).reshape(info["shape"])
     return out
 
 

@@ -188,7 +188,7 @@ class OnnxEmbedder:
             return  # made by us, and undamaged
         if not export_if_missing:
             raise ModelError(f"No prepared encoder at {self.path}; a build prepares it.")
-        print(f"tipqa: preparing the {self.kind} encoder (once per index folder) ...", file=sys.stderr)
+        print(f"tipqa: preparing the {self.kind} encoder (once, kept in {self.path.parent}) ...", file=sys.stderr)
         try:
             export(self._bert, self.path, int8)
             stat = self.path.stat()
