@@ -56,7 +56,8 @@ def install_footprint() -> dict:
 def build_once(model: str, corpus: Path, index: Path, graphs: Path) -> dict:
     shutil.rmtree(index, ignore_errors=True)
     index.mkdir(parents=True)
-    shutil.copytree(graphs, index / "encoders")  # the graph is prepared once per index folder: not a build's cost
+    if graphs.is_dir():  # MiniLM's graph is prepared once per index folder (e5's once per installation): not a build's cost
+        shutil.copytree(graphs, index / "encoders")
     wall, peak, out = timed_run([*TIPQA, "build", "--corpus", str(corpus), "--index", str(index), "--json"],
                                 env={"TIPQA_MODEL": model})
     result = json.loads(out)
