@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import threading
 from pathlib import Path
 from typing import Sequence
@@ -69,7 +70,7 @@ class NumpyBert:
 
         self.config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
         self.weights_hash = weights_sha256(folder)  # the recorded sha256 when the file is unchanged since written
-        tensors = _map_safetensors(folder / "model.safetensors")  # views of the mapped file: rows read when used
+        tensors = _read_safetensors(folder / "model.safetensors", lazy="embeddings.word_embeddings.weight")
         prefix = "bert." if "bert.embeddings.word_embeddings.weight" in tensors else ""
         self._w = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
         self.dim = int(self.config["hidden_size"])
@@ -200,22 +201,47 @@ class NumpyBert:
 _DTYPES = {"F32": "<f4", "I64": "<i8", "I32": "<i4"}  # weights are F32; MiniLM also stores its position ids
 
 
-def _map_safetensors(path: Path) -> dict[str, np.ndarray]:
-    """Every tensor of a safetensors file as a read-only view of the memory-mapped file."""
+class _Rows:
+    """A 2-D float32 tensor left in its safetensors file; rows are read when indexed (e5's word table is 384 MB,
+    a question needs a dozen rows). No file stays open (a memory map would hold a descriptor until collected)."""
+
+    def __init__(self, path: Path, offset: int, shape: list[int]):
+        self.path, self.offset, self.shape = path, offset, tuple(shape)
+
+    def __getitem__(self, ids) -> np.ndarray:
+        ids = np.asarray(ids, dtype=np.int64)
+        unique, inverse = np.unique(ids, return_inverse=True)
+        width = self.shape[1] * 4
+        rows = np.empty((len(unique), self.shape[1]), dtype=np.float32)
+        with self.path.open("rb") as handle:
+            for k, row in enumerate(unique.tolist()):
+                rows[k] = np.frombuffer(os.pread(handle.fileno(), width, self.offset + row * width), dtype="<f4")
+        return rows[inverse.reshape(-1)].reshape(*ids.shape, self.shape[1])
+
+
+_DTYPES = {"F32": "<f4", "I64": "<i8", "I32": "<i4"}  # weights are F32; MiniLM also stores its position ids
+
+
+def _read_safetensors(path: Path, lazy: str) -> dict[str, np.ndarray]:
+    """Every tensor of a safetensors file in memory, except LAZY (the word table), read by rows when used."""
+    out: dict = {}
     with path.open("rb") as handle:
         (length,) = np.frombuffer(handle.read(8), dtype="<u8")
         header = json.loads(handle.read(int(length)))
-    mapped = np.memmap(path, dtype=np.uint8, mode="r")
-    start, out = 8 + int(length), {}
-    for name, info in header.items():
-        if name == "__metadata__":
-            continue
-        kind = _DTYPES.get(info["dtype"])
-        if kind is None:
-            raise ModelError(f"{path}: tensor {name} is {info['dtype']}; the numpy encoder reads float32 weights. "
-                             f"Set TIPQA_ENCODER=torch for this model.")
-        a, b = info["data_offsets"]
-        out[name] = mapped[start + a:start + b].view(kind).reshape(info["shape"])
+        start = 8 + int(length)
+        for name, info in header.items():
+            if name == "__metadata__":
+                continue
+            kind = _DTYPES.get(info["dtype"])
+            if kind is None:
+                raise ModelError(f"{path}: tensor {name} is {info['dtype']}; the numpy encoder reads float32 weights. "
+                                 f"Set TIPQA_ENCODER=torch for this model.")
+            a, b = info["data_offsets"]
+            if name.endswith(lazy) and kind == "<f4":
+                out[name] = _Rows(path, start + a, info["shape"])
+                continue
+            handle.seek(start + a)
+            out[name] = np.frombuffer(handle.read(b - a), dtype=kind).reshape(info["shape"])
     return out
 
 
