@@ -90,3 +90,16 @@ def test_conversion_writes_a_loadable_folder_atomically(tmp_path):
             "config_sentence_transformers.json", "model.safetensors.sha256", "SOURCE.json"} <= names
     assert (folder / "model.safetensors.sha256").read_text().split()[0] == sha256_file(folder / "model.safetensors")
     assert Path(folder / "tokenizer.json").stat().st_size > 1_000_000
+
+
+def test_question_tokenizer_gives_the_ids_of_the_tokenizers_one_on_the_nine_reports(e5_numpy):
+    """unigram.py (no 0.7 s load) and `tokenizers`' Unigram give the same ids on every passage of the nine reports."""
+    from tipqa.ingest.chunking import chunk_report
+    from tipqa.ingest.reports import load_report
+
+    from .conftest import EXTRA, SEED
+    paths = [SEED, *sorted(p for p in EXTRA.iterdir() if p.suffix in (".txt", ".md") and p.name != "SOURCES.md")]
+    texts = ["passage: " + c.text for path in paths for c in chunk_report(load_report(path), 700)]
+    fast = e5_numpy.bert._fast_ids
+    assert fast is not None and len(texts) > 700
+    assert [fast.ids(t) for t in texts] == [e.ids for e in e5_numpy.bert.tokenizer.encode_batch(texts)]
