@@ -323,12 +323,17 @@ class Assistant:
             chunks = {c.chunk_id: c for c in data.chunks if c.report_id == chosen}
             return meeting_answer(question, *about_meeting, chosen, data.reports[chosen], chunks,
                                   [Passage.from_hit(h) for h in hits])
+        sentences, query = self._answer_inputs(data, query)
+        return build_answer(question, hits, sentences, query)
+
+    def _answer_inputs(self, data: Generation, query: np.ndarray):
+        """(sentence vectors, question vector) for the answer step; e5's cosines put on the scale it was set on."""
         sentences = functools.partial(self._stored_sentence_vectors, data)
         calibration = self.encoders.cosine_calibration
-        if calibration is not None:  # e5: cosines put on the scale the answer step was set on
+        if calibration is not None:
             query = calibrated(query[None, :], calibration, question=True)[0]
             sentences = functools.partial(_calibrated_sentences, sentences, calibration)
-        return build_answer(question, hits, sentences, query)
+        return sentences, query
 
     def _stored_sentence_vectors(self, data: Generation, texts: list[str], sources) -> np.ndarray:
         """Answer-candidate sentence vectors read from the generation (built with them), else encoded.
@@ -421,7 +426,7 @@ class Assistant:
         """Whether the statement is one of the sentences the reports offer on the question, as the sentence model
         ranks every sentence of the passages retrieved for it (within one logit of the best)."""
         hits = search(data, query, text, self.settings.top_k)
-        found = read_candidates(question, hits, functools.partial(self._stored_sentence_vectors, data), query)
+        found = read_candidates(question, hits, *self._answer_inputs(data, query))
         if found is None:
             return False
         logits = scoring.models().sentence.logit(found.features)
