@@ -38,8 +38,6 @@ ABSTAIN_UNANSWERABLE = 0.75  # the issue's bar: withhold a short answer from at 
 
 def collect(sets: list[str]) -> list[dict]:
     """One record per question: its candidates' features, which are evidence, and what is needed to pick."""
-    import functools
-
     from tipqa.answering import extract
     from tipqa.answering.answer import retrieval_text
     from tipqa.answering.retrieval import search
@@ -63,11 +61,13 @@ def collect(sets: list[str]) -> list[dict]:
         for item, record in zip(load_items(ROOT / "eval" / file), raw):
             if assistant._statements_reply(item.question, data, None) is not None:
                 continue  # 'What did X say?': answered from the statements, not by these models
+            # exactly what Assistant.ask hands the answer step (the question as asked for a multilingual model)
             text = retrieval_text(item.question)
-            query = assistant.question_embedder.embed_query(text)
+            query = assistant.question_embedder.embed_query(
+                item.question if assistant.encoders.multilingual else text)
             hits = search(data, query, text, assistant.settings.top_k)
-            found = extract.read_candidates(item.question, hits, functools.partial(assistant._stored_sentence_vectors,
-                                                                                  data), query)
+            sentences, query = assistant._answer_inputs(data, query)
+            found = extract.read_candidates(item.question, hits, sentences, query)
             if found is None:
                 continue
             labels = np.array([any(sentence_matches(hit.chunk.text[a:b], e) for e in item.evidence)

@@ -113,9 +113,7 @@ def test_canonical_question_shows_brazil_highlighted(tab):
 @pytest.mark.parametrize("example, expected", [
     ("Which country proposed joint investigation teams?", "Brazil"),
     ("Who chaired the meeting?", "Raúl Ricardes"),  # the meeting's elected President, not a working group's chair
-    pytest.param("What did Mexico say about victims?", "Mexico recognized", marks=pytest.mark.xfail(
-        strict=False, reason="issue 14: under multilingual-e5-small the statement is shown as the closest, not as the "
-                             "answer (test_attribution's same case)")),
+    ("What did Mexico say about victims?", "Mexico recognized"),
     ("¿Qué país propuso equipos conjuntos de investigación?", "Brazil"),
 ])
 def test_every_example_button_gives_a_right_answer(tab, example, expected):

@@ -424,7 +424,8 @@ class Assistant:
 
     def _among_the_best(self, question: str, text: str, query: np.ndarray, data: Generation, statement) -> bool:
         """Whether the statement is one of the sentences the reports offer on the question, as the sentence model
-        ranks every sentence of the passages retrieved for it (within one logit of the best)."""
+        ranks every sentence of the passages retrieved for it: within two logits of the best (odds at least a
+        seventh of the best sentence's)."""
         hits = search(data, query, text, self.settings.top_k)
         found = read_candidates(question, hits, *self._answer_inputs(data, query))
         if found is None:
@@ -432,7 +433,7 @@ class Assistant:
         logits = scoring.models().sentence.logit(found.features)
         for (hit, (start, end)), logit in zip(found.items, logits):
             if hit.chunk.chunk_id == statement.chunk_id and start <= statement.start < end:
-                return bool(logit >= logits.max() - 1.0)
+                return bool(logit >= logits.max() - 2.0)
         return False
 
 
