@@ -7,7 +7,7 @@ language.
 dev_qa.jsonl and test_qa.jsonl were written over the nine reports (corpus/ plus tests/data/corpus-extra) by people
 who never saw the code; they are asked of an index of those nine. seed_qa.jsonl and heldout_qa.jsonl are asked
 of the seed report alone. Tune on dev only; test is the held-out score (never tuned on, never edited).
-Indexes are cached under bench/.cache/answers and refreshed incrementally.
+Indexes are cached under bench/.cache/answers (one per model) and refreshed incrementally.
 """
 from __future__ import annotations
 
@@ -41,6 +41,14 @@ def corpus(kind: str, cache: Path) -> Path:
     return folder
 
 
+def index_for(folder: Path) -> Path:
+    """The cached index of a corpus folder for the configured model (one folder per model: an index built with
+    another model is refused, as it should be)."""
+    from tipqa.config import load_settings
+    from tipqa.text import slugify
+    return folder.parent / f"index-{slugify(load_settings().model)}"
+
+
 def row(label: str, summary: dict) -> str:
     cells = " ".join(f"{summary[key]:>12.3f}" if summary.get(key) is not None else f"{'-':>12}" for _, key in COLUMNS)
     return f"{label:12}{summary['questions']:>5} {cells}"
@@ -63,7 +71,7 @@ def main() -> None:
         file, kind = SETS[name]
         if kind not in assistants:
             folder = corpus(kind, cache)
-            settings = load_settings(corpus_dir=folder, index_dir=folder.parent / "index")
+            settings = load_settings(corpus_dir=folder, index_dir=index_for(folder))
             assistants[kind] = Assistant.open(settings=settings, progress=lambda f, m: None)
         started = time.perf_counter()
         result = evaluate(assistants[kind], load_items(ROOT / "eval" / file))

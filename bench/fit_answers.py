@@ -24,7 +24,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import ROOT, log  # noqa: E402
-from answers import SETS, corpus  # noqa: E402
+from answers import SETS, corpus, index_for  # noqa: E402
 
 SEED_REPORT = "oas-rtp-ii-2009-buenos-aires-report.txt"
 # The sets the answer model is fitted on. Fitting on dev alone (users' own words) was tried: its answers are right
@@ -52,7 +52,7 @@ def collect(sets: list[str]) -> list[dict]:
         file, kind = SETS[name]
         if kind not in assistants:
             folder = corpus(kind, cache)
-            settings = load_settings(corpus_dir=folder, index_dir=folder.parent / "index")
+            settings = load_settings(corpus_dir=folder, index_dir=index_for(folder))
             assistants[kind] = Assistant.open(settings=settings, progress=lambda f, m: None)
             assistants[kind].warm_up()
         assistant = assistants[kind]
