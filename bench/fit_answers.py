@@ -211,6 +211,14 @@ def main() -> None:
         mask = np.array([r["set"] == name for r in records]) & answerable
         by_set[name] = round(float((answered & (random_cv["right"] == 1))[mask].mean()), 3) if mask.any() else None
     print(f"short answer accuracy by set (five-fold, held out): {by_set}")
+    print("where answerable questions are lost, by set (five-fold): evidence among the candidates / right sentence "
+          "picked / right short answer given the right sentence")
+    for name in dict.fromkeys(r["set"] for r in records):
+        mine = [i for i, r in enumerate(records) if r["set"] == name and r["item"].answer is not None]
+        reachable = sum(bool(records[i]["labels"].any()) for i in mine)
+        picked = sum(bool(random_cv["sentence_right"][i]) for i in mine)
+        right = sum(bool(random_cv["sentence_right"][i]) and random_cv["right"][i] == 1 for i in mine)
+        print(f"  {name:8} {len(mine):4d} answerable: {reachable} / {picked} / {right} of {picked}")
     if args.dry_run:
         return
     everything = list(range(len(records)))

@@ -15,6 +15,7 @@ import stat
 import time
 from pathlib import Path
 
+from ..durable import fsync_path
 from ..errors import ReportError
 from ..hashing import sha256_file
 from .reports import report_id_for, sidecar_path
@@ -80,7 +81,7 @@ def copy_in(source: Path, target: Path) -> None:
             os.fsync(dst.fileno())
         shutil.copystat(source, partial)
         os.replace(partial, target)
-        fsync_dir(target.parent)
+        fsync_path(target.parent)
     finally:
         with contextlib.suppress(FileNotFoundError):
             partial.unlink()
@@ -101,8 +102,8 @@ def move_to_trash(path: Path) -> Path:
     if meta.is_file():
         os.replace(meta, folder / meta.name)
     os.replace(path, folder / path.name)
-    fsync_dir(folder)
-    fsync_dir(path.parent)
+    fsync_path(folder)
+    fsync_path(path.parent)
     return folder
 
 
@@ -138,7 +139,7 @@ def restore_from_trash(corpus: Path, report_id: str) -> Path:
     if meta.is_file():
         os.replace(meta, corpus / meta.name)
     os.replace(source, target)
-    fsync_dir(corpus)
+    fsync_path(corpus)
     with contextlib.suppress(OSError):  # the emptied time folders
         source.parent.rmdir()
         source.parent.parent.rmdir()
@@ -150,11 +151,3 @@ def empty_trash(corpus: Path) -> int:
     count = len(trashed(corpus))
     shutil.rmtree(corpus / TRASH, ignore_errors=True)
     return count
-
-
-def fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -44,6 +44,20 @@ class SentenceVectors:
         return np.asarray(self.vectors[rows])
 
 
+class ManifestFields:
+    """What every store's generation reads off its manifest (mixed into each implementation)."""
+
+    manifest: dict
+
+    @property
+    def reports(self) -> dict[str, dict]:
+        return self.manifest["reports"]
+
+    @property
+    def model_id(self) -> str:
+        return self.manifest["model"]["id"]
+
+
 class Generation(Protocol):
     """One loaded, verified generation of the index: what answering reads."""
 

@@ -8,8 +8,8 @@ import hashlib
 import io
 import json
 import os
-import shutil
 import re
+import shutil
 import sys
 import time
 import zipfile
@@ -20,6 +20,7 @@ from typing import Iterator
 import faiss
 import numpy as np
 
+from ..durable import fsync_path
 from ..errors import IndexCorrupt, IndexLocked, IndexNotFound, TipqaError
 from ..hashing import sha256_file
 from ..ingest.chunking import Chunk
@@ -301,7 +302,7 @@ class IndexStore:
                         "counts": {"chunks": len(chunks), "reports": len(manifest["reports"])}, "files": files}
             # Not indented: json's C encoder does not indent, and at 1,000 reports the Python one took ~0.1 s.
             self._write_file(folder / MANIFEST, seal_manifest(json.dumps(manifest, ensure_ascii=False).encode()))
-            _fsync_dir(folder)
+            fsync_path(folder)
             self._swap_current(name)
         except OSError as error:
             shutil.rmtree(folder, ignore_errors=True)
@@ -396,7 +397,7 @@ class IndexStore:
         tmp = self.root / f"CURRENT.{os.getpid()}.tmp"
         self._write_file(tmp, name.encode())
         os.replace(tmp, self.root / "CURRENT")  # atomic on POSIX: readers see the old name or the new
-        _fsync_dir(self.root)
+        fsync_path(self.root)
 
     def prune(self, keep: set[str | None]) -> None:
         """Drop generations other than the live one and its predecessor (and partial leftovers)."""
@@ -502,15 +503,3 @@ def _corrupt(folder: Path, what: str) -> IndexCorrupt:
     return IndexCorrupt(
         f"The index generation {folder} {what}. Run 'tipqa build --rebuild' to rebuild the index from the corpus."
     )
-
-
-def _fsync_file(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_dir(path: Path) -> None:
-    _fsync_file(path)

@@ -18,7 +18,7 @@ import numpy as np
 from ..ingest.chunking import Chunk
 from ..speakers.statements import Statement
 from .ann import one_thread, search_params
-from .base import SentenceVectors
+from .base import ManifestFields, SentenceVectors
 from .checks import CheckedFile
 from .lexical import BM25
 
@@ -36,7 +36,7 @@ CHUNK_TABLE = "chunk_table.npz"
 
 
 @dataclass
-class IndexData:
+class IndexData(ManifestFields):
     """One loaded, verified generation."""
 
     generation: str
@@ -50,14 +50,6 @@ class IndexData:
     sentences: SentenceVectors | None = None  # None: built without them (torch encoder, older tipqa)
     chunk_offsets: np.ndarray | None = None  # byte offset of each chunk's line in chunks.jsonl, and the end
     block_sums: dict | None = None  # CRC-32 per block of the piecemeal files (store/checks.py), once known
-
-    @property
-    def reports(self) -> dict[str, dict]:
-        return self.manifest["reports"]
-
-    @property
-    def model_id(self) -> str:
-        return self.manifest["model"]["id"]
 
     def all_vectors(self) -> np.ndarray:
         if self.vectors.ntotal == 0:

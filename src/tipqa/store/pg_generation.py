@@ -12,7 +12,7 @@ from scipy import sparse
 from ..errors import IndexCorrupt
 from ..ingest.chunking import Chunk
 from ..speakers.statements import Statement
-from .base import SentenceVectors
+from .base import ManifestFields, SentenceVectors
 from .generation import StoredChunk
 from .lexical import BM25, TermCounts
 
@@ -57,7 +57,7 @@ class DatabaseSentences(SentenceVectors):
 
 
 @dataclass
-class DatabaseGeneration:
+class DatabaseGeneration(ManifestFields):
     """One generation of a DatabaseStore (store.base.Generation)."""
 
     store: object
@@ -73,14 +73,6 @@ class DatabaseGeneration:
     statement_ids: np.ndarray | None = None
     sentences: SentenceVectors | None = None
     warnings: list[str] = field(default_factory=list)
-
-    @property
-    def reports(self) -> dict[str, dict]:
-        return self.manifest["reports"]
-
-    @property
-    def model_id(self) -> str:
-        return self.manifest["model"]["id"]
 
     @property
     def dim(self) -> int:
