@@ -324,7 +324,7 @@ class Assistant:
             return meeting_answer(question, *about_meeting, chosen, data.reports[chosen], chunks,
                                   [Passage.from_hit(h) for h in hits])
         sentences, query = self._answer_inputs(data, query)
-        return build_answer(question, hits, sentences, query)
+        return build_answer(question, hits, sentences, query, model=self.settings.model)
 
     def _answer_inputs(self, data: Generation, query: np.ndarray):
         """(sentence vectors, question vector) for the answer step; e5's cosines put on the scale it was set on."""
@@ -420,20 +420,21 @@ class Assistant:
         order = np.argsort(-scores, kind="stable")
         ranked = [found[i] for i in order]
         return topical_answer(question, ranked, [float(scores[i]) for i in order], chunks,
-                              on_topic=self._among_the_best(question, text, topic, data, ranked[0]))
+                              on_topic=self._among_the_best(question, text, topic, data, ranked))
 
-    def _among_the_best(self, question: str, text: str, query: np.ndarray, data: Generation, statement) -> bool:
-        """Whether the statement is one of the sentences the reports offer on the question, as the sentence model
-        ranks every sentence of the passages retrieved for it: within two logits of the best (odds at least a
-        seventh of the best sentence's)."""
+    def _among_the_best(self, question: str, text: str, query: np.ndarray, data: Generation, statements) -> bool:
+        """Whether one of the speaker's statements is among the sentences the reports offer on the question, as the
+        sentence model ranks every sentence of the passages retrieved for it: within two logits of the best (odds
+        at least a seventh of the best sentence's)."""
         hits = search(data, query, text, self.settings.top_k)
-        found = read_candidates(question, hits, *self._answer_inputs(data, query))
+        found = read_candidates(question, hits, *self._answer_inputs(data, query), model=self.settings.model)
         if found is None:
             return False
         logits = scoring.models().sentence.logit(found.features)
         for (hit, (start, end)), logit in zip(found.items, logits):
-            if hit.chunk.chunk_id == statement.chunk_id and start <= statement.start < end:
-                return bool(logit >= logits.max() - 2.0)
+            if logit >= logits.max() - 2.0 and any(hit.chunk.chunk_id == s.chunk_id and start <= s.start < end
+                                                   for s in statements):
+                return True
         return False
 
 

@@ -95,7 +95,8 @@ def _indent(text: str, width: int = 100) -> str:
                      for line in text.splitlines())
 
 
-def build_answer(question: str, hits: list[Hit], sentence_vectors, query_vector: np.ndarray) -> Answer:
+def build_answer(question: str, hits: list[Hit], sentence_vectors, query_vector: np.ndarray,
+                 model: str | None = None) -> Answer:
     """The answer to question from the retrieved passages: short answer, evidence sentence, citations.
 
     Args:
@@ -103,10 +104,12 @@ def build_answer(question: str, hits: list[Hit], sentence_vectors, query_vector:
             score sentences against the question; sources gives each text's (hit, sentence spans), so the
             vectors stored in the index can be read instead of encoding the texts.
         query_vector: the question's embedding (of its English form for Spanish questions).
+        model: the embedding model's name (the kind of answer asked for is also read from the question's meaning
+            when a model for it was fitted: kinds.py).
     Returns:
         An Answer whose answer and evidence are None when the passages do not hold the answer.
     """
-    found = extract.answer_question(question, hits, sentence_vectors, query_vector)
+    found = extract.answer_question(question, hits, sentence_vectors, query_vector, model=model)
     if found is None:
         return Answer(question, None, None, 0.0, None, [Passage.from_hit(h) for h in hits], outcome="not_found")
     passages = []

@@ -43,7 +43,7 @@ def short_answer(q: Question, hit: Hit, span: tuple[int, int]) -> tuple[str | No
     clause = _best_clause(q, text, span)
     kind = q.expected
     if kind == "section":
-        return _section(q, hit), "section"
+        return _section(q, hit) or article_in(q, text, span), "section"
     if kind == "place":
         return _place(text, clause, span), "place"
     if kind == "other":
@@ -117,7 +117,8 @@ def _pick(q: Question, text: str, clause: tuple[int, int], span: tuple[int, int]
         inside_role = any(a <= e.start < b for a, b in roles)
         return lo <= e.start < hi and e.kind in kinds and not named_in_question(q, e) and not inside_role
 
-    in_clause = [e for e in chunk_entities(text) if usable(e, *clause)]
+    found = chunk_entities(text) + _named_by_form(text, span, kinds)
+    in_clause = [e for e in found if usable(e, *clause)]
     if q.expected in ("country", "agent"):
         subject = _subject(text, clause, in_clause)
         if subject is not None:
@@ -126,8 +127,55 @@ def _pick(q: Question, text: str, clause: tuple[int, int], span: tuple[int, int]
             return _antecedent(q, text, span, usable)
     if in_clause:
         return _nearest(q, text, clause, in_clause)
-    in_sentence = [e for e in chunk_entities(text) if usable(e, *span)]
+    in_sentence = [e for e in found if usable(e, *span)]
     return in_sentence[0] if in_sentence else None
+
+
+# Names the gazetteer does not know, read from their form: an acronym in capitals ('PROTEX'), a name in Title Case
+# headed by a word for a body ('Comisión Nacional de Comunicaciones'), a reference to a legal text ('Resolución Nº
+# 187', 'article 17', 'Ley 26.842').
+_BODY = (r"(?:Commission|Comisi[óo]n|Committee|Comit[ée]|Ministry|Ministerio|Office|Oficina|Agency|Agencia|Programme|"
+         r"Program|Programa|Unit|Unidad|Department|Departamento|Secretariat|Secretar[íi]a|Council|Consejo|Fiscal[íi]a|"
+         r"Procuradur[íi]a|Organi[sz]ation|Organizaci[óo]n|Fund|Fondo|Institute|Instituto|Centre|Center|Centro|Network|"
+         r"Red|Club|Alliance|Alianza|Court|Tribunal|Police|Polic[íi]a|Directorate|Direcci[óo]n|Association|"
+         r"Asociaci[óo]n|Foundation|Fundaci[óo]n|Union|Uni[óo]n|Bank|Banco|Service|Servicio|Bureau|Board|Authority|"
+         r"Autoridad|Group|Grupo|Movement|Movimiento|Coalition|Task Force|Observatory|Observatorio)(?![\w’'-])")
+_CAP = r"[A-ZÁÉÍÓÚÑ][\w’'-]+"
+_LINK = r"(?:\s+(?:of|the|for|on|and|in|against|de|del|la|las|los|el|y|para|contra|sobre|en)){0,2}"
+_BODY_NAME = re.compile(rf"(?:{_CAP}\s+)*{_BODY}(?:{_LINK}\s+{_CAP})*|{_CAP}(?:{_LINK}\s+{_CAP})*{_LINK}\s+{_BODY}"
+                        rf"(?:{_LINK}\s+{_CAP})*")
+_ACRONYM = re.compile(r"\b[A-Z]{3,}(?:-[A-Z]+)?\b")
+_LEGAL = re.compile(r"\b(?:Resoluci[óo]n|Resolution|Ley|Law|Decreto|Decree|Art[íi]culo|Article|Art\.)\s+(?:N[º°o]\.?\s*)?"
+                    r"\d+(?:[./]\d+)*(?:\s*\([\w./-]+\))?(?:,?\s+(?:paragraph|p[áa]rrafo|inciso)\s+\d+)?", re.I)
+
+
+def _named_by_form(text: str, span: tuple[int, int], kinds: tuple[str, ...]) -> tuple[Entity, ...]:
+    """Candidates of the kinds asked for, in the sentence, that the gazetteer left out."""
+    out = []
+    known = [(e.start, e.end) for e in chunk_entities(text) if e.kind in kinds]
+    def add(kind, m):
+        a, b = m.start(), m.end()
+        if not any(x < b and a < y for x, y in known):
+            out.append(Entity(kind, fold(m.group(0)), m.group(0), a, b, m.group(0)))
+            known.append((a, b))
+    if "document" in kinds:
+        for m in _LEGAL.finditer(text, span[0], span[1]):
+            add("document", m)
+    if "organisation" in kinds:
+        for m in _BODY_NAME.finditer(text, span[0], span[1]):
+            if len(m.group(0).split()) >= 2:
+                add("organisation", m)
+        for m in _ACRONYM.finditer(text, span[0], span[1]):
+            add("organisation", m)
+    return tuple(sorted(out, key=lambda e: e.start))
+
+
+def article_in(q: Question, text: str, span: tuple[int, int]) -> str | None:
+    """'Which article ...?' answered by a sentence that names one ('según lo establece el artículo 17 de la Ley')."""
+    for m in _LEGAL.finditer(text, span[0], span[1]):
+        if re.match(r"(?i)art", m.group(0)) and fold(m.group(0)) not in fold(q.text + " " + q.english):
+            return m.group(0)
+    return None
 
 
 def _subject(text: str, clause: tuple[int, int], entities: list[Entity]) -> Entity | None:
