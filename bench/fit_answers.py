@@ -39,7 +39,8 @@ REPORT_WORDED = ("seed", "heldout")  # written on the seed report in its own wor
 # Of the total weight, the share of the sets in users' words (0.33, 0.5, 0.6, 0.8 tried: 0.5 kept the most right
 # short answers on them, five-fold).
 USERS_SHARE = 0.5
-ABSTAIN_UNANSWERABLE = 0.75  # the issue's bar: withhold a short answer from at least 75 % of unanswerable questions  # the issue's bar is 0.75; a little above it, as held-out estimates are noisy
+ABSTAIN_UNANSWERABLE = 0.8  # the issue's bar is 0.75; a little above it, as held-out estimates are noisy (0.75 gave answer_at
+# 0.23 and short answers 0.433 five-fold; 0.8 gives 0.36 and 0.426)
 
 
 def collect(sets: list[str]) -> list[dict]:

@@ -92,3 +92,17 @@ def test_the_kind_is_read_from_the_meaning_with_the_real_model(assistant):
         sentences, query = assistant._answer_inputs(assistant.data, query)
         right.append(kinds.refine(q, assistant.settings.model, query, sentences).expected == kind)
     assert len(right) >= 5 and sum(right) >= 0.6 * len(right), right
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("What share of the recruited girls were held as sex slaves?", "26 per cent"),
+    ("How many girls were held as sex slaves?", "138"),
+    ("¿Cuántas niñas fueron sometidas a esclavitud sexual?", "138"),
+])
+def test_a_share_asked_for_takes_the_percentage_a_count_the_count(question, expected):
+    text = ("In 2022 it is estimated that 26 per cent of girls recruited by armed groups were subjected to sexual "
+            "slavery (for a total of 138 girls).")
+    q = analyse(question)
+    assert q.expected == "number"
+    numbers = [e for e in spans.chunk_entities(text) if e.kind == "number"]
+    assert spans._by_measure(q, numbers)[0].text == expected

@@ -118,7 +118,7 @@ def _pick(q: Question, text: str, clause: tuple[int, int], span: tuple[int, int]
         return lo <= e.start < hi and e.kind in kinds and not named_in_question(q, e) and not inside_role
 
     found = chunk_entities(text) + _named_by_form(text, span, kinds)
-    in_clause = [e for e in found if usable(e, *clause)]
+    in_clause = _by_measure(q, [e for e in found if usable(e, *clause)])
     if q.expected in ("country", "agent"):
         subject = _subject(text, clause, in_clause)
         if subject is not None:
@@ -127,8 +127,27 @@ def _pick(q: Question, text: str, clause: tuple[int, int], span: tuple[int, int]
             return _antecedent(q, text, span, usable)
     if in_clause:
         return _nearest(q, text, clause, in_clause)
-    in_sentence = [e for e in found if usable(e, *span)]
+    in_sentence = _by_measure(q, [e for e in found if usable(e, *span)])
     return in_sentence[0] if in_sentence else None
+
+
+_SHARE = re.compile(r"\b(?:share|percentage|proportion|per ?cent|fraction|portion)\b|%|\bporcentaje|\bproporci[oó]n",
+                    re.I)
+_COUNT = re.compile(r"\bhow many\b|\bcu[aá]nt[oa]s\b", re.I)
+
+
+def _by_measure(q: Question, entities: list[Entity]) -> list[Entity]:
+    """A question for a share takes a percentage where the sentence has one; 'how many ...?' a count where it has
+    one ('26 per cent of girls ... (for a total of 138 girls)')."""
+    if q.expected != "number" or not entities:
+        return entities
+    asked = q.text + " " + q.english
+    share = [e for e in entities if e.canonical_id.endswith("%")]
+    if _SHARE.search(asked):
+        return share or entities
+    if _COUNT.search(asked):
+        return [e for e in entities if not e.canonical_id.endswith("%")] or entities
+    return entities
 
 
 # Names the gazetteer does not know, read from their form: an acronym in capitals ('PROTEX'), a name in Title Case
