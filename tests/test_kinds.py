@@ -106,3 +106,18 @@ def test_a_share_asked_for_takes_the_percentage_a_count_the_count(question, expe
     assert q.expected == "number"
     numbers = [e for e in spans.chunk_entities(text) if e.kind == "number"]
     assert spans._by_measure(q, numbers)[0].text == expected
+
+
+@pytest.mark.parametrize("question, sentence, expected", [
+    # written for this test: the answer is the piece of the clause the question does not already say
+    ("Which two priorities did the minister name for the plan?",
+     "The minister said the plan rests on two pillars, early warning and shelter for survivors.",
+     "early warning and shelter for survivors"),
+    ("What is the new category called?",
+     'The field formerly named "Otros" is now reported as "Explotación laboral" from March onwards.',
+     "Explotación laboral"),
+])
+def test_an_other_answer_is_what_the_question_does_not_already_say(question, sentence, expected):
+    q = analyse(question)
+    assert q.expected == "other"
+    assert spans._other(q, sentence, (0, len(sentence))) == expected

@@ -345,12 +345,44 @@ def _section(q: Question, hit: Hit) -> str | None:
 
 
 def _other(q: Question, text: str, clause: tuple[int, int]) -> str | None:
-    """'What did Brazil propose?' -> what follows the matching verb in the clause."""
+    """'What did Ramdin say the effort should focus on?' -> the part of the clause the question does not already
+    say: of its pieces (cut at punctuation, quotation marks and parentheses; a quoted name counts two words more), the
+    one with the most words the question does not have and the fewest it does, begun at its first such word."""
+    asked = stems(q.text) | stems(q.english)
     body = text[clause[0]:clause[1]]
-    for m in re.finditer(r"[\wÀ-ÿ'’-]+", body):
-        word = m.group(0)
-        if word[:1].islower() and any(stem(word) == stem(t) for t in q.terms if not t[:1].isupper()):
-            rest = body[m.end():].strip(" ,.;:“”\"")
-            if len(rest.split()) >= 2:
-                return rest
+    best, best_score = None, 0.0
+    for piece, quoted in _pieces(body):
+        words = [w for w in _WORD_IN.findall(piece) if fold(w) not in _LEADING]
+        new = [w for w in words if stem(w) not in asked]
+        old = len(words) - len(new)
+        if not new:
+            continue
+        score = len(new) - 2.0 * old + (2.0 if quoted else 0.0) - 0.2 * max(len(words) - 12, 0)
+        if score > best_score or (score == best_score and best is not None):
+            best, best_score = _after_known(piece, asked), score
+    if best:
+        return best
     return body.strip(" .") or None
+
+
+_WORD_IN = re.compile(r"[\wÀ-ÿ'’-]+")
+# Words that open a piece without being part of what it names: 'is known as kayayie', 'that the first step must be'.
+_LEADING = frozenset("that which who is are was were be been being known as called named by to of the a an and or "
+                     "must should would could can will may also mainly namely including such el la los las lo que es "
+                     "son fue fueron ser por como de del en a y o un una se".split())
+
+
+def _pieces(body: str) -> list[tuple[str, bool]]:
+    """The clause cut at commas, semicolons, colons, dashes, quotation marks and parentheses; quoted pieces flagged."""
+    out = [(m.group(1) or m.group(2), True) for m in re.finditer(r"[“\"]([^”\"]{2,120})[”\"]|\(([^()]{2,120})\)", body)]
+    plain = re.sub(r"[“\"][^”\"]{2,120}[”\"]|\([^()]{2,120}\)", "|", body)
+    out += [(p, False) for p in re.split(r"\s*(?:[,;:|]|\s[–—-]\s)\s*", plain) if p.strip()]
+    return out
+
+
+def _after_known(piece: str, asked: set[str]) -> str:
+    """The piece from its first word that is neither one the question has nor one that only leads in."""
+    for m in _WORD_IN.finditer(piece):
+        if stem(m.group(0)) not in asked and fold(m.group(0)) not in _LEADING:
+            return piece[m.start():].strip(" .,;:“”\"()")
+    return piece.strip(" .,;:“”\"()")
