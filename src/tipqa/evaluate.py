@@ -134,7 +134,9 @@ def sentence_matches(sentence: str | None, evidence: str) -> bool:
     if not sentence:
         return False
     s, e = norm(sentence), norm(evidence)
-    return bool(e) and (e in s or s in e)
+    # a sentence inside the evidence is it only if it says something: '2.' or '2024.' (a list number, a stray line)
+    # is inside many an evidence without being its sentence
+    return bool(e) and (e in s or (len(s.split()) >= 4 and s in e))
 
 
 # ---- running ----------------------------------------------------------------------------------------

@@ -157,7 +157,7 @@ def _analyse(question: str) -> Question:
     if expected == "person" and re.match(r"^\s*(?:(?:by|to|for|with|from) )?(?:who|whom)\b", low) \
             and not _PERSON_VERB.search(low):
         expected = "agent"  # 'Who wanted a directory ...?' -> the country that did it
-    plural = bool(_PLURAL.search(low)) or expected == "nationality"
+    plural = bool(_PLURAL.search(low)) or (expected == "nationality" and not re.search(r"\bnationality\b", low))
     entities = [e for e in find_entities(question) + find_entities(english)
                 if e.kind in ("country", "organisation", "person", "document", "date")]
     entities += _bare_names(english, entities)

@@ -50,6 +50,8 @@ def short_answer(q: Question, hit: Hit, span: tuple[int, int]) -> tuple[str | No
         return _other(q, text, clause), "other"
     if q.plural or kind == "nationality":
         items = _list_items(q, text, span)
+        if items and not q.plural:  # 'Which nationality ...?': the first the sentence names
+            return items[0], "country"
         return (", ".join(items) if items else None), "list"
     entity = _pick(q, text, clause, span)
     if entity is None:
