@@ -349,7 +349,8 @@ def _section(q: Question, hit: Hit) -> str | None:
 def _other(q: Question, text: str, clause: tuple[int, int]) -> str | None:
     """'What did Ramdin say the effort should focus on?' -> the part of the clause the question does not already
     say: of its pieces (cut at punctuation, quotation marks and parentheses; a quoted name counts two words more), the
-    one with the most words the question does not have and the fewest it does, begun at its first such word."""
+    one with the most words the question does not have and the fewest it does, begun at its first such word; None
+    when every such piece is a clause longer than a short answer."""
     asked = stems(q.text) | stems(q.english)
     body = text[clause[0]:clause[1]]
     best, best_score = None, 0.0
@@ -359,12 +360,16 @@ def _other(q: Question, text: str, clause: tuple[int, int]) -> str | None:
         old = len(words) - len(new)
         if not new:
             continue
-        score = len(new) - 2.0 * old + (2.0 if quoted else 0.0) - 0.2 * max(len(words) - 12, 0)
+        answer = _after_known(piece, asked)
+        if len(answer.split()) > OTHER_WORDS:
+            continue  # a clause, not a short answer: the sentence is shown as the closest the reports come
+        score = len(new) - 2.0 * old + (2.0 if quoted else 0.0)
         if score > best_score or (score == best_score and best is not None):
-            best, best_score = _after_known(piece, asked), score
-    if best:
-        return best
-    return body.strip(" .") or None
+            best, best_score = answer, score
+    return best
+
+
+OTHER_WORDS = 12  # the longest short answer to an 'other' question: a name or a noun phrase, not a clause
 
 
 _WORD_IN = re.compile(r"[\wÀ-ÿ'’-]+")
