@@ -100,9 +100,6 @@ def test_real_pdf_answer_cites_the_page(tmp_path, real_embedder, real_pdf_report
     assert passage.page == 67 and "p. 67" in answer.to_text()
 
 
-@pytest.mark.xfail(strict=False, reason="issue 14: with multilingual-e5-small the right passage ('Article 3 > Use of "
-                                        "terms') is first, but the answer step, refitted on e5's features, still gives "
-                                        "no short answer (below answer_at): a known regression, see the closing note")
 def test_palermo_protocol_article_defining_trafficking(tmp_path, real_embedder):
     source = EXTRA / "un_palermo_protocol_2000_en.md"
     if not source.exists():
