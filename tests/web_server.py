@@ -8,7 +8,7 @@ from pathlib import Path
 
 from tipqa.assistant import Assistant
 from tipqa.config import Settings, load_settings
-from tipqa.web.app import ProgressRelay, WebApp, build_demo, launch_options
+from tipqa.web.app import ProgressRelay, WebApp, build_demo, launch_options, queued
 
 from .conftest import SEED
 
@@ -43,6 +43,6 @@ def start_server(root: Path, embedder, **overrides) -> RunningServer:
                              **overrides)
     relay = ProgressRelay()
     app = WebApp(Assistant.open(settings=settings, embedder=embedder, progress=relay), relay)
-    demo = build_demo(app).queue(default_concurrency_limit=1)
+    demo = queued(build_demo(app))
     demo.launch(prevent_thread_lock=True, quiet=True, **launch_options(settings))
     return RunningServer(f"http://127.0.0.1:{settings.port}/", app, settings, root, demo)

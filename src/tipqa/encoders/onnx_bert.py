@@ -298,6 +298,9 @@ def _session(source: str | bytes, threads: int):
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
+    # Idle intra-op threads sleep instead of spinning: a web server's question encoder (2 threads) spun ~30 ms
+    # of a core after every question, half the server's CPU per answer and taken from concurrent answers.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     options.log_severity_level = 3  # quantised graphs warn about shape inference; not actionable
     return ort.InferenceSession(source, options, providers=["CPUExecutionProvider"], disabled_optimizers=SLOW_FUSIONS)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import html
 import ipaddress
+import os
 import sys
 import threading
 from pathlib import Path
@@ -50,11 +51,10 @@ CSS = """
 
 
 # ---- rendering (pure functions: escaped HTML, one line, no blank lines so Markdown leaves it alone) ------------
-# Questions answered at once. Not the cores: an answer spends most of its time in numpy/onnxruntime (which release
-# the GIL), and every question left waiting in Gradio's queue is sent a new time estimate each time another one
-# is queued or starts (quadratic in the queue length): with a limit of 4, 20 clients cost the server's event loop
-# more than the answers did (bench/web_latency.py).
-ASK_CONCURRENCY = 32
+# Questions answered at once: one per core (at least 2). An answer is ~20-30 ms of CPU; answered first come,
+# first served, the first of 20 simultaneous questions return early, where 32 at once shared the cores and all
+# finished together, last (bench/web_latency.py, 20 clients: p50 0.36-0.43 s against 0.53-0.69 s).
+ASK_CONCURRENCY = max(2, os.cpu_count() or 1)
 
 def _esc(text: str) -> str:
     return html.escape(text or "", quote=True).replace("\n", "<br>")
@@ -409,6 +409,14 @@ def _reports_tab(app: WebApp, corpus, report_box) -> None:
 
 
 # ---- serving -------------------------------------------------------------------------------------------------
+def queued(demo: gr.Blocks) -> gr.Blocks:
+    """DEMO with the queue tipqa serves it with."""
+    # After every event Gradio recomputes, with pandas, a summary of up to its last 10,000 events for the
+    # monitoring page, which tipqa does not serve (enable_monitoring=False): ~2-7 ms of CPU per answer.
+    os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", str(2 ** 31))
+    return demo.queue(default_concurrency_limit=1)
+
+
 def parse_auth(raw: str) -> tuple[str, str] | None:
     if not raw:
         return None
@@ -445,7 +453,7 @@ def serve(settings: Settings | None = None) -> None:
     settings = settings or load_settings()
     options = launch_options(settings)  # refuse an unsafe address before spending time on the index
     demo = build_demo(settings=settings)
-    demo.queue(default_concurrency_limit=1).launch(**options)
+    queued(demo).launch(**options)
 
 
-__all__ = ["WebApp", "build_demo", "launch_options", "render_answer", "highlight", "serve"]
+__all__ = ["WebApp", "build_demo", "launch_options", "queued", "render_answer", "highlight", "serve"]
