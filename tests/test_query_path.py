@@ -14,7 +14,7 @@ from tipqa.answering.questions import analyse
 from tipqa.language import entities
 from tipqa.language.entities import _gazetteer, _trie_pattern, find_named
 from tipqa.store.ann import one_thread as _one_thread
-from tipqa.store.lexical import BM25
+from tipqa.store.lexical import BM25, Rows
 
 SAMPLES = ["Which country proposed joint investigation teams?", "¿Quién presidió el grupo de redacción?",
            "MÉXICO’s delegation — Ñandú, Ørsted, Straße, İstanbul, ﬁnal, ΟΔΟΣ ΣΑΣ", "e\u0301 n\u0303 ‘x’", "", "İ"]
@@ -73,6 +73,42 @@ def test_bm25_scores_are_the_sparse_row_sums():
     # repeated entries in a row (not canonical) are still added up
     dup = sparse.csr_matrix((np.array([1.0, 2.0, 4.0], np.float32), np.array([3, 3, 5]), np.array([0, 3])), shape=(1, 8))
     assert BM25({"term0": 0}, dup).scores("term0")[3] == 3.0
+
+
+def test_bm25_loaded_as_plain_rows_scores_as_scipy(tmp_path):
+    texts = ["Brazil proposed joint investigation teams.", "Chile spoke of victims.", "La trata de personas.",
+             "Joint teams and victims of trafficking; Brazil again."] * 3
+    built = BM25.build(texts)
+    for name, data in built.to_files().items():
+        (tmp_path / name).write_bytes(data)
+    loaded = BM25.load(tmp_path)
+    assert isinstance(loaded.weights, Rows) and loaded.weights.has_canonical_format
+    for question in ("Which country proposed joint teams?", "victims of trafficking", "¿trata?", "nothing here"):
+        assert np.array_equal(loaded.scores(question), built.scores(question))
+    assert (loaded.weights.tocsr() != built.weights).nnz == 0
+    # a row with a repeated or unsorted column is not canonical (scipy's definition), and still adds up
+    dup = Rows(np.array([1.0, 2.0, 4.0], np.float32), np.array([3, 3, 5]), np.array([0, 3]), (1, 8))
+    assert not dup.has_canonical_format and BM25({"term0": 0}, dup).scores("term0")[3] == 3.0
+    unsorted = Rows(np.ones(3, np.float32), np.array([1, 5, 4]), np.array([0, 1, 3]), (2, 8))
+    assert not unsorted.has_canonical_format
+    across = Rows(np.ones(3, np.float32), np.array([1, 5, 4]), np.array([0, 2, 3]), (2, 8))  # 5 then 4: two rows
+    assert across.has_canonical_format
+
+
+def test_answering_from_a_loaded_index_needs_no_scipy(tmp_path):
+    """Importing scipy.sparse costs a cold `tipqa ask` ~0.25 s: only building an index may import it."""
+    import subprocess
+    import sys
+    texts = ["Brazil proposed joint investigation teams.", "Chile spoke of victims."]
+    for name, data in BM25.build(texts).to_files().items():
+        (tmp_path / name).write_bytes(data)
+    code = ("import sys; from pathlib import Path; import tipqa.assistant, tipqa.cli; "
+            "from tipqa.store.lexical import BM25; "
+            f"print(BM25.load(Path({str(tmp_path)!r})).scores('Brazil').tolist()); "
+            "print(sorted(m for m in sys.modules if m.startswith('scipy')))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    scores, modules = done.stdout.splitlines()
+    assert modules == "[]" and scores.startswith("[") and "0.0]" in scores
 
 
 def test_one_thread_restores_the_thread_count():

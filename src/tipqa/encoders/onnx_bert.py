@@ -55,7 +55,7 @@ class _Graph:
 
     def const(self, array: np.ndarray, name: str | None = None) -> str:
         name = name or f"c{len(self.inits)}"
-        self.inits.append(self.numpy_helper.from_array(np.array(array), name))  # a copy: weights may be mapped
+        self.inits.append(self.numpy_helper.from_array(np.array(array, order="C"), name))  # a row-major copy
         return name
 
     def op(self, kind: str, *inputs: str, **attrs) -> str:

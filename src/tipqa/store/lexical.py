@@ -1,4 +1,8 @@
-"""BM25 over chunk texts: small numpy/scipy functions, saved as plain arrays (allow_pickle=False)."""
+"""BM25 over chunk texts: small numpy/scipy functions, saved as plain arrays (allow_pickle=False).
+
+A loaded index answers with numpy alone (Rows): importing scipy.sparse costs a cold `tipqa ask` ~0.25 s (it
+pulls in much of numpy's lazily loaded namespace), so scipy is imported only to build or rewrite an index.
+"""
 from __future__ import annotations
 
 import functools
@@ -7,10 +11,14 @@ import json
 import re
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-from scipy import sparse
 
 from ..text import fold
+
+if TYPE_CHECKING:
+    from scipy import sparse
 
 ENGLISH_STOPWORDS = frozenset(
     "a an and are as at be been by did do does for from had has have he her his how in into is it its "
@@ -62,10 +70,40 @@ def _stemmer(lang: str = "en"):
     return Stemmer.Stemmer("spanish" if lang == "es" else "english")
 
 
+class Rows:
+    """A CSR matrix as its three arrays, read as stored (BM25.load): what answering needs of scipy's csr_matrix
+    (shape, indptr, indices, data, has_canonical_format), without importing scipy; tocsr()/tocsc() do."""
+
+    def __init__(self, data: np.ndarray, indices: np.ndarray, indptr: np.ndarray, shape: tuple[int, int]):
+        self.data, self.indices, self.indptr, self.shape = data, indices, indptr, (int(shape[0]), int(shape[1]))
+        self._canonical: bool | None = None
+
+    @property
+    def has_canonical_format(self) -> bool:
+        """Each row's column indices strictly increasing (sorted, no repeats), as scipy defines it."""
+        if self._canonical is None:
+            step = np.diff(self.indices.astype(np.int64))
+            row_start = self.indptr[1:-1]
+            ok = step > 0
+            ok[row_start[(row_start > 0) & (row_start < len(self.indices))] - 1] = True  # across a row boundary
+            self._canonical = bool(ok.all())
+        return self._canonical
+
+    def tocsr(self) -> "sparse.csr_matrix":
+        from scipy import sparse
+        return sparse.csr_matrix((self.data, self.indices, self.indptr), shape=self.shape)
+
+    def tocsc(self) -> "sparse.csc_matrix":
+        return self.tocsr().tocsc()
+
+    def __getitem__(self, rows):
+        return self.tocsr()[rows]
+
+
 class BM25:
     """Okapi BM25 with the term-by-document weight matrix precomputed, so a query is a sparse row sum."""
 
-    def __init__(self, vocab: dict[str, int], weights: sparse.csr_matrix, k1: float = 1.2, b: float = 0.75):
+    def __init__(self, vocab: dict[str, int], weights: "sparse.csr_matrix | Rows", k1: float = 1.2, b: float = 0.75):
         self.vocab = vocab
         self.weights = weights  # shape (terms, documents)
         self.k1, self.b = k1, b
@@ -108,9 +146,7 @@ class BM25:
     @classmethod
     def load(cls, folder: Path) -> "BM25":
         with np.load(folder / "lexical.npz", allow_pickle=False) as arrays:
-            weights = sparse.csr_matrix(
-                (arrays["data"], arrays["indices"], arrays["indptr"]), shape=tuple(arrays["shape"])
-            )
+            weights = Rows(arrays["data"], arrays["indices"], arrays["indptr"], tuple(arrays["shape"]))
         meta = _params(folder)
         return cls(_term_ids(meta), weights, meta["k1"], meta["b"])
 
@@ -138,6 +174,7 @@ class TermCounts:
               reuse: tuple["TermCounts", np.ndarray] | None = None) -> tuple[dict[str, int], "TermCounts"]:
         """(vocab, counts) for texts. vocab (extended in place) and reuse = (old counts, old column per text,
         -1 where new) let passages of an earlier generation keep their columns without being tokenized."""
+        from scipy import sparse
         vocab = {} if vocab is None else vocab
         origin = reuse[1] if reuse is not None else np.full(len(texts), -1, dtype=np.int64)
         fresh = np.flatnonzero(origin < 0)
@@ -169,6 +206,7 @@ class TermCounts:
 
     @classmethod
     def load(cls, folder: Path) -> "TermCounts":
+        from scipy import sparse
         with np.load(folder / cls.FILE, allow_pickle=False) as arrays:
             return cls(sparse.csc_matrix((arrays["data"].astype(np.float32), arrays["indices"], arrays["indptr"]),
                                          shape=tuple(arrays["shape"])))
