@@ -179,6 +179,26 @@ def test_answer_sentences_use_the_prepared_int8_graph_and_never_export_one(tmp_p
     assert cosine.min() >= 0.97, cosine
 
 
+def test_warm_questions_open_the_fp32_graph_a_build_kept(tmp_path, minilm_embedder):
+    """The int8 export keeps the fp32 graph it quantised: a long-lived process opens its question encoder from
+    it (no graph written in memory); without it, the graph is written in memory, giving the same vectors."""
+    from tipqa.encoders import fast_query_embedder
+    from tipqa.encoders.onnx_bert import graph_path
+    settings = minilm_settings(tmp_path)
+    in_memory = fast_query_embedder(minilm_embedder, settings)  # nothing prepared yet
+    assert in_memory.source == "memory"
+    prepared = index_embedder(settings, minilm_embedder)  # a build prepares both graphs
+    fp32 = graph_path(prepared.path.parent, minilm_embedder.weights_hash, int8=False)
+    assert fp32.is_file() and fp32.with_name(fp32.name + ".sha256").is_file()
+    from_file = fast_query_embedder(minilm_embedder, settings)
+    assert from_file.source == str(fp32)
+    np.testing.assert_allclose(from_file.embed_documents(TEXTS), in_memory.embed_documents(TEXTS), atol=1e-5)
+    index_embedder(settings, minilm_embedder)  # a second embedder neither re-exports nor drops either graph
+    assert sorted(p.name for p in fp32.parent.glob("*.onnx")) == sorted([prepared.path.name, fp32.name])
+    fp32.write_bytes(b"damaged")  # not what its checksum says: written in memory instead
+    assert fast_query_embedder(minilm_embedder, settings).source == "memory"
+
+
 def test_prepared_graph_is_trusted_by_size_and_mtime_and_hashed_when_they_change(tmp_path, minilm_embedder,
                                                                                 monkeypatch):
     import os
@@ -239,7 +259,7 @@ def test_warm_up_keeps_a_given_embedder(settings, hash_embedder):
 def test_warm_up_that_fails_keeps_answering_with_numpy(settings, monkeypatch):
     import tipqa.encoders as engine
 
-    def broken(query):
+    def broken(*args):
         raise RuntimeError("no memory for a second graph")
 
     monkeypatch.setattr(engine, "fast_query_embedder", broken)

@@ -103,16 +103,20 @@ def sentence_embedder(settings: Settings, query: Embedder, workers: int = 1) -> 
         return query
 
 
-def fast_query_embedder(query: Embedder) -> Embedder:
-    """Questions for a long-lived process: onnxruntime fp32 over the numpy encoder's own tensors (~4x faster a
-    question, the same vectors to cosine 0.99999), else QUERY itself. ~0.8 s to make: see OnnxQueryEmbedder."""
+def fast_query_embedder(query: Embedder, settings: Settings | None = None) -> Embedder:
+    """Questions for a long-lived process: onnxruntime fp32 over the numpy encoder's weights (~4x faster a
+    question, the same vectors to cosine 0.99999), else QUERY itself. Opened from the fp32 graph a build kept
+    (~0.2 s), else written in memory (~1 s): see OnnxQueryEmbedder."""
     from .numpy_bert import NumpyEmbedder
     if not isinstance(query, NumpyEmbedder):
         return query
     from . import onnx_bert as onnxencoder
     if not onnxencoder.available():
         return query
-    return onnxencoder.OnnxQueryEmbedder(query.bert, query.model_id)
+    graph = None
+    if settings is not None:
+        graph = onnxencoder.graph_path(graph_cache(settings, query.folder), query.weights_hash, int8=False)
+    return onnxencoder.OnnxQueryEmbedder(query.bert, query.model_id, graph=graph)
 
 
 class Encoders:
@@ -161,7 +165,7 @@ class Encoders:
         if self._question is query:  # given at construction, or nothing faster: nothing to replace
             return
         try:
-            question = self._question or fast_query_embedder(query)
+            question = self._question or fast_query_embedder(query, self.settings)
             sentences = sentence_embedder(self.settings, query, workers=cpu_cores())
         except Exception as error:  # noqa: BLE001  a speed-up only: answering goes on with what it has
             progress(0.0, f"warning: faster encoders unavailable ({type(error).__name__}: {error}); "

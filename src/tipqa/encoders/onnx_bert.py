@@ -130,8 +130,14 @@ def _quiet_root_logger():
         root.setLevel(level)
 
 
-def export(bert: NumpyBert, target: Path, int8: bool = True) -> Path:
-    """Write the fp32 graph, then (int8) quantise its weight matrices; written to a temp name, renamed last."""
+def export(bert: NumpyBert, target: Path, int8: bool = True, keep_fp32: Path | None = None) -> Path:
+    """Write the fp32 graph, then (int8) quantise its weight matrices; written to a temp name, renamed last.
+
+    Args:
+        keep_fp32: also keep the fp32 graph the int8 one is quantised from, there (with its checksum file): a
+            long-lived process then opens its question encoder from it (OnnxQueryEmbedder) instead of writing
+            the graph in memory again.
+    """
     import onnx
     target.parent.mkdir(parents=True, exist_ok=True)
     fp32 = target.with_name(f"{target.stem}.fp32.{os.getpid()}.tmp")
@@ -148,6 +154,9 @@ def export(bert: NumpyBert, target: Path, int8: bool = True) -> Path:
                                  op_types_to_quantize=["MatMul", "Attention"],  # not Gather: embeddings stay fp32
                                  extra_options={"MatMulConstBOnly": True,
                                                 "DefaultTensorType": onnx.TensorProto.FLOAT})
+            if keep_fp32 is not None:
+                os.replace(fp32, keep_fp32)
+                _write_checksum(keep_fp32)
         else:
             os.replace(fp32, partial)
         os.replace(partial, target)
@@ -156,6 +165,16 @@ def export(bert: NumpyBert, target: Path, int8: bool = True) -> Path:
             with contextlib.suppress(OSError):
                 leftover.unlink()
     return target
+
+
+def _write_checksum(graph: Path) -> None:
+    stat = graph.stat()
+    graph.with_name(graph.name + ".sha256").write_text(f"{sha256_file(graph)} {stat.st_size} {stat.st_mtime_ns}\n")
+
+
+def graph_path(cache_dir: Path, weights_hash: str, int8: bool) -> Path:
+    """Where the graph of these weights is kept in cache_dir (int8 for builds, fp32 for warm questions)."""
+    return Path(cache_dir) / f"bert-{weights_hash[:16]}-{'int8' if int8 else 'fp32'}-g{GRAPH_VERSION}.onnx"
 
 
 class OnnxEmbedder:
@@ -175,8 +194,7 @@ class OnnxEmbedder:
         self._bert = bert or NumpyBert(folder)  # the tokenizer, and the tensors the graph is written from
         self.model_id, self.weights_hash, self.dim = model_id, self._bert.weights_hash, self._bert.dim
         self.batch_size, self.kind = batch_size, "onnx-int8" if int8 else "onnx-fp32"
-        tag = "int8" if int8 else "fp32"
-        self.path = Path(cache_dir) / f"bert-{self.weights_hash[:16]}-{tag}-g{GRAPH_VERSION}.onnx"
+        self.path = graph_path(cache_dir, self.weights_hash, int8)
         self.workers = max(1, min(workers or cpu_cores(), self.MAX_WORKERS))
         self._prepare(int8, export)
         self._sessions = [self._open() for _ in range(self.workers)]
@@ -190,17 +208,16 @@ class OnnxEmbedder:
             raise ModelError(f"No prepared encoder at {self.path}; a build prepares it.")
         print(f"tipqa: preparing the {self.kind} encoder (once, kept in {self.path.parent}) ...", file=sys.stderr)
         try:
-            export(self._bert, self.path, int8)
-            stat = self.path.stat()
-            checksum.write_text(f"{sha256_file(self.path)} {stat.st_size} {stat.st_mtime_ns}\n")
+            export(self._bert, self.path, int8, keep_fp32=graph_path(self.path.parent, self.weights_hash, False))
+            _write_checksum(self.path)
         except OSError as error:  # a small disk: the export writes ~90 MB of temporary files
             raise ModelError(f"Could not write the prepared encoder to {self.path.parent} ({error.strerror or error}); "
-                             f"it needs ~100 MB there. Free disk space (or point TIPQA_INDEX_DIR at a larger disk), "
+                             f"it needs ~200 MB there. Free disk space (or point TIPQA_INDEX_DIR at a larger disk), "
                              f"or set TIPQA_ENCODER=torch, then run the command again. The index is unchanged.") from None
-        tag = "int8" if int8 else "fp32"
-        for pattern in ("minilm-*.onnx*", f"bert-*-{tag}-g*.onnx*"):  # older graph versions, other models' graphs
+        keep = tuple(graph_path(self.path.parent, self.weights_hash, tag).name for tag in (True, False))
+        for pattern in ("minilm-*.onnx*", "bert-*-g*.onnx*"):  # older graph versions, other models' graphs
             for stale in self.path.parent.glob(pattern):
-                if not stale.name.startswith(self.path.name):
+                if not stale.name.startswith(keep):
                     stale.unlink(missing_ok=True)
 
     def _open(self):
@@ -265,17 +282,26 @@ class OnnxQueryEmbedder:
 
     A question of ~12 tokens takes ~2.6 ms on 2 threads against ~11 ms in numpy, whose small matrix products
     are bound by reading the fp32 weights (bench/latency.py: about a third of an answer at 10k passages).
-    The graph is written in memory from the tensors NumpyBert already holds (no file, nothing to go stale);
-    that costs ~0.8 s, so only a long-lived process makes one (Assistant.warm_up) and a one-question
-    `tipqa ask` keeps numpy. Not int8: the index's passage vectors are int8-encoded, but questions stay at
-    fp32, as bench/quality.py measured retrieval with.
+    The session is opened from the fp32 graph a build's export kept beside the int8 one (GRAPH, checksummed;
+    e5: ~0.2 s and ~150 MB), else from the graph written in memory from the tensors NumpyBert holds (~1 s,
+    and ~350 MB at its peak for e5: the graph, its serialised bytes and the session). Only a long-lived process
+    makes one (Assistant.warm_up); a one-question `tipqa ask` keeps numpy. Not int8: the index's passage vectors
+    are int8-encoded, but questions stay at fp32, as bench/quality.py measured retrieval with.
     """
 
     kind = "onnx-fp32"
 
-    def __init__(self, bert: NumpyBert, model_id: str, threads: int | None = None):
+    def __init__(self, bert: NumpyBert, model_id: str, threads: int | None = None, graph: Path | None = None):
         self._bert, self.model_id, self.weights_hash, self.dim = bert, model_id, bert.weights_hash, bert.dim
-        self._session = _session(build_graph(bert).SerializeToString(), threads=threads or cpu_cores())
+        threads = threads or cpu_cores()
+        self.source = "memory"
+        if graph is not None and _intact(graph, graph.with_name(graph.name + ".sha256")):
+            from onnxruntime.capi import onnxruntime_pybind11_state as state
+            with contextlib.suppress(state.Fail, state.InvalidProtobuf, state.InvalidGraph, state.NoSuchFile):
+                self._session = _session(str(graph), threads=threads)  # unreadable: written in memory below
+                self.source = str(graph)
+                return
+        self._session = _session(build_graph(bert).SerializeToString(), threads=threads)
 
     def embed_query(self, text: str) -> np.ndarray:
         return self._run(self._bert.prompts.get("query", "") + text)
