@@ -103,3 +103,17 @@ def test_question_tokenizer_gives_the_ids_of_the_tokenizers_one_on_the_nine_repo
     fast = e5_numpy.bert._fast_ids
     assert fast is not None and len(texts) > 700
     assert [fast.ids(t) for t in texts] == [e.ids for e in e5_numpy.bert.tokenizer.encode_batch(texts)]
+
+
+def test_a_build_lets_go_of_the_tokenizers_tokenizer(settings):
+    """`tokenizers`' Unigram holds ~290 MB for e5's pieces: a build uses it (offsets) and drops it when done;
+    questions go on with unigram.py's ids, and the next build loads it again."""
+    assistant = Assistant.open(settings=settings)  # a build: the index is new
+    bert = assistant.embedder.bert
+    assert bert._tokenizer is None and bert._fast_ids is not None
+    first = assistant.ask("Which country proposed joint investigation teams?")
+    assert first.answer == "Brazil" and bert._tokenizer is None
+    assistant.add([Path(__file__).parent / "data" / "corpus-extra" / "un_palermo_protocol_2000_en.md"])
+    assert bert._tokenizer is None
+    again = assistant.ask("Which country proposed joint investigation teams?")
+    assert (again.answer, again.evidence.sentence) == (first.answer, first.evidence.sentence)

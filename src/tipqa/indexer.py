@@ -461,6 +461,8 @@ class Indexer:
                                                  for i, k in zip(rows, shift)])
             for i, part in zip(rows, parts):
                 sentences[first[i]:first[i] + counts[i]] = part
+        if len(todo) and hasattr(encoder, "release"):
+            encoder.release()
         return vectors, (sentences, first) if keep_sentences else None, len(todo), origin
 
     def _indexed_hashes(self) -> dict[str, tuple[str, str]]:

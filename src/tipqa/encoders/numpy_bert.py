@@ -96,6 +96,13 @@ class NumpyBert:
                 self._tokenizer = tokenizer
             return self._tokenizer
 
+    def release_tokenizer(self) -> None:
+        """Drop `tokenizers`' tokenizer when questions have their own (e5: it holds ~290 MB for 250k pieces; a
+        build loads it for offsets, and a long-lived process should not keep it between builds, ~1 s to load)."""
+        with self._lock:
+            if self._fast_ids is not None:
+                self._tokenizer = None
+
     def ids(self, text: str) -> list[int]:
         """Token ids of one text, special tokens included: `tokenizers` once loaded (faster on passages), else
         unigram.py's (no load time; the same ids)."""

@@ -272,6 +272,10 @@ class OnnxEmbedder:
         ids = np.asarray([self._bert.ids(self._bert.prompts.get("query", "") + text)], dtype=np.int64)
         return self._sessions[0].run(["sentence_embedding"], _feed(self._bert, ids))[0][0]
 
+    def release(self) -> None:
+        """A build is over: free what only builds use (see NumpyBert.release_tokenizer)."""
+        self._bert.release_tokenizer()
+
 
 def _feed(bert: NumpyBert, ids: np.ndarray) -> dict[str, np.ndarray]:
     return {"word_vectors": bert.word_vectors(ids), "attention_mask": np.ones_like(ids)}
