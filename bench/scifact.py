@@ -1,6 +1,11 @@
-"""BEIR SciFact with tipqa's retrieval parts: dense (the chosen model), BM25 (tipqa.store.lexical), hybrid (RRF).
+"""BEIR SciFact with tipqa's retrieval parts: dense (the chosen model), BM25 (tipqa.store.lexical), hybrid (RRF,
+and the product's own fusion: answering.retrieval.search, as `tipqa ask` ranks passages).
 
     python bench/scifact.py [--data ../shared/bench/scifact] [--model ID] [--encoder torch|onnx-int8|onnx-fp32]
+                            [--fit-fusion]
+
+--fit-fusion also fits the product's fusion weights on SciFact's train split (retrieval.fit_fusion, as
+`bench/qa_retrieval.py --fit` does on eval/dev_qa.jsonl) and scores them on test.
 
 Prints nDCG@10 and Recall@100 per method (trec_eval definitions, see the data's SOURCES.md). Fusion
 weights are tuned on the train split only, then scored on test. Document embeddings are cached under
@@ -91,7 +96,7 @@ def ndcg_recall(ranked: np.ndarray, qids: list[str], doc_ids: list[str], qrels) 
     ndcgs, recalls = [], []
     for row, qid in zip(ranked, qids):
         relevant = qrels[qid]
-        gains = [relevant.get(doc_ids[d], 0) for d in row]
+        gains = [relevant.get(doc_ids[d], 0) if d >= 0 else 0 for d in row]  # -1: fewer than asked for
         dcg = sum(g / np.log2(i + 2) for i, g in enumerate(gains[:10]))
         ideal = sorted(relevant.values(), reverse=True)[:10]
         ndcgs.append(dcg / sum(g / np.log2(i + 2) for i, g in enumerate(ideal)))
@@ -108,12 +113,83 @@ def run_split(embedder, bm25, doc_vecs, doc_ids, data, split):
     return qids, qrels, dense, lexical
 
 
+class Collection:
+    """SciFact as the Generation that answering.retrieval.search reads (exact dense search, tipqa's BM25), so the
+    product's fusion ranks its documents exactly as `tipqa ask` ranks passages."""
+
+    def __init__(self, model_id: str, vectors: np.ndarray, bm25: BM25):
+        self.model_id, self.vectors, self.bm25 = model_id, vectors, bm25
+        self.chunks = list(range(len(vectors)))  # search reads len() and hands each hit its "chunk"
+        self._bm25: dict[str, np.ndarray] = {}
+
+    def dense_search(self, query: np.ndarray, depth: int, allowed=None) -> tuple[np.ndarray, np.ndarray]:
+        scores = self.vectors @ query
+        top = rankings(scores[None, :], depth)[0]
+        return top, scores[top]
+
+    def vector(self, row: int) -> np.ndarray:
+        return self.vectors[row]
+
+    def lexical_scores(self, text: str) -> np.ndarray:
+        if text not in self._bm25:
+            self._bm25[text] = self.bm25.scores(text)
+        return self._bm25[text]
+
+
+def product_rankings(collection: Collection, query_vecs: np.ndarray, texts: list[str], k: int,
+                     weights: tuple[float, ...] | None = None) -> np.ndarray:
+    """Each query's top k rows by answering.retrieval.search (the model's fitted fusion, or WEIGHTS), padded with -1."""
+    from tipqa.answering import retrieval
+    saved = retrieval.FUSION_WEIGHTS.get(collection.model_id)
+    if weights is not None:
+        retrieval.FUSION_WEIGHTS[collection.model_id] = weights
+    try:
+        out = np.full((len(texts), k), -1, dtype=np.int64)
+        for i, (vector, text) in enumerate(zip(query_vecs, texts)):
+            rows = [hit.row for hit in retrieval.search(collection, vector, text, k=k)]
+            out[i, :len(rows)] = rows
+        return out
+    finally:
+        if saved is not None:
+            retrieval.FUSION_WEIGHTS[collection.model_id] = saved
+
+
+def product_scores(embedder, bm25, doc_vecs, doc_ids, data, fit: bool) -> dict[str, tuple[float, float]]:
+    """nDCG@10 (top 10 of search, as the product asks for k <= 50) and Recall@100 (k=100) of the product's
+    hybrid on test; with FIT, also of weights fitted on train (printed)."""
+    from tipqa.answering import retrieval
+    collection = Collection(embedder.model_id, doc_vecs, bm25)
+    variants: dict[str, tuple[float, ...] | None] = {"product hybrid (answering.retrieval.search)": None}
+    if fit:
+        _, queries, qrels = load(data, "train")
+        position = {d: i for i, d in enumerate(doc_ids)}
+        questions = []
+        for qid, text in queries.items():
+            relevant = np.zeros(len(doc_ids), dtype=bool)
+            relevant[[position[d] for d, grade in qrels[qid].items() if grade > 0 and d in position]] = True
+            questions.append((embedder.embed_query(text), text, relevant))
+        fitted = tuple(round(float(w), 3) for w in retrieval.fit_fusion(collection, questions))
+        log(f"fusion fitted on train ({len(questions)} queries): {fitted}")
+        variants[f"product hybrid, weights fitted on train {fitted}"] = fitted
+    _, queries, qrels = load(data, "test")
+    qids = list(queries)
+    texts = [queries[q] for q in qids]
+    query_vecs = np.stack([embedder.embed_query(t) for t in texts])
+    out = {}
+    for name, weights in variants.items():
+        ndcg = ndcg_recall(product_rankings(collection, query_vecs, texts, 10, weights), qids, doc_ids, qrels)[0]
+        recall = ndcg_recall(product_rankings(collection, query_vecs, texts, 100, weights), qids, doc_ids, qrels)[1]
+        out[name] = (ndcg, recall)
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "bench" / "scifact")
     parser.add_argument("--cache", type=Path, default=ROOT / "bench" / ".cache")
     parser.add_argument("--model", default=DEFAULT_MODEL)
     parser.add_argument("--encoder", choices=("torch", "onnx-int8", "onnx-fp32"), default="torch")
+    parser.add_argument("--fit-fusion", action="store_true", help="fit the product's fusion on train, score on test")
     args = parser.parse_args()
     if not (args.data / "corpus.jsonl").exists():
         sys.exit(f"scifact: no SciFact data in {args.data}; pass --data DIR (BEIR layout).")
@@ -144,6 +220,7 @@ def main() -> None:
         f"BM25 k1={k1} b={b} (train-tuned)": ndcg_recall(tuned_lexical, qids, doc_ids, qrels),
         f"hybrid RRF 1:{w_lex}, k1={k1} b={b} (train-tuned)":
             ndcg_recall(rrf(dense, tuned_lexical, len(docs), 1.0, w_lex), qids, doc_ids, qrels),
+        **product_scores(embedder, bm25_default, doc_vecs, doc_ids, args.data, args.fit_fusion),
     }
     print(f"SciFact test, {len(qids)} queries, {len(docs)} documents")
     print(f"{'method':50} {'nDCG@10':>8} {'Recall@100':>11}")

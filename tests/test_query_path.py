@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from pathlib import Path
 
 import faiss
 import numpy as np
@@ -16,6 +17,8 @@ from tipqa.language.entities import _gazetteer, _trie_pattern, find_named
 from tipqa.store.ann import one_thread as _one_thread
 from tipqa.store.lexical import BM25, Rows
 
+SEED_TEXT = (Path(__file__).resolve().parents[1] / "corpus" / "oas-rtp-ii-2009-buenos-aires-report.txt").read_text(
+    encoding="utf-8")
 SAMPLES = ["Which country proposed joint investigation teams?", "¿Quién presidió el grupo de redacción?",
            "MÉXICO’s delegation — Ñandú, Ørsted, Straße, İstanbul, ﬁnal, ΟΔΟΣ ΣΑΣ", "e\u0301 n\u0303 ‘x’", "", "İ"]
 
@@ -46,8 +49,9 @@ def test_name_trie_matches_what_the_longest_first_alternation_matches():
     plain = re.compile(r"(?<![\w.])(?:" + "|".join(re.escape(n) for n in sorted(entries, key=len, reverse=True))
                        + r")(?![\w])")
     for s in ["the united states of america and the united states", "estados unidos de america, brasil.",
-              "x.peru, woman, oman; the states", "un women and the un", "republica dominicana y dominica"]:
-        assert [m.group(0) for m in pattern.finditer(s)] == [m.group(0) for m in plain.finditer(s)]
+              "x.peru, woman, oman; the states", "un women and the un", "republica dominicana y dominica",
+              "peru_x peru2 (peru) peru.brasil_ chile", entities.fold(SEED_TEXT[:40_000])]:
+        assert [m.span() for m in pattern.finditer(s)] == [m.span() for m in plain.finditer(s)]
     assert re.fullmatch(_trie_pattern(["ab", "abc", "b"]), "abc") and not re.fullmatch(_trie_pattern(["ab"]), "a")
     assert [e.canonical_id for e in find_named("The United States of America and Brasil")] == ["US", "BR"]
 

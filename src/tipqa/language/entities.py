@@ -61,9 +61,67 @@ def fold(text: str) -> str:
     return text.translate(_FOLD_TABLE)
 
 
+class _Match:
+    __slots__ = ("_text", "_start", "_end")
+
+    def __init__(self, text: str, start: int, end: int):
+        self._text, self._start, self._end = text, start, end
+
+    def start(self) -> int:
+        return self._start
+
+    def end(self) -> int:
+        return self._end
+
+    def span(self) -> tuple[int, int]:
+        return self._start, self._end
+
+    def group(self, index: int = 0) -> str:
+        return self._text[self._start:self._end]
+
+
+class NameTrie:
+    """Names as a prefix tree, matched as `(?<![\w.])(?:name|...)(?![\w])` would match them, the longest name
+    that fits winning (finditer: non-overlapping, left to right), by walking the tree at each word start.
+
+    Why not that regex (it was `_trie_pattern` of the names): compiling its ~23,000 characters cost every process
+    ~0.3 s (a third of a cold `tipqa ask`); this tree is built in ~10 ms. Walked at word starts only, it reads
+    report text about as fast (bench: the nine reports' sentences)."""
+
+    def __init__(self, names):
+        self.root: dict = {}
+        for name in names:
+            node = self.root
+            for char in name:
+                node = node.setdefault(char, {})
+            node[""] = True  # a name ends here
+        initials = "".join(sorted(c for c in self.root if c))
+        self._starts = re.compile(r"(?<![\w.])[" + re.escape(initials) + "]") if initials else None
+
+    def finditer(self, text: str):
+        if self._starts is None:
+            return
+        n, root, resume = len(text), self.root, 0
+        for start in self._starts.finditer(text):
+            p = start.start()
+            if p < resume:
+                continue
+            node, q, best = root, p, -1
+            while q < n:
+                node = node.get(text[q])
+                if node is None:
+                    break
+                q += 1
+                if "" in node and (q == n or not (text[q].isalnum() or text[q] == "_")):  # (?![\w])
+                    best = q
+            if best > 0:
+                resume = best
+                yield _Match(text, p, best)
+
+
 @functools.lru_cache(maxsize=1)
-def _gazetteer() -> tuple[re.Pattern, dict[str, tuple[str, str, str]]]:
-    """One pattern of every known name (the longest that fits wins): folded name -> (kind, id, display name)."""
+def _gazetteer() -> tuple[NameTrie, dict[str, tuple[str, str, str]]]:
+    """Every known name (the longest that fits wins): folded name -> (kind, id, display name)."""
     entries: dict[str, tuple[str, str, str]] = {}
     for org in organisations().values():
         for alias in [org.acronym, org.name, *org.aliases]:
@@ -73,8 +131,7 @@ def _gazetteer() -> tuple[re.Pattern, dict[str, tuple[str, str, str]]]:
             if name in _NAME_DENYLIST and _KEEP_ANYWAY.get(name) != country.code:
                 continue
             entries.setdefault(fold(name), ("country", country.code, country.name))
-    pattern = re.compile(r"(?<![\w.])(?:" + _trie_pattern(entries) + r")(?![\w])")
-    return pattern, entries
+    return NameTrie(entries), entries
 
 
 def _trie_pattern(names) -> str:
