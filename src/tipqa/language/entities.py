@@ -81,7 +81,7 @@ class _Match:
 
 
 class NameTrie:
-    """Names as a prefix tree, matched as `(?<![\w.])(?:name|...)(?![\w])` would match them, the longest name
+    r"""Names as a prefix tree, matched as `(?<![\w.])(?:name|...)(?![\w])` would match them, the longest name
     that fits winning (finditer: non-overlapping, left to right), by walking the tree at each word start.
 
     Why not that regex (it was `_trie_pattern` of the names): compiling its ~23,000 characters cost every process
