@@ -86,7 +86,7 @@ class NameTrie:
 
     Why not that regex (it was `_trie_pattern` of the names): compiling its ~23,000 characters cost every process
     ~0.3 s (a third of a cold `tipqa ask`); this tree is built in ~10 ms. Walked at word starts only, it reads
-    report text about as fast (bench: the nine reports' sentences)."""
+    report text about as fast (the nine reports, line by line: 0.05-0.07 s against 0.04-0.08 s)."""
 
     def __init__(self, names):
         self.root: dict = {}
