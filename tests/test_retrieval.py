@@ -1,7 +1,7 @@
 """Fusion of the dense and BM25 rankings (pure logic; the real-model paths are in test_engine/test_answer)."""
 import numpy as np
 
-from tipqa.answering.retrieval import _with_each_top, rrf
+from tipqa.answering.retrieval import _with_each_top, fit_fusion, rrf, search
 
 
 def _fused(rankings):
@@ -30,3 +30,66 @@ def test_both_first_choices_missing_take_the_last_two_slots():
                    key=lambda item: -item[1])
     top = [doc for doc, _ in _with_each_top(fused, [dense, lexical], 4)]
     assert set(top[-2:]) == {8, 9} and top[:2] == [1, 2]
+
+
+class _Collection:
+    """What search reads of a Generation, over plain arrays."""
+
+    def __init__(self, vectors, bm25, model_id="m"):
+        self.vectors, self.bm25, self.model_id = vectors, bm25, model_id
+        self.chunks = [f"doc{i}" for i in range(len(vectors))]
+
+    def dense_search(self, query, depth, allowed=None):
+        scores = self.vectors @ query
+        top = np.argsort(-scores, kind="stable")[:depth]
+        return top, scores[top]
+
+    def vector(self, row):
+        return self.vectors[row]
+
+    def lexical_scores(self, text):
+        return self.bm25
+
+
+def _collection(scale=1.0, spread=1.0, seed=0):
+    rng = np.random.default_rng(seed)
+    vectors = rng.normal(size=(200, 16)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    bm25 = np.where(rng.random(200) < 0.3, rng.gamma(2.0, 3.0, 200), 0.0).astype(np.float32) * scale
+    return _Collection(vectors * spread if spread != 1.0 else vectors, bm25), rng
+
+
+def test_learned_fusion_reads_scores_as_standardised_so_a_collection_s_scale_does_not_matter(monkeypatch):
+    """Cosines crowded in a narrow band (e5) and BM25 scores of any size rank alike: the features are z-scores
+    over each question's candidates (SciFact and the reports differ in both)."""
+    from tipqa.answering import retrieval
+    monkeypatch.setitem(retrieval.FUSION_WEIGHTS, "m", (1.3, 0.75, 0.9, -0.3))
+    base, rng = _collection()
+    query = base.vectors[3] + 0.5 * base.vectors[7]
+    rows = [h.row for h in search(base, query, "q", k=10)]
+    louder, _ = _collection(scale=40.0)
+    assert [h.row for h in search(louder, query, "q", k=10)] == rows
+    crowded, _ = _collection(spread=0.2)  # every cosine a fifth of its size
+    assert [h.row for h in search(crowded, query, "q", k=10)] == rows
+
+
+def test_fusion_fit_weighs_each_question_set_alike():
+    """A second set (e.g. SciFact's train split beside eval/dev_qa.jsonl) counts as much as the first, whatever
+    its size: fitting on A with B weighs the same as on B with A."""
+    a, rng = _collection(seed=1)
+    b, _ = _collection(seed=2)
+
+    def questions(collection, n):
+        out = []
+        for _ in range(n):
+            target = int(rng.integers(len(collection.vectors)))
+            relevant = np.zeros(len(collection.vectors), dtype=bool)
+            relevant[target] = True
+            out.append((collection.vectors[target] + 0.3 * rng.normal(size=16).astype(np.float32), "q", relevant))
+        return out
+
+    qa, qb = questions(a, 5), questions(b, 40)
+    one = fit_fusion(a, qa, steps=200, also=((b, qb),))
+    other = fit_fusion(b, qb, steps=200, also=((a, qa),))
+    np.testing.assert_allclose(one, other, rtol=1e-6, atol=1e-9)
+    assert one[0] > 0  # the cosine counts for a question near its passage
