@@ -111,3 +111,14 @@ def store_settings(request, settings, monkeypatch):
     url = request.getfixturevalue("database_url")
     monkeypatch.setenv("TIPQA_DATABASE_URL", url)
     return settings.with_overrides(database_url=url)
+
+
+def open_seed_assistant(root: Path, embedder, extra: dict[str, str] | None = None):
+    """An Assistant over the seed report (with its metadata) and EXTRA files (name -> text) in ROOT/corpus."""
+    from tipqa.assistant import Assistant
+    (root / "corpus").mkdir()
+    shutil.copy(SEED, root / "corpus" / SEED.name)
+    shutil.copy(SEED.with_name(SEED.name + ".meta.json"), root / "corpus" / (SEED.name + ".meta.json"))
+    for name, text in (extra or {}).items():
+        (root / "corpus" / name).write_text(text, encoding="utf-8")
+    return Assistant.open(root / "corpus", root / "index", embedder=embedder, progress=lambda f, m: None)

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 
 import pytest
 from click.testing import CliRunner
@@ -18,7 +17,7 @@ from tipqa.speakers.labels import evaluate_labels
 from tipqa.speakers.statements import SpeakerNotFound, find_speaker, statements_of, summary_text
 from tipqa.store.files import STATEMENTS, IndexStore
 
-from .conftest import ROOT, SEED, SEED_ID
+from .conftest import ROOT, SEED, SEED_ID, open_seed_assistant
 
 WG1, WG2 = "Technical Working Group 1", "Technical Working Group 2"
 ANSWER_KEYS = {"question", "answer", "answer_type", "confidence", "evidence", "passages", "outcome"}
@@ -143,11 +142,7 @@ def test_index_built_before_attribution_gets_statements_without_reembedding(sett
 # ---- API with the real model --------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def seed_assistant(real_embedder, tmp_path_factory):
-    root = tmp_path_factory.mktemp("attribution")
-    (root / "corpus").mkdir()
-    shutil.copy(SEED, root / "corpus" / SEED.name)
-    shutil.copy(SEED.with_name(SEED.name + ".meta.json"), root / "corpus" / (SEED.name + ".meta.json"))
-    return Assistant.open(root / "corpus", root / "index", embedder=real_embedder, progress=lambda f, m: None)
+    return open_seed_assistant(tmp_path_factory.mktemp("attribution"), real_embedder)
 
 
 @pytest.mark.parametrize("question", ["What did Mexico say?", "¿Qué dijo México?"])

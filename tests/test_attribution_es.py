@@ -4,17 +4,15 @@ beside the English seed with the real model (API, question, CLI and the Speakers
 from __future__ import annotations
 
 import json
-import shutil
 
 import pytest
 from click.testing import CliRunner
 
-from tipqa.assistant import Assistant
 from tipqa.cli import cli
 from tipqa.speakers.attribution import attribute_paragraphs, attribute_sections
 from tipqa.speakers.labels import evaluate_labels
 
-from .conftest import ROOT, SEED, SEED_ID
+from .conftest import ROOT, SEED_ID, open_seed_assistant
 
 SPANISH_REPORT = """INFORME DE LA REUNIÓN TÉCNICA SOBRE TRATA DE PERSONAS
 
@@ -106,12 +104,8 @@ def test_labelled_accuracy_english_unchanged_and_spanish_measured():
 # ---- a Spanish report beside the English seed, with the real model --------------------------------------------
 @pytest.fixture(scope="module")
 def bilingual(real_embedder, tmp_path_factory):
-    root = tmp_path_factory.mktemp("attribution-es")
-    (root / "corpus").mkdir()
-    shutil.copy(SEED, root / "corpus" / SEED.name)
-    shutil.copy(SEED.with_name(SEED.name + ".meta.json"), root / "corpus" / (SEED.name + ".meta.json"))
-    (root / "corpus" / "reunion-tecnica-trata.txt").write_text(SPANISH_REPORT, encoding="utf-8")
-    return Assistant.open(root / "corpus", root / "index", embedder=real_embedder, progress=lambda f, m: None)
+    return open_seed_assistant(tmp_path_factory.mktemp("attribution-es"), real_embedder,
+                               {"reunion-tecnica-trata.txt": SPANISH_REPORT})
 
 
 def test_three_delegations_speak_in_a_spanish_report(bilingual):

@@ -7,7 +7,8 @@ import pytest
 
 from tipqa.answering import kinds, spans
 from tipqa.answering.questions import analyse
-from tipqa.assistant import Assistant
+
+from .conftest import open_seed_assistant
 
 
 def test_opening_keeps_the_words_that_ask_for_the_kind():
@@ -58,12 +59,7 @@ def test_an_article_named_in_the_sentence_answers_which_article():
 
 @pytest.fixture(scope="module")
 def assistant(tmp_path_factory, real_embedder):
-    from pathlib import Path
-    seed = Path(__file__).resolve().parents[1] / "corpus" / "oas-rtp-ii-2009-buenos-aires-report.txt"
-    corpus = tmp_path_factory.mktemp("kinds") / "corpus"
-    corpus.mkdir()
-    (corpus / seed.name).write_bytes(seed.read_bytes())
-    return Assistant.open(corpus_dir=corpus, index_dir=corpus.parent / "index", embedder=real_embedder)
+    return open_seed_assistant(tmp_path_factory.mktemp("kinds"), real_embedder)
 
 
 # Wordings written for this test, before it was first run (in no question set): the rules find no kind in any of
@@ -121,3 +117,24 @@ def test_an_other_answer_is_what_the_question_does_not_already_say(question, sen
     q = analyse(question)
     assert q.expected == "other"
     assert spans._other(q, sentence, (0, len(sentence))) == expected
+
+
+def test_quadratic_features_and_their_model_round_trip():
+    from tipqa.answering.scoring import Logistic, fit_logistic, quadratic
+    x = np.array([[1.0, 2.0], [3.0, 5.0]])
+    assert quadratic(x).tolist() == [[1, 2, 1, 2, 4], [3, 5, 9, 15, 25]]
+    rng = np.random.default_rng(0)
+    rows = rng.normal(size=(400, 2))
+    labels = (rows[:, 0] * rows[:, 1] > 0).astype(float)  # an interaction no linear model separates
+    model = fit_logistic(rows, labels, ("a", "b"), expand=True)
+    assert ((model.logit(rows) > 0) == labels.astype(bool)).mean() > 0.9
+    again = Logistic.from_dict(model.to_dict())
+    assert again.expand and np.allclose(again.logit(rows), model.logit(rows), atol=1e-3)
+
+
+def test_a_fragment_inside_the_evidence_is_not_its_sentence():
+    from tipqa.evaluate import sentence_matches
+    evidence = "Between 2019 and 2023, some 15,000 victims from Africa were officially detected outside the continent"
+    assert not sentence_matches("2023.", evidence)
+    assert sentence_matches("some 15,000 victims from Africa were officially detected", evidence)
+    assert sentence_matches(evidence + ", particularly in Europe.", evidence)

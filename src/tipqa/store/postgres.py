@@ -168,24 +168,23 @@ class DatabaseStore:
         return conn.execute("SELECT to_regclass('tipqa_live') IS NOT NULL").fetchone()[0]
 
     # ---- reading ---------------------------------------------------------------------------------
-    def current_name(self) -> str | None:
+    def _live(self, column: str):
+        """A column of the live generation's row, or None before the first build."""
         with self.reading() as conn:
             if not self._has_schema(conn):
                 return None
-            row = conn.execute("SELECT g.name FROM tipqa_live l JOIN tipqa_generation g ON g.id = l.generation"
+            row = conn.execute(f"SELECT g.{column} FROM tipqa_live l JOIN tipqa_generation g ON g.id = l.generation"
                                ).fetchone()
         return row[0] if row else None
+
+    def current_name(self) -> str | None:
+        return self._live("name")
 
     def exists(self) -> bool:
         return self.current_name() is not None
 
     def live_manifest(self) -> dict | None:
-        with self.reading() as conn:
-            if not self._has_schema(conn):
-                return None
-            row = conn.execute("SELECT g.manifest FROM tipqa_live l JOIN tipqa_generation g ON g.id = l.generation"
-                               ).fetchone()
-        return row[0] if row else None
+        return self._live("manifest")
 
     def load(self, previous=None):
         """The live generation. previous: a generation this process loaded before, whose rows it shares with
