@@ -39,6 +39,8 @@ REPORT_WORDED = ("seed", "heldout")  # written on the seed report in its own wor
 # Of the total weight, the share of the sets in users' words (0.33, 0.5, 0.6, 0.8 tried: 0.5 kept the most right
 # short answers on them, five-fold).
 USERS_SHARE = 0.5
+SPAN_MODEL = True  # the short answer chosen by span_ranker.py's learned score (else spans.py's rules alone)
+SPAN_L2, SPAN_QUADRATIC = 3.0, False
 ABSTAIN_UNANSWERABLE = 0.8  # the issue's bar is 0.75; a little above it, as held-out estimates are noisy (0.75 gave answer_at
 # 0.23 and short answers 0.433 five-fold; 0.8 gives 0.36 and 0.426)
 
@@ -81,9 +83,48 @@ def collect(sets: list[str]) -> list[dict]:
                                for hit, (a, b) in found.items], dtype=float) if item.answer else np.zeros(len(found.items))
             report = record.get("report") or (SEED_REPORT if kind == "seed" else "none")
             records.append({"set": name, "item": item, "found": found, "labels": labels, "hits": hits,
-                            "group": report[0] if isinstance(report, list) else report})
+                            "group": report[0] if isinstance(report, list) else report,
+                            "spans": span_rows(item, found, labels)})
         log(f"{name}: {sum(r['set'] == name for r in records)} questions collected")
     return records
+
+
+def span_rows(item, found, labels: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The span model's rows: every candidate span of each evidence sentence that has a right one among them,
+    labelled by whether it matches the gold answer."""
+    from tipqa.answering import span_ranker
+    from tipqa.answering.spans import short_answer
+    from tipqa.evaluate import answer_matches
+    q = found.question
+    if not item.answer or q.expected not in span_ranker.RANKED or q.plural:
+        return []
+    golds = [item.answer, *item.aliases]
+    out = []
+    for (hit, span), label in zip(found.items, labels):
+        if not label:
+            continue
+        rule, kind = short_answer(q, hit, span)
+        if kind == "list":
+            continue
+        spans = span_ranker.candidates(q, hit.chunk.text, span, rule)
+        y = np.array([answer_matches(s.text, golds) for s in spans], dtype=float)
+        if y.any():
+            out.append((span_ranker.features(q, hit.chunk.text, span, spans, rule), y))
+    return out
+
+
+def fit_span(records: list[dict], idx: list[int]):
+    from tipqa.answering.span_ranker import SPAN_FEATURES
+    from tipqa.answering.scoring import fit_logistic
+    question = set_weights(records, idx)
+    xs, ys, ws = [], [], []
+    for i, w in zip(idx, question):
+        for x, y in records[i]["spans"]:
+            xs.append(x)
+            ys.append(y)
+            ws.append(np.full(len(y), w / len(y) / len(records[i]["spans"])))
+    return fit_logistic(np.vstack(xs), np.concatenate(ys), SPAN_FEATURES, l2=SPAN_L2,
+                        sample_weight=np.concatenate(ws) * len(idx), expand=SPAN_QUADRATIC)
 
 
 def folds(records: list[dict]) -> list[list[int]]:
@@ -116,13 +157,14 @@ def fit_sentence(records: list[dict], idx: list[int]):
     return fit_logistic(x, y, SENTENCE_FEATURES, l2=3.0, sample_weight=weight * len(idx), expand=True)
 
 
-def pick(record: dict, logits: np.ndarray):
+def pick(record: dict, logits: np.ndarray, span_model):
     """What the run-time code picks with these sentence logits: (answer features, answer, sentence right?)."""
     from tipqa.answering import extract
     from tipqa.evaluate import answer_matches
     found, item = record["found"], record["item"]
-    best, answer, _ = extract._first_answering(found.question, found.items, logits)
-    row = extract.answer_features(found.question, found.features, logits, best, answer, found.items[best])
+    best, choice = extract._first_answering(found.question, found.items, logits, span_model)
+    answer = choice.answer
+    row = extract.answer_features(found.question, found.features, logits, best, choice, found.items[best])
     golds = [item.answer, *item.aliases] if item.answer else []
     right = bool(item.answer) and answer_matches(answer, golds)
     return row, answer, right, bool(record["labels"][best]), float(logits[best])
@@ -148,12 +190,16 @@ def reliability(p: np.ndarray, y: np.ndarray, bins: int = 5) -> tuple[list[tuple
 def held_out(records: list[dict], splits: list[list[int]]) -> dict:
     """Held-out figures and probabilities when each split's questions are scored by models fitted without them."""
     oof_logits: dict[int, np.ndarray] = {}
+    span_models: dict[int, object] = {}
     for held in splits:
         keep = set(held)
-        model = fit_sentence(records, [i for i in range(len(records)) if i not in keep])
+        train = [i for i in range(len(records)) if i not in keep]
+        model = fit_sentence(records, train)
+        span_model = fit_span(records, train) if SPAN_MODEL else None
         for i in held:
             oof_logits[i] = model.logit(records[i]["found"].features)
-    picked = [pick(records[i], oof_logits[i]) for i in range(len(records))]
+            span_models[i] = span_model
+    picked = [pick(records[i], oof_logits[i], span_models[i]) for i in range(len(records))]
     rows = np.vstack([p[0] for p in picked])
     right = np.array([p[2] for p in picked], dtype=float)
     oof_p = np.zeros(len(records))
@@ -235,13 +281,14 @@ def main() -> None:
         return
     everything = list(range(len(records)))
     sentence = fit_sentence(records, everything)
-    final = [pick(records[i], sentence.logit(records[i]["found"].features)) for i in everything]
+    span = fit_span(records, everything) if SPAN_MODEL else None
+    final = [pick(records[i], sentence.logit(records[i]["found"].features), span) for i in everything]
     mine = [i for i in everything if records[i]["set"] in ANSWER_SETS]
     answer = fit_answer(np.vstack([final[i][0] for i in mine]), np.array([final[i][2] for i in mine], dtype=float),
                         set_weights(records, mine))
     save_models(sentence, answer, answer_at, closest_at,
                 {"sets": args.sets.split(","), "cross_validated": figures, "by_set": by_set,
-                 "command": "python bench/fit_answers.py --sets " + args.sets})
+                 "command": "python bench/fit_answers.py --sets " + args.sets}, span=span)
     print(f"wrote {Path('src/tipqa/answering/weights.json')}")
 
 

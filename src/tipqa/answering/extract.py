@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..language.entities import find_entities, fold
-from . import kinds, scoring
+from . import kinds, scoring, span_ranker
 from .questions import Question, analyse, covers, passage_ordinals, stem, stems
 from .retrieval import Hit
 from .spans import KINDS, PRONOUN, UNIT, chunk_entities, named_in_question, short_answer
@@ -21,6 +21,8 @@ from .spans import KINDS, PRONOUN, UNIT, chunk_entities, named_in_question, shor
 SENTENCE_PASSAGES = 5  # sentences are taken (and passages reranked) from this many top passages
 RESCORE = 10  # best sentences rescored with their own vectors (see sentence_features); 3 -> 10 picked the answering
 # sentence for 8 more of 517 labelled questions and raised short answers (five-fold) 0.41 -> 0.43 (bench/fit_answers.py)
+# A sentence past the best is taken for the span it holds only when the span model gives that span at least this
+SPAN_ACCEPT = 0.5
 TYPED = ("section", "document", "date", "number", "place", "nationality", "organisation", "country", "person", "agent")
 
 @dataclass
@@ -86,9 +88,10 @@ def decide(found: Candidates, hits: list[Hit], learned: scoring.Models) -> Extra
     for), the short answer in it, and which of the three outcomes the answer model's probability allows."""
     q, items, x = found.question, found.items, found.features
     logits = learned.sentence.logit(x)
-    best, answer, kind = _first_answering(q, items, logits)
+    best, choice = _first_answering(q, items, logits, learned.span)
+    answer, kind = choice.answer, choice.kind
     hit, span = items[best]
-    row = answer_features(q, x, logits, best, answer, items[best])
+    row = answer_features(q, x, logits, best, choice, items[best])
     probability = float(learned.answer.probability(row[None, :])[0])
     sentence_probability = 1.0 / (1.0 + math.exp(-float(logits[best])))
     if answer is not None and probability >= learned.answer_at:
@@ -104,12 +107,13 @@ def decide(found: Candidates, hits: list[Hit], learned: scoring.Models) -> Extra
                      scores)
 
 
-def answer_features(q: Question, x: np.ndarray, logits: np.ndarray, best: int, answer: str | None,
+def answer_features(q: Question, x: np.ndarray, logits: np.ndarray, best: int, choice: span_ranker.Choice,
                     item: tuple[Hit, tuple[int, int]]) -> np.ndarray:
     """scoring.ANSWER_FEATURES of the chosen sentence: how sure the sentence model is, and by how much; how many
     other spans of the kind asked for the sentence holds (the more, the likelier the pick is wrong); how long the
-    short answer is."""
+    short answer is; the span model's probability for it, where it chose."""
     hit, span = item
+    answer = choice.answer
     kinds_asked = KINDS.get(q.expected, ())
     rivals = sum(1 for e in chunk_entities(hit.chunk.text) if span[0] <= e.start < span[1] and e.kind in kinds_asked
                  and not named_in_question(q, e))
@@ -122,7 +126,8 @@ def answer_features(q: Question, x: np.ndarray, logits: np.ndarray, best: int, a
     return np.array([float(logits[best]), margin, found, found * sentence_probability, float(q.expected in TYPED),
                      x[best, column["dense"]], x[best, column["passage_dense"]], x[best, column["lexical"]],
                      x[best, column["unmet"]], x[best, column["named"]], float(names_something),
-                     float(min(max(rivals - 1, 0), 3)), scoring.log_length(answer or "")])
+                     float(min(max(rivals - 1, 0), 3)), scoring.log_length(answer or ""),
+                     float(choice.probability is not None), choice.probability or 0.0])
 
 
 def _rerank(hits: list[Hit], candidates, logits: np.ndarray) -> tuple[list[int], dict[int, float]]:
@@ -139,18 +144,25 @@ def _rerank(hits: list[Hit], candidates, logits: np.ndarray) -> tuple[list[int],
     return ranked + [i for i in range(len(hits)) if i not in best], probability
 
 
-def _first_answering(q: Question, candidates, scores: np.ndarray, margin: float = 1.0) -> tuple[int, str | None, str]:
-    """The best sentence that holds a span of the expected type, if one scores within margin (in logits) of the best."""
+def _first_answering(q: Question, candidates, scores: np.ndarray, span_model: scoring.Logistic | None,
+                     margin: float = 1.0) -> tuple[int, span_ranker.Choice]:
+    """The best sentence that holds a span of the expected type, if one scores within margin (in logits) of the
+    best; its short answer chosen by the span model (span_ranker.py) among the sentence's candidates."""
     order = np.argsort(-scores, kind="stable")
     first = int(order[0])
     for index in order[:6]:
         if scores[index] < scores[first] - margin:
             break
-        answer, kind = short_answer(q, *candidates[index])
-        if answer is not None:
-            return int(index), answer, kind
-    answer, kind = short_answer(q, *candidates[first])
-    return first, answer, kind
+        choice = _short(q, candidates[index], span_model)
+        if choice.answer is not None and (choice.probability is None or choice.probability >= SPAN_ACCEPT):
+            return int(index), choice
+    return first, _short(q, candidates[first], span_model)
+
+
+def _short(q: Question, item: tuple[Hit, tuple[int, int]], span_model: scoring.Logistic | None) -> span_ranker.Choice:
+    hit, span = item
+    answer, kind = short_answer(q, hit, span)
+    return span_ranker.choose(q, hit.chunk.text, span, answer, kind, span_model)
 
 
 # ---- the answering sentence -------------------------------------------------------------------------

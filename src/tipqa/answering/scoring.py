@@ -20,7 +20,8 @@ WEIGHTS = Path(__file__).with_name("weights.json")
 SENTENCE_FEATURES = ("dense", "dense_gap", "dense_rank", "neighbour_gap", "passage_dense", "passage_prior", "lexical",
                      "lexical_gap", "typed", "unmet", "named", "first_in_passage", "length", "few_words", "unfinished")
 ANSWER_FEATURES = ("sentence_logit", "sentence_margin", "found", "found_sentence", "typed_question", "dense",
-                   "passage_dense", "lexical", "unmet", "named", "names_something", "rivals", "answer_length")
+                   "passage_dense", "lexical", "unmet", "named", "names_something", "rivals", "answer_length",
+                   "span_ranked", "span_probability")
 
 
 def quadratic(x: np.ndarray) -> np.ndarray:
@@ -96,19 +97,21 @@ class Models:
     answer_at: float  # give a short answer at or above this probability
     closest_at: float  # else show the best sentence as the closest the reports come, at or above this
     fitted: dict  # what they were fitted on, and the cross-validated figures (bench/fit_answers.py)
+    span: Logistic | None = None  # P(this candidate span is the short answer) (span_ranker.py)
 
 
 @functools.lru_cache(maxsize=1)
 def models() -> Models:
     record = json.loads(WEIGHTS.read_text(encoding="utf-8"))
     return Models(Logistic.from_dict(record["sentence"]), Logistic.from_dict(record["answer"]),
-                  float(record["answer_at"]), float(record["closest_at"]), record.get("fitted", {}))
+                  float(record["answer_at"]), float(record["closest_at"]), record.get("fitted", {}),
+                  Logistic.from_dict(record["span"]) if record.get("span") else None)
 
 
 def save_models(sentence: Logistic, answer: Logistic, answer_at: float, closest_at: float, fitted: dict,
-                path: Path = WEIGHTS) -> None:
+                path: Path = WEIGHTS, span: Logistic | None = None) -> None:
     record = {"sentence": sentence.to_dict(), "answer": answer.to_dict(), "answer_at": round(answer_at, 4),
-              "closest_at": round(closest_at, 4), "fitted": fitted}
+              "closest_at": round(closest_at, 4), "fitted": fitted, **({"span": span.to_dict()} if span else {})}
     path.write_text(json.dumps(record, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     models.cache_clear()
 

@@ -1,0 +1,67 @@
+"""The learned choice of the short answer among the sentence's candidate spans (answering/span_ranker.py), with
+the shipped model, on sentences and wordings written for these tests (in no question set)."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from tipqa.answering import scoring, span_ranker
+from tipqa.answering.questions import analyse
+
+
+def _choose(question: str, sentence: str, rule: str | None = None, rule_kind: str | None = None,
+            kind: str | None = None):
+    q = analyse(question)
+    q = replace(q, expected=kind) if kind else q  # the kind as kinds.refine reads it from the question's meaning
+    return span_ranker.choose(q, sentence, (0, len(sentence)), rule, rule_kind or q.expected, scoring.models().span)
+
+
+def _texts(question: str, sentence: str, rule: str | None = None) -> list[str]:
+    return [s.text for s in span_ranker.candidates(analyse(question), sentence, (0, len(sentence)), rule)]
+
+
+def test_the_shipped_weights_have_a_span_model_over_its_features():
+    model = scoring.models().span
+    assert model is not None and model.names == span_ranker.SPAN_FEATURES
+
+
+def test_numbers_are_offered_with_the_noun_they_count_and_ordinals_with_theirs():
+    sentence = "The rule applies on the sixtieth day after filing, and appeals close three weeks later."
+    texts = _texts("How many days after filing does the rule apply?", sentence)
+    assert "sixtieth day" in texts and "three weeks" in texts
+    assert "three weeks later" in texts or "three" in texts
+
+
+def test_titles_in_quotation_marks_are_not_places_or_bodies():
+    sentence = "Ms. Rivera presented “Routes to Southern Europe” before victims were taken to Western Asia."
+    texts = _texts("Where were the victims taken?", sentence)
+    assert "Western Asia" in texts and not any("Southern Europe" in t for t in texts)
+
+
+def test_the_rules_pick_from_the_sentence_before_is_kept_as_a_candidate():
+    text = "The delegation of Paraguay spoke next. It also proposed a shared registry of shelters."
+    span = (text.index("It also"), len(text))
+    spans = span_ranker.candidates(analyse("Which country proposed a shared registry of shelters?"), text, span, "Paraguay")
+    assert [s.text for s in spans] == ["Paraguay"] and spans[0].source == "rule"
+
+
+@pytest.mark.parametrize("question, kind, sentence, expected", [
+    ("How long must the parties wait before going to court?", "number",
+     "If, four months after the request, the parties still disagree, any one of them may go to court.", "four months"),
+    ("Where are most of the recruited girls sent?", "place",
+     "Most of the girls are recruited in rural provinces and sent to Western Europe for domestic work.", "Western Europe"),
+    ("¿Qué grupo armado recluta más niños en la región?", "organisation",
+     "En la región, el Frente Unido Armado ha sido el principal reclutador de niños durante la última década.",
+     "Frente Unido Armado"),
+])
+def test_the_learned_choice_on_new_wordings(question, kind, sentence, expected):
+    choice = _choose(question, sentence, kind=kind)
+    assert choice.answer == expected, choice
+    assert 0.0 < choice.probability <= 1.0
+
+
+def test_lists_and_open_questions_stay_with_the_rules():
+    rule = "a shared registry"
+    choice = _choose("What did the meeting recommend?", "The meeting recommended a shared registry.", rule, "other")
+    assert choice.answer == rule and choice.probability is None
