@@ -28,6 +28,21 @@ def test_evidence_in_passage():
     assert not contains_evidence("Chile acknowledged ...", "Brazil proposed")
 
 
+def test_evidence_cut_by_the_passage_boundary_or_written_as_a_markdown_link():
+    evidence = "approximately 30–35\nsituations of armed conflict have been identified in\nAfrica as of 2023"
+    # the report's text runs on in the next passage: this one holds most of the evidence, up to its end
+    assert contains_evidence("Depending on the criteria used, approximately 30–35 situations of armed conflict have "
+                             "been identified in", evidence)
+    assert contains_evidence("situations of armed conflict have been identified in Africa as of 2023, against 20.",
+                             evidence)
+    # a few of its words at the end are not the evidence, nor its words elsewhere
+    assert not contains_evidence("Conflicts were identified in", evidence)
+    assert not contains_evidence("Africa as of 2023, as opposed to around 20 in Asia", evidence)
+    # a link in a Markdown report is matched by its text, as the passage shows it
+    assert contains_evidence("asignada por Resolución 74/2011, en el Boletín Oficial el día 7 de Julio de 2011.",
+                             "por [Resolución 74/2011](http://servicios.infoleg.gob.ar/norma.htm), en el Boletín Oficial")
+
+
 def test_summary_counts_abstention_both_ways():
     rows = [
         {"answerable": True, "rank": 1, "has_evidence": True, "sentence_ok": True, "answer_ok": True, "abstained": False,

@@ -64,8 +64,12 @@ def load_items(path: Path) -> list[Item]:
 
 # ---- matching ---------------------------------------------------------------------------------------
 
+_MARKDOWN_LINK = re.compile(r"\[([^\]]*)\]\([^)\s]*\)")
+
+
 def norm(text: str) -> str:
-    text = fold(text).replace("’", "'")
+    # a Markdown link counts as its text: '[Código Penal](http://...)' as the passage shows it, 'Código Penal'
+    text = fold(_MARKDOWN_LINK.sub(r"\1", text)).replace("’", "'")
     text = re.sub(r"\b(the|a|an|mr|mrs|ms|dr|ambassador|minister|undersecretary|el|la|los|las)\b\.?", " ", text)
     return " ".join(re.findall(r"[a-z0-9]+(?:[./-][a-z0-9]+)*", text))
 
@@ -126,8 +130,18 @@ def _same_date(pred: str, gold: str) -> bool:
 
 
 def contains_evidence(passage: str, evidence: str) -> bool:
+    """Whether the passage holds the evidence; also when the evidence runs across the passage's end (or start)
+    into the next (or previous) one and the passage holds at least half of it, six words or more."""
     p, e = norm(passage), norm(evidence)
-    return bool(e) and (e in p or (len(p) >= 40 and p in e))
+    if not e:
+        return False
+    if e in p or (len(p) >= 40 and p in e):
+        return True
+    words = e.split()
+    for n in range(len(words) - 1, max(5, (len(words) + 1) // 2) - 1, -1):
+        if p.endswith(" ".join(words[:n])) or p.startswith(" ".join(words[-n:])):
+            return True
+    return False
 
 
 def sentence_matches(sentence: str | None, evidence: str) -> bool:
