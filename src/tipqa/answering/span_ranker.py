@@ -65,11 +65,13 @@ def candidates(q: Question, text: str, span: tuple[int, int], rule: str | None) 
     """Every span of the sentence that could be the short answer to q, the rules' pick included."""
     kinds = KINDS.get(q.expected, ("country",) if q.expected == "place" else ())
     found: dict[tuple[int, int], Span] = {}
+    asked = fold(q.text + " " + q.english)
 
     def add(a: int, b: int, kind: str, source: str) -> None:
         piece = text[a:b].rstrip(" .,;:")
         b = a + len(piece)
-        if b > a and (a, b) not in found and fold(piece) not in fold(q.text + " " + q.english):
+        said = re.search(rf"(?<!\w){re.escape(fold(piece))}(?!\w)", asked)  # what the question says is no answer
+        if b > a and (a, b) not in found and not said:
             found[(a, b)] = Span(piece, a, b, kind, source)
 
     for e in chunk_entities(text):
