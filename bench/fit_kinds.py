@@ -1,7 +1,7 @@
 """Fit the model of the kind of answer a question asks for (src/tipqa/answering/kinds.json), used where the question
 rules find none; cross-validated, grouped by question set.
 
-    python bench/fit_kinds.py [--sets dev,dev2,seed,heldout] [--dry-run]
+    python bench/fit_kinds.py [--sets dev,dev2,dev3,seed,heldout] [--dry-run]
 
 Each labelled answerable question gives one row: its embedding (as Assistant.ask computes it) beside the embedding
 of its first words, labelled with the set's "type" (kinds.LABELS). A multinomial logistic regression (scikit-learn)
@@ -54,7 +54,7 @@ def collect(sets: list[str]):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sets", default="dev,dev2,seed,heldout")
+    parser.add_argument("--sets", default="dev,dev2,dev3,seed,heldout")
     parser.add_argument("--dry-run", action="store_true")
     args = parser.parse_args()
     from sklearn.linear_model import LogisticRegression
