@@ -11,8 +11,9 @@ from .reports import Report, Section
 
 # Bump when chunk boundaries change: a refresh re-chunks, reusing equal passages' vectors. 3: sentences end after a
 # word ending in an accented letter ('Asunción.'). 4: not after a symbol's part ('AG/RES. 2551');
-# a list item's sentence starts after its bullet ('• ').
-CHUNKER_VERSION = 4
+# a list item's sentence starts after its bullet ('• '). 5: a footnote mark glued to a full stop ends the sentence
+# ('population.3 Alongside'), 'etc.' before a capital too; a list item's number does not ('1. This Protocol').
+CHUNKER_VERSION = 5
 
 
 @dataclass
