@@ -1,5 +1,8 @@
-"""Index-build encoder: the bundled weights as an ONNX Runtime graph with int8 weights (~4x torch fp32 on CPU).
+"""Index-build encoder, an ONNX graph written by hand: 0.91x the CPU of torch.onnx.export's, same int8 vectors.
 
+(e5, 250 passages interleaved on one core, load 11: 13.3 ms a passage against 14.6 for transformers' BertModel
+exported by torch.onnx.export and quantised by the same quantize_dynamic, 17.9 with onnxruntime's transformer
+optimizer; cosine to fp32 0.9969 for all three; and preparing it imports no torch.) ~4x torch fp32 on CPU.
 The graph is written here from the same safetensors tensors NumpyBert uses (no torch, no download), then
 its weight matrices are quantised to int8 by onnxruntime's dynamic quantiser. The result is cached next to
 the index generations, keyed by the weights' sha256 and GRAPH_VERSION, so it is made once per index folder
