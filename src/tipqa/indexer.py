@@ -134,7 +134,10 @@ class Indexer:
             unchanged = {f.report_id for f in files
                          if old and not rechunk and (f.size < 0 or self._unchanged(f, old_reports.get(f.report_id)))}
             held = {f.report_id for f in files if old and f.size >= 0 and _still_quarantined(f, old)}
-            parsing = self._prefetch([f for f in files if f.report_id not in unchanged | held])
+            to_parse = [f for f in files if f.report_id not in unchanged | held]
+            parsing = self._prefetch(to_parse)
+            if to_parse:  # new or changed reports, so most likely passages to embed: ready the encoder meanwhile
+                self.encoders.prepare_index()
             for file in files:
                 previous = old_reports.get(file.report_id)
                 if file.report_id in held:  # failed before and unchanged since: not parsed again
@@ -176,6 +179,7 @@ class Indexer:
             model_changed = old is not None and old.model_id != self.encoders.expected_model_id()
             if old is not None and not (result.added or result.updated or result.removed or model_changed) \
                     and _quarantine(old) == quarantined and _attribution_current(old) and _lexical_current(old):
+                self.encoders.release_index()  # prepared for passages that turned out unchanged
                 self.live.data = old
                 result.chunks, result.generation = len(old.chunks), old.generation
                 result.seconds = time.perf_counter() - started
@@ -461,8 +465,7 @@ class Indexer:
                                                  for i, k in zip(rows, shift)])
             for i, part in zip(rows, parts):
                 sentences[first[i]:first[i] + counts[i]] = part
-        if len(todo) and hasattr(encoder, "release"):
-            encoder.release()
+        self.encoders.release_index()
         return vectors, (sentences, first) if keep_sentences else None, len(todo), origin
 
     def _indexed_hashes(self) -> dict[str, tuple[str, str]]:

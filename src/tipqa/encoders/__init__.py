@@ -130,6 +130,7 @@ class Encoders:
         self._sentence: Embedder | None = given
         self._question: Embedder | None = given  # set by warm_up(); else questions use .query
         self._lock = threading.Lock()
+        self._preparing: threading.Thread | None = None  # prepare_index's thread
 
     @property
     def query(self) -> Embedder:
@@ -153,6 +154,29 @@ class Encoders:
     def question(self) -> Embedder:
         """The encoder of questions: after warm_up(), onnxruntime fp32; before, the numpy pass (same vectors)."""
         return self._question or self.query
+
+    def prepare_index(self) -> None:
+        """Make the build encoder in a background thread (its sessions and, for offsets, `tokenizers`' tokenizer:
+        ~1.5 s for e5, mostly without the GIL) while the caller parses reports; `index` then waits for it."""
+        if self._index is not None or self.settings.encoder != "fast":
+            return
+
+        def make() -> None:
+            try:
+                getattr(self.index, "prepare", lambda: None)()
+            except Exception:  # noqa: BLE001  a head start only: the build makes it again and reports the error
+                with self._lock:
+                    self._index = None
+
+        self._preparing = threading.Thread(target=make, name="tipqa-prepare-encoder", daemon=True)
+        self._preparing.start()
+
+    def release_index(self) -> None:
+        """A build is over: the build encoder frees what only builds use (e5: `tokenizers`' tokenizer, ~290 MB)."""
+        preparing, self._preparing = self._preparing, None
+        if preparing is not None:
+            preparing.join()  # else it could load the tokenizer again after this
+        getattr(self._index, "release", lambda: None)()
 
     def warm_up(self, progress: Callable[[float, str], None]) -> None:
         """Ready the faster encoders a long-lived process pays for once (~1 s): questions on onnxruntime fp32

@@ -81,7 +81,9 @@ class NumpyBert:
         self.folder = folder
         self._tokenizer = None  # `tokenizers`' own, loaded when offsets are needed (builds) or no fast ids exist
         self._lock = threading.Lock()
-        self._fast_ids = unigram.load(folder, self.max_len)  # e5: questions tokenized without loading it
+        # e5: questions are tokenized by unigram.py without loading `tokenizers`' model; read on first use (~0.4 s),
+        # as a build never needs it (it tokenizes with `tokenizers`, for the offsets)
+        self._has_fast_ids, self._fast = unigram.available(folder), None
         self.prompts = _prompts(folder)  # e5: {"query": "query: ", "document": "passage: "}; MiniLM: none
 
     @property
@@ -100,13 +102,27 @@ class NumpyBert:
         """Drop `tokenizers`' tokenizer when questions have their own (e5: it holds ~290 MB for 250k pieces; a
         build loads it for offsets, and a long-lived process should not keep it between builds, ~1 s to load)."""
         with self._lock:
-            if self._fast_ids is not None:
-                self._tokenizer = None
+            if not self._has_fast_ids or self._tokenizer is None:
+                return
+            dropped, self._tokenizer = [self._tokenizer], None
+        # Freeing its 250k pieces takes ~0.5 s (with the GIL mostly released): off the caller's path, which is a
+        # build about to write its generation
+        threading.Thread(target=dropped.clear, name="tipqa-drop-tokenizer", daemon=True).start()
+
+    @property
+    def _fast_ids(self):
+        """unigram.py's tokenizer when the folder has one (loaded on first use), else None."""
+        if self._has_fast_ids and self._fast is None:
+            with self._lock:
+                if self._fast is None:
+                    from . import unigram
+                    self._fast = unigram.load(self.folder, self.max_len)
+        return self._fast
 
     def ids(self, text: str) -> list[int]:
         """Token ids of one text, special tokens included: `tokenizers` once loaded (faster on passages), else
         unigram.py's (no load time; the same ids)."""
-        if self._fast_ids is not None and self._tokenizer is None:
+        if self._has_fast_ids and self._tokenizer is None:
             return self._fast_ids.ids(text)
         return self.tokenizer.encode(text).ids
 
@@ -146,7 +162,7 @@ class NumpyBert:
         return ids, mask
 
     def _id_rows(self, texts: Sequence[str]) -> list[list[int]]:
-        if self._fast_ids is not None and self._tokenizer is None:
+        if self._has_fast_ids and self._tokenizer is None:
             return [self._fast_ids.ids(t) for t in texts]
         return [e.ids for e in self.tokenizer.encode_batch(list(texts))]
 

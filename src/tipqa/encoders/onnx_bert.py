@@ -1,5 +1,8 @@
-"""Index-build encoder: the bundled weights as an ONNX Runtime graph with int8 weights (~4x torch fp32 on CPU).
+"""Index-build encoder, an ONNX graph written by hand: 0.91x the CPU of torch.onnx.export's, same int8 vectors.
 
+(e5, 250 passages interleaved on one core, load 11: 13.3 ms a passage against 14.6 for transformers' BertModel
+exported by torch.onnx.export and quantised by the same quantize_dynamic, 17.9 with onnxruntime's transformer
+optimizer; cosine to fp32 0.9969 for all three; and preparing it imports no torch.) ~4x torch fp32 on CPU.
 The graph is written here from the same safetensors tensors NumpyBert uses (no torch, no download), then
 its weight matrices are quantised to int8 by onnxruntime's dynamic quantiser. The result is cached next to
 the index generations, keyed by the weights' sha256 and GRAPH_VERSION, so it is made once per index folder
@@ -35,7 +38,8 @@ from .numpy_bert import NumpyBert, supports
 
 OPSET = 17  # LayerNormalization is a single op from opset 17
 MS = "com.microsoft"  # onnxruntime's contrib ops
-GRAPH_VERSION = 3  # 3: word vectors in (the table stays out of the graph). Part of the cached file's name.
+GRAPH_VERSION = 4  # 3: word vectors in (the table stays out of the graph); 4: no attention mask, bias + Gelu.
+# Part of the cached file's name.
 SLOW_FUSIONS = ["SkipLayerNormFusion"]  # see the module docstring
 
 
@@ -67,8 +71,9 @@ class _Graph:
 
 def build_graph(bert: NumpyBert):
     """An ONNX model computing exactly NumpyBert.forward from the token embedding rows: word_vectors (float32[b, n,
-    d], NumpyBert.word_vectors), mask (int64[b, n]) -> normalised float32[b, d]. The word table stays out of the
-    graph: e5's is 384 MB, which every session would otherwise hold."""
+    d], NumpyBert.word_vectors), mask (int64[b, n], all ones: attention takes no mask, so a run is one unpadded
+    text, as every caller feeds it) -> normalised float32[b, d]. The word table stays out of the graph: e5's is
+    384 MB, which every session would otherwise hold."""
     from onnx import TensorProto, helper
     g, w, d = _Graph(), bert._w, bert.dim
     h = bert.heads
@@ -80,9 +85,8 @@ def build_graph(bert: NumpyBert):
     x = g.op("Add", x, g.const(np.asarray(w["embeddings.token_type_embeddings.weight"][0])))
     x = _ln(g, x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"], bert.eps)
     maskf = g.op("Cast", "attention_mask", to=TensorProto.FLOAT)
-    mask32 = g.op("Cast", "attention_mask", to=TensorProto.INT32)  # Attention takes the raw 0/1 mask
     for layer in bert.layers:
-        x = _block(g, x, mask32, layer, d, h, bert.eps)
+        x = _block(g, x, layer, d, h, bert.eps)
     m = g.op("Unsqueeze", maskf, g.const(np.array([2])))
     summed = g.op("ReduceSum", g.op("Mul", x, m), g.const(np.array([1])), keepdims=0)
     count = g.op("Max", g.op("ReduceSum", m, g.const(np.array([1])), keepdims=0), g.const(np.float32(1e-9)))
@@ -105,13 +109,14 @@ def _ln(g: _Graph, x: str, weight: np.ndarray, bias: np.ndarray, eps: float) -> 
     return g.op("LayerNormalization", x, g.const(weight), g.const(bias), axis=-1, epsilon=eps)
 
 
-def _block(g: _Graph, x: str, mask: str, layer: dict, d: int, h: int, eps: float) -> str:
+def _block(g: _Graph, x: str, layer: dict, d: int, h: int, eps: float) -> str:
     # onnxruntime's fused CPU kernels (com.microsoft): one Attention op for QKV + softmax + context (int8
-    # QAttention once quantised), bias + exact-erf GELU in one pass. Residual + LayerNorm stay plain ops.
-    attn = g.op("Attention", x, g.const(layer["qkv_w"]), g.const(layer["qkv_b"]), mask, num_heads=h,
-                domain=MS)
+    # QAttention once quantised), without a mask: every run is one unpadded text (e5, 200 passages: 8 % less
+    # CPU than with the all-ones mask and BiasGelu, same vectors); the bias then exact-erf Gelu (the quantised
+    # MatMul takes the bias in). Residual + LayerNorm stay plain ops.
+    attn = g.op("Attention", x, g.const(layer["qkv_w"]), g.const(layer["qkv_b"]), num_heads=h, domain=MS)
     x = _residual_ln(g, g.op("MatMul", attn, g.const(layer["out_w"])), layer["out_b"], x, layer["ln1"], eps)
-    inner = g.op("BiasGelu", g.op("MatMul", x, g.const(layer["in_w"])), g.const(layer["in_b"]), domain=MS)
+    inner = g.op("Gelu", g.op("Add", g.op("MatMul", x, g.const(layer["in_w"])), g.const(layer["in_b"])), domain=MS)
     return _residual_ln(g, g.op("MatMul", inner, g.const(layer["ff_w"])), layer["ff_b"], x, layer["ln2"], eps)
 
 
@@ -197,7 +202,7 @@ class OnnxEmbedder:
         self.path = graph_path(cache_dir, self.weights_hash, int8)
         self.workers = max(1, min(workers or cpu_cores(), self.MAX_WORKERS))
         self._prepare(int8, export)
-        self._sessions = [self._open() for _ in range(self.workers)]
+        self._sessions = _in_parallel([self._open] * self.workers)  # ~0.3 s each, mostly without the GIL
         self._pool = None
 
     def _prepare(self, int8: bool, export_if_missing: bool = True) -> None:
@@ -272,9 +277,22 @@ class OnnxEmbedder:
         ids = np.asarray([self._bert.ids(self._bert.prompts.get("query", "") + text)], dtype=np.int64)
         return self._sessions[0].run(["sentence_embedding"], _feed(self._bert, ids))[0][0]
 
+    def prepare(self) -> None:
+        """Load what a build's first batch needs beyond the sessions: `tokenizers`' tokenizer (e5: ~0.7 s)."""
+        self._bert.tokenizer  # noqa: B018  (a property that loads it)
+
     def release(self) -> None:
         """A build is over: free what only builds use (see NumpyBert.release_tokenizer)."""
         self._bert.release_tokenizer()
+
+
+def _in_parallel(calls: list) -> list:
+    """The results of calls, made in threads (one call: made here)."""
+    if len(calls) == 1:
+        return [calls[0]()]
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(len(calls)) as pool:
+        return [future.result() for future in [pool.submit(call) for call in calls]]
 
 
 def _feed(bert: NumpyBert, ids: np.ndarray) -> dict[str, np.ndarray]:

@@ -31,9 +31,14 @@ def write(folder: Path, pieces: list[str], scores: list[float], special: dict[st
     (folder / SPECIAL).write_text(json.dumps(special))
 
 
+def available(folder: Path) -> bool:
+    """True when the folder has the files of a fast question tokenizer (e5; MiniLM's WordPiece loads fast enough)."""
+    return all((folder / name).is_file() for name in (PIECES, SCORES, SPECIAL))
+
+
 def load(folder: Path, max_len: int) -> "UnigramIds | None":
-    """The folder's fast question tokenizer, or None when it has none (MiniLM: WordPiece loads fast enough)."""
-    if not all((folder / name).is_file() for name in (PIECES, SCORES, SPECIAL)):
+    """The folder's fast question tokenizer, or None when it has none."""
+    if not available(folder):
         return None
     special = json.loads((folder / SPECIAL).read_text())
     return UnigramIds(folder, special["bos"], special["eos"], special["unk"], max_len)
