@@ -18,7 +18,7 @@ from tipqa.cli import cli
 from tipqa.config import load_settings
 from tipqa.errors import ConfigError
 from tipqa.store import open_store, pg_write
-from tipqa.store.postgres import DatabaseError, DatabaseStore
+from tipqa.store.postgres import SCHEMA_VERSION, DatabaseError, DatabaseStore
 
 from .conftest import CANONICAL, EXTRA, ROOT, SEED_ID
 
@@ -127,8 +127,8 @@ def test_hnsw_search_finds_what_exact_search_finds(db_settings, real_embedder, s
 
 def test_the_schema_is_versioned_and_refuses_another_dimension(database_url):
     store = DatabaseStore(database_url)
-    assert store.init(384) == 1 and store.init(384) == 1  # idempotent
-    assert rows(database_url, "SELECT version, dim FROM tipqa_schema") == [(1, 384)]
+    assert store.init(384) == (0, SCHEMA_VERSION) and store.init(384) == (SCHEMA_VERSION, SCHEMA_VERSION)
+    assert rows(database_url, "SELECT version, dim FROM tipqa_schema") == [(SCHEMA_VERSION, 384)]
     with pytest.raises(DatabaseError, match="384-dimensional"):
         store.init(768)
     with DatabaseStore(database_url).connect() as conn:
@@ -139,7 +139,7 @@ def test_the_schema_is_versioned_and_refuses_another_dimension(database_url):
 
 def test_settings_flag_and_errors_name_the_fix(database_url, tmp_path):
     result = CliRunner().invoke(cli, ["db", "init", "--database", database_url])
-    assert result.exit_code == 0 and "schema version 1" in result.output
+    assert result.exit_code == 0 and f"schema version {SCHEMA_VERSION} ready" in result.output
     with pytest.raises(ConfigError, match="postgresql://"):
         load_settings(database_url="mysql://x")
     bad = "postgresql://tipqa:secret@127.0.0.1:1/none"

@@ -95,8 +95,9 @@ class DatabaseGeneration(ManifestFields):
             sql = ("WITH c AS MATERIALIZED (SELECT id, embedding FROM tipqa_passage WHERE id = ANY(%(ids)s)) "
                    "SELECT id, -(embedding <#> %(q)s) FROM c ORDER BY embedding <#> %(q)s, id LIMIT %(k)s")
         else:
+            # ordered by what the schema's HNSW index serves (float16 in schema 2); scores from the float32 column
             sql = (f"SELECT id, -(embedding <#> %(q)s) FROM tipqa_passage WHERE {_LIVE} "
-                   f"ORDER BY embedding <#> %(q)s LIMIT %(k)s")
+                   f"ORDER BY {self.store.nearest(self.dim)} LIMIT %(k)s")
         with self.store.reading() as conn:
             found = conn.execute(sql, params).fetchall()
         if not found:
