@@ -69,6 +69,16 @@ def answer_latency(assistant, data, questions: list[str]) -> dict:
     return summary(times)
 
 
+def dense_latency(data, queries: np.ndarray, depth: int = 50) -> dict:
+    """The dense search alone (the depth retrieval asks for), per question."""
+    times = []
+    for query in queries:
+        started = time.perf_counter()
+        data.dense_search(query, depth)
+        times.append((time.perf_counter() - started) * 1000)
+    return summary(times)
+
+
 def recall(search, vectors: np.ndarray, queries: np.ndarray) -> float:
     exact = np.argsort(-(queries @ vectors.T), axis=1)[:, :10]
     return float(np.mean([len(set(search(q).tolist()) & set(e.tolist())) / 10 for q, e in zip(queries, exact)]))
@@ -99,6 +109,7 @@ def run_size(n: int, questions: list[str], work: Path, url: str, assistant, ef_s
     out["files_load_s"] = round(time.perf_counter() - started, 2)
     out["files_answer_ms"] = answer_latency(assistant, data, questions)
     out["files_recall_at_10"] = recall(lambda q: data.dense_search(q, 10)[0], vectors, queries)
+    out["files_dense_ms"] = dense_latency(data, queries)
     del data
     log(f"{n:,}: PostgreSQL (write, HNSW index built in the same transaction), schema {schemas[0]}")
     dim = vectors.shape[1]
@@ -119,6 +130,11 @@ def run_size(n: int, questions: list[str], work: Path, url: str, assistant, ef_s
             out[f"v{version}_db_bytes"] = conn.execute("SELECT pg_database_size(current_database())").fetchone()[0]
             out[f"v{version}_db_hnsw_bytes"] = conn.execute("SELECT pg_relation_size('tipqa_passage_hnsw')"
                                                             ).fetchone()[0]
+            if not step:  # what the embedding column would weigh as halfvec (tipqa keeps float32: exact scores)
+                out["embedding_bytes"], out["embedding_as_halfvec_bytes"], out["passage_table_bytes"] = conn.execute(
+                    f"SELECT sum(pg_column_size(embedding)), sum(pg_column_size(embedding::halfvec({dim}))), "
+                    f"pg_total_relation_size('tipqa_passage') - pg_indexes_size('tipqa_passage') FROM tipqa_passage"
+                ).fetchone()
         runs = [(f"db_hnsw_ef{ef}", 0, ef) for ef in ef_searches]
         if step == len(schemas) - 1 and exact:
             runs.append(("db_exact", 10 ** 9, postgres.EF_SEARCH))
@@ -133,6 +149,7 @@ def run_size(n: int, questions: list[str], work: Path, url: str, assistant, ef_s
             if label != "db_exact":
                 out[f"v{version}_{label}_recall_at_10"] = recall(lambda q: data.dense_search(q, 10)[0], vectors,
                                                                  queries)
+            out[f"v{version}_{label}_dense_ms"] = dense_latency(data, queries)
             del data
             reader.close()
     return out
@@ -185,12 +202,14 @@ def main() -> None:
             rows.append(row)
             server.psql(f"DROP DATABASE {name} WITH (FORCE);")
         server.cleanup()
-    print("\n| passages | store | build passages/s | on disk | load s | answer p50 / p95 ms | recall@10 |")
-    print("|---|---|---|---|---|---|---|")
+    print("\n| passages | store | build passages/s | on disk | load s | answer p50 / p95 ms | dense search p50 ms "
+          "| recall@10 |")
+    print("|---|---|---|---|---|---|---|---|")
     for r in rows:
         a = r["files_answer_ms"]
         print(f"| {r['passages']:,} | index folder (IVF) | {r['files_build_per_s']:,} | {r['files_bytes'] / 2**20:,.0f} MB"
-              f" | {r['files_load_s']} | {a['median']:.0f} / {a['p95']:.0f} | {r['files_recall_at_10']:.3f} |")
+              f" | {r['files_load_s']} | {a['median']:.0f} / {a['p95']:.0f} | {r['files_dense_ms']['median']:.1f} | "
+              f"{r['files_recall_at_10']:.3f} |")
         hnsw = f"m {r['hnsw']['m']}, ef_construction {r['hnsw']['ef_construction']}"
         for step, v in enumerate(r["schemas"]):
             build = f"{r['db_build_per_s']:,}" if not step else f"migrated in {r[f'v{v}_migrate_s']} s"
@@ -202,7 +221,7 @@ def main() -> None:
                 rec = f"{r[f'v{v}_{label}_recall_at_10']:.3f}" if label != "db_exact" else "1 (exact)"
                 print(f"| {r['passages']:,} | {name} | {build} | {r[f'v{v}_db_bytes'] / 2**20:,.0f} MB "
                       f"(HNSW {r[f'v{v}_db_hnsw_bytes'] / 2**20:,.0f}) | {r[f'v{v}_{label}_load_s']} | "
-                      f"{a['median']:.0f} / {a['p95']:.0f} | {rec} |")
+                      f"{a['median']:.0f} / {a['p95']:.0f} | {r[f'v{v}_{label}_dense_ms']['median']:.1f} | {rec} |")
 
 
 if __name__ == "__main__":

@@ -156,6 +156,55 @@ def _eval_questions() -> list[dict]:
     return items
 
 
+def test_an_answer_reads_its_passages_in_one_query(db_settings, hash_embedder, monkeypatch):
+    """Records and sentence vectors of the passages an answer reads come in one query (prefetch), not one per
+    record and one per candidate sentence; asked again, none."""
+    import contextlib
+    assistant = Assistant.open(settings=db_settings, embedder=hash_embedder)
+    assistant._data = assistant.store.load()  # no record read yet
+    assistant._followed = time.monotonic() + 3600  # no look at the live generation during the test
+    queries = []
+    reading = DatabaseStore.reading
+
+    @contextlib.contextmanager
+    def counted(self):
+        with reading(self) as conn:
+            execute = conn.execute
+            conn.execute = lambda query, *args, **kwargs: (queries.append(str(query)), execute(query, *args,
+                                                                                             **kwargs))[1]
+            try:
+                yield conn
+            finally:
+                conn.execute = execute
+    monkeypatch.setattr(DatabaseStore, "reading", counted)
+    first = assistant.ask(CANONICAL)
+    assert len(first.passages) == 5 and len(queries) == 1 and "record" in queries[0], queries
+    assert all(p.text and p.section for p in first.passages)
+    assert assistant.ask(CANONICAL).to_dict() == first.to_dict() and len(queries) == 1, queries
+
+
+def test_bm25_scores_are_the_folders_bit_for_bit_after_adds_and_removes(tmp_path, settings, database_url,
+                                                                       hash_embedder, second_report):
+    """Both stores compute BM25 from the same term counts (the database's as sparsevec rows, its own term ids):
+    every passage's score for every evaluation question is the folder's exactly, also after an add, a remove
+    and an add again (term ids then differ from a fresh build's)."""
+    stores = [Assistant.open(settings=settings, embedder=hash_embedder),
+              Assistant.open(settings=settings.with_overrides(database_url=database_url,
+                                                              index_dir=tmp_path / "index-db"), embedder=hash_embedder)]
+    questions = [item["question"] for item in _eval_questions()]
+    for step in ("built", "added", "removed", "added again"):
+        if step != "built":
+            for assistant in stores:
+                (assistant.remove(SECOND) if step == "removed" else assistant.add([second_report]))
+        folder, database = (assistant.data for assistant in stores)
+        row = {chunk.chunk_id: i for i, chunk in enumerate(database.chunks)}
+        order = np.array([row[chunk.chunk_id] for chunk in folder.chunks])
+        assert len(order) == len(database.chunks) > 20, step
+        for question in questions:
+            np.testing.assert_array_equal(folder.lexical_scores(question), database.lexical_scores(question)[order],
+                                          err_msg=f"{step}: {question}")
+
+
 @pytest.mark.slow
 def test_both_stores_give_the_same_answers_on_the_evaluation_sets(tmp_path, database_url):
     """Seed + corpus-extra (the reports the evaluation sets were written from), indexed in each store: the same

@@ -13,9 +13,9 @@ from ..errors import TipqaError
 HNSW = {"m": 16, "ef_construction": 64}
 SCHEMA_LOCK = 0x7469_7071_6101  # taken (per transaction) by whoever creates or migrates the schema
 # Memory an HNSW build may use per passage: pgvector builds the graph in maintenance_work_mem and, once it no
-# longer fits, goes on several times slower on disk. ~1.5 KB per element for 384 halfvec dimensions and m 16
-# (the vector, 2m neighbour candidates at layer 0, the element); float32 vectors ~0.8 KB more.
-HNSW_BYTES_PER_ROW = 2048
+# longer fits, goes on several times slower on disk. 384 dimensions, m 16 (bench/db_scale.py): 1M halfvec rows
+# fitted in 2 KB each; float32 rows (schema 1) did not (at 100k, 2 KB each held 90,289 of them).
+HNSW_BYTES_PER_ROW = 2560
 
 
 class DatabaseError(TipqaError):
