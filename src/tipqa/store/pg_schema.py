@@ -105,8 +105,8 @@ def refuse_other(found: int, wanted: int = SCHEMA_VERSION) -> None:
                             f"Upgrade tipqa on this machine (pip install -U tipqa) to use it.")
     if found < wanted:
         raise DatabaseError(f"The database holds tipqa schema {found}; this tipqa needs {wanted}. Run "
-                            f"'tipqa db migrate' once (one transaction; answering goes on meanwhile), after stopping "
-                            f"or upgrading any older tipqa that writes to it.")
+                            f"'tipqa db migrate' once, from this machine (one transaction; answering goes on "
+                            f"meanwhile).")
 
 
 def upgrade(conn, dim: int, target: int = SCHEMA_VERSION, create_only: bool = False,
