@@ -36,7 +36,8 @@ BULK_ROWS = 10_000  # a first write of at least this many passages builds the HN
 READERS_KEPT = 8  # reader connections kept open per process (answering threads of the web app)
 # Candidates an HNSW search keeps (pgvector's maximum). bench/db_scale.py, 100k synthetic passages, m 16,
 # ef_construction 64: recall@10 0.813 / 0.907 / 0.960 / 0.973 at 200 / 400 / 800 / 1000; ef_construction 200
-# gained ~0.02-0.03 for half the build speed (0.840 / 0.923 at 200 / 400).
+# gained ~0.02-0.03 for half the build speed (0.840 / 0.923 at 200 / 400). Schema 2's halfvec graph: the same
+# recall at 100k (0.980 at 1000, bench/db_halfvec.py), 0.807 at 1M (bench/db_scale.py).
 EF_SEARCH = 1000
 
 
