@@ -154,3 +154,29 @@ def test_a_migration_is_one_transaction(db_settings, hash_embedder, monkeypatch)
         [("tipqa_passage_hnsw",)]
     monkeypatch.undo()
     assert DatabaseStore(url).migrate(hash_embedder.dim) == (1, 2)
+
+
+def test_readers_are_not_held_behind_a_migration_waiting_for_a_long_read(db_settings, hash_embedder):
+    """A replica's long read (a load at 1M passages holds its snapshot for ~46 s) makes the migration's DROP
+    INDEX wait; other readers' queries must not queue behind it meanwhile (it tries in short attempts)."""
+    url = db_settings.database_url
+    assistant_at(db_settings, hash_embedder, 1)
+    long_read = DatabaseStore(url).connect(autocommit=False)
+    long_read.execute("SELECT count(*) FROM tipqa_passage").fetchone()  # holds its lock until it ends
+    done = []
+    worker = threading.Thread(target=lambda: done.append(DatabaseStore(url).migrate(hash_embedder.dim)))
+    worker.start()
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not sql(url, "SELECT count(*) FROM pg_stat_activity WHERE "
+                                                          "query LIKE 'DROP INDEX%' AND wait_event_type = 'Lock'")[0][0]:
+            time.sleep(0.05)  # until the migration's DROP INDEX waits for the long read
+        with DatabaseStore(url).connect() as reader:
+            reader.execute("SET lock_timeout = '30s'")  # queued behind the DROP, it would wait for the long read
+            assert reader.execute("SELECT count(*) FROM tipqa_passage").fetchone()[0] > 0
+        assert not done and sql(url, "SELECT version FROM tipqa_schema") == [(1,)]
+    finally:
+        long_read.rollback()
+        long_read.close()
+    worker.join(60)
+    assert done == [(1, 2)] and "halfvec" in hnsw_definition(url)
