@@ -33,7 +33,8 @@ class Migration:
 
 
 def _v1(dim: int) -> list[str]:
-    """Version 1, as tipqa 0.x created it (kept verbatim: tests and bench/db_scale.py make v1 databases with it)."""
+    """Version 1: the statements of tipqa's first PostgreSQL store, unchanged, plus its version row (tests and
+    bench/db_scale.py make genuine version 1 databases with them)."""
     return [
         "CREATE EXTENSION IF NOT EXISTS vector",
         "CREATE TABLE IF NOT EXISTS tipqa_schema (version int NOT NULL, dim int NOT NULL)",
@@ -97,7 +98,7 @@ def _exclusive(conn, statement: str, tries: int = 600) -> None:
     reader's long transaction (a replica loading a generation: ~46 s at 1M passages) it would hold every other
     reader's queries behind it meanwhile. Each attempt waits at most a second, then lets them through."""
     import psycopg
-    for attempt in range(tries):
+    for _ in range(tries):
         conn.execute("SAVEPOINT tipqa_exclusive")
         conn.execute("SET LOCAL lock_timeout = '1s'")
         try:
