@@ -119,7 +119,7 @@ def test_no_import_loops():
     ("docx", {"tipqa.ingest.reports.rich"}),
     ("faiss", {"tipqa.store.files", "tipqa.store.generation", "tipqa.store.ann"}),
     ("click", {"tipqa.cli"}),
-    ("psycopg", {"tipqa.store.postgres", "tipqa.store.pg_generation", "tipqa.store.pg_write"}),
+    ("psycopg", {"tipqa.store.postgres", "tipqa.store.pg_generation", "tipqa.store.pg_write", "tipqa.store.pg_schema"}),
     ("pgvector", {"tipqa.store.postgres", "tipqa.store.pg_generation", "tipqa.store.pg_write"}),
 ])
 def test_heavy_libraries_stay_in_their_module(library, allowed):

@@ -18,7 +18,7 @@ from tipqa.cli import cli
 from tipqa.config import load_settings
 from tipqa.errors import ConfigError
 from tipqa.store import open_store, pg_write
-from tipqa.store.postgres import DatabaseError, DatabaseStore
+from tipqa.store.postgres import SCHEMA_VERSION, DatabaseError, DatabaseStore
 
 from .conftest import CANONICAL, EXTRA, ROOT, SEED_ID
 
@@ -127,8 +127,8 @@ def test_hnsw_search_finds_what_exact_search_finds(db_settings, real_embedder, s
 
 def test_the_schema_is_versioned_and_refuses_another_dimension(database_url):
     store = DatabaseStore(database_url)
-    assert store.init(384) == 1 and store.init(384) == 1  # idempotent
-    assert rows(database_url, "SELECT version, dim FROM tipqa_schema") == [(1, 384)]
+    assert store.init(384) == (0, SCHEMA_VERSION) and store.init(384) == (SCHEMA_VERSION, SCHEMA_VERSION)
+    assert rows(database_url, "SELECT version, dim FROM tipqa_schema") == [(SCHEMA_VERSION, 384)]
     with pytest.raises(DatabaseError, match="384-dimensional"):
         store.init(768)
     with DatabaseStore(database_url).connect() as conn:
@@ -139,7 +139,7 @@ def test_the_schema_is_versioned_and_refuses_another_dimension(database_url):
 
 def test_settings_flag_and_errors_name_the_fix(database_url, tmp_path):
     result = CliRunner().invoke(cli, ["db", "init", "--database", database_url])
-    assert result.exit_code == 0 and "schema version 1" in result.output
+    assert result.exit_code == 0 and f"schema version {SCHEMA_VERSION} ready" in result.output
     with pytest.raises(ConfigError, match="postgresql://"):
         load_settings(database_url="mysql://x")
     bad = "postgresql://tipqa:secret@127.0.0.1:1/none"
@@ -154,6 +154,55 @@ def _eval_questions() -> list[dict]:
     for path in sorted((ROOT / "eval").glob("*_qa.jsonl")):
         items += [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     return items
+
+
+def test_an_answer_reads_its_passages_in_one_query(db_settings, hash_embedder, monkeypatch):
+    """Records and sentence vectors of the passages an answer reads come in one query (prefetch), not one per
+    record and one per candidate sentence; asked again, none."""
+    import contextlib
+    assistant = Assistant.open(settings=db_settings, embedder=hash_embedder)
+    assistant._data = assistant.store.load()  # no record read yet
+    assistant._followed = time.monotonic() + 3600  # no look at the live generation during the test
+    queries = []
+    reading = DatabaseStore.reading
+
+    @contextlib.contextmanager
+    def counted(self):
+        with reading(self) as conn:
+            execute = conn.execute
+            conn.execute = lambda query, *args, **kwargs: (queries.append(str(query)), execute(query, *args,
+                                                                                             **kwargs))[1]
+            try:
+                yield conn
+            finally:
+                conn.execute = execute
+    monkeypatch.setattr(DatabaseStore, "reading", counted)
+    first = assistant.ask(CANONICAL)
+    assert len(first.passages) == 5 and len(queries) == 1 and "record" in queries[0], queries
+    assert all(p.text and p.section for p in first.passages)
+    assert assistant.ask(CANONICAL).to_dict() == first.to_dict() and len(queries) == 1, queries
+
+
+def test_bm25_scores_are_the_folders_bit_for_bit_after_adds_and_removes(tmp_path, settings, database_url,
+                                                                       hash_embedder, second_report):
+    """Both stores compute BM25 from the same term counts (the database's as sparsevec rows, its own term ids):
+    every passage's score for every evaluation question is the folder's exactly, also after an add, a remove
+    and an add again (term ids then differ from a fresh build's)."""
+    stores = [Assistant.open(settings=settings, embedder=hash_embedder),
+              Assistant.open(settings=settings.with_overrides(database_url=database_url,
+                                                              index_dir=tmp_path / "index-db"), embedder=hash_embedder)]
+    questions = [item["question"] for item in _eval_questions()]
+    for step in ("built", "added", "removed", "added again"):
+        if step != "built":
+            for assistant in stores:
+                (assistant.remove(SECOND) if step == "removed" else assistant.add([second_report]))
+        folder, database = (assistant.data for assistant in stores)
+        row = {chunk.chunk_id: i for i, chunk in enumerate(database.chunks)}
+        order = np.array([row[chunk.chunk_id] for chunk in folder.chunks])
+        assert len(order) == len(database.chunks) > 20, step
+        for question in questions:
+            np.testing.assert_array_equal(folder.lexical_scores(question), database.lexical_scores(question)[order],
+                                          err_msg=f"{step}: {question}")
 
 
 @pytest.mark.slow

@@ -315,6 +315,8 @@ class Assistant:
         # dev questions: bench/qa_retrieval.py); an English-only one reads the rendering.
         query = self.question_embedder.embed_query(question if self.encoders.multilingual else text)
         hits = search(data, query, text, k or self.settings.top_k, report=report)
+        if hasattr(data, "prefetch"):  # a store that reads passages from elsewhere: all of them at once
+            data.prefetch([hit.row for hit in hits if hit.row >= 0])
         about_meeting = meeting_question(question)
         if about_meeting is not None and hits:
             # 'the meeting' is the one the asked-about report records: the filtered one, the only one, or the

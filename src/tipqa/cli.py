@@ -6,6 +6,7 @@ import functools
 import json
 import os
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -239,18 +240,39 @@ def db():
 @click.option("--database", "database_url", metavar="URL", help="postgresql://... [default: $TIPQA_DATABASE_URL]")
 @_friendly
 def db_init(database_url):
-    """Create or migrate tipqa's tables in the database (the first write also does).
+    """Create tipqa's tables in the database, or migrate them (the first write also creates them).
 
     \b
         tipqa db init --database postgresql://tipqa@db.example.org/tipqa
     """
+    _migrate(database_url)
+
+
+@db.command(name="migrate")
+@click.option("--database", "database_url", metavar="URL", help="postgresql://... [default: $TIPQA_DATABASE_URL]")
+@_friendly
+def db_migrate(database_url):
+    """Bring the database's schema to this tipqa's version: one transaction, under the writers' lock (waits
+    for a build in progress); readers keep answering meanwhile. Safe to run again.
+
+    \b
+        tipqa db migrate --database postgresql://tipqa@db.example.org/tipqa
+    """
+    _migrate(database_url)
+
+
+def _migrate(database_url) -> None:
     from .encoders import Encoders
     from .store import open_store
     settings = load_settings(database_url=database_url)
     if not settings.database_url:
         raise click.UsageError("Name the database: --database postgresql://... or TIPQA_DATABASE_URL.")
-    version = open_store(settings).init(Encoders(settings).query.dim)
-    click.echo(f"tipqa schema version {version} ready")
+    started = time.monotonic()
+    before, after = open_store(settings).init(Encoders(settings).query.dim,
+                                              say=lambda message: click.echo(message, err=True))
+    took = f" ({time.monotonic() - started:.1f} s)"
+    click.echo(f"tipqa schema version {after} ready" + ("" if before == after else
+                                                         f", migrated from {before}{took}" if before else took))
 
 
 def _print_result(result, json_: bool) -> None:

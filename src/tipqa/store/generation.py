@@ -133,11 +133,19 @@ class StoredChunk(Chunk):
         self.__dict__["sentences"] = value
 
     def _read_record(self) -> None:
+        lines = self.__dict__.get("_lines")
+        if lines is not None:
+            self.take_record(lines.line(self.__dict__["_row"]))
+
+    @property
+    def record_pending(self) -> bool:
+        """Whether its record is still to be read."""
+        return self.__dict__.get("_lines") is not None
+
+    def take_record(self, line: bytes | str) -> None:
+        """Fill the fields from its record, read by whoever read it (a store reading several at once)."""
         state = self.__dict__
-        lines = state.get("_lines")
-        if lines is None:
-            return
-        record = Chunk.from_record(json.loads(lines.line(state["_row"])))
+        record = Chunk.from_record(json.loads(line))
         for name, value in record.__dict__.items():
             state.setdefault(name, value)  # a field set since loading keeps its new value
         state["_lines"] = None

@@ -4,6 +4,8 @@ and dense search: exact in memory up to EXACT_LIMIT passages, pgvector's HNSW in
 from __future__ import annotations
 
 import json
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -41,19 +43,45 @@ class _Records:
 
 
 class DatabaseSentences(SentenceVectors):
-    """Sentence vectors read per passage from its row (float16 bytes), only for the passages an answer reads."""
+    """Sentence vectors read per passage from its row (float16 bytes), only for the passages an answer reads; the
+    last CACHED passages' are kept (the answer step asks once per candidate sentence, and the same passages come
+    back question after question)."""
+
+    CACHED = 512  # passages (~3 MB)
 
     def __init__(self, store, ids: np.ndarray, dim: int):
         super().__init__(np.zeros((0, dim), dtype=np.float16), np.zeros(len(ids), dtype=np.int64))
         self.store, self.ids, self.dim = store, ids, dim
+        self._cache: OrderedDict[int, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def cached(self, passage: int) -> bool:
+        with self._lock:
+            return passage in self._cache
+
+    def keep(self, passage: int, stored: bytes | None) -> np.ndarray:
+        """Keep a passage's stored sentence vectors (None: not stored); returns them as float16[sentences, dim]."""
+        rows = np.frombuffer(stored, dtype=np.float16).reshape(-1, self.dim) if stored is not None else None
+        with self._lock:
+            self._cache[passage] = rows
+            while len(self._cache) > self.CACHED:
+                self._cache.popitem(last=False)
+        return rows
 
     def rows(self, passage: int, count: int) -> np.ndarray:
-        with self.store.reading() as conn:
-            found = conn.execute("SELECT sentences FROM tipqa_passage WHERE id = %s", (int(self.ids[passage]),)
-                                 ).fetchone()
-        if not found or found[0] is None:
+        with self._lock:
+            hit = passage in self._cache
+            rows = self._cache.get(passage)
+            if hit:
+                self._cache.move_to_end(passage)
+        if not hit:
+            with self.store.reading() as conn:
+                found = conn.execute("SELECT sentences FROM tipqa_passage WHERE id = %s", (int(self.ids[passage]),)
+                                     ).fetchone()
+            rows = self.keep(passage, found[0] if found else None)
+        if rows is None:
             return np.zeros((count, self.dim), dtype=np.float32)
-        return np.frombuffer(found[0], dtype=np.float16).reshape(-1, self.dim)[:count].astype(np.float32)
+        return rows[:count].astype(np.float32)
 
 
 @dataclass
@@ -95,8 +123,9 @@ class DatabaseGeneration(ManifestFields):
             sql = ("WITH c AS MATERIALIZED (SELECT id, embedding FROM tipqa_passage WHERE id = ANY(%(ids)s)) "
                    "SELECT id, -(embedding <#> %(q)s) FROM c ORDER BY embedding <#> %(q)s, id LIMIT %(k)s")
         else:
+            # ordered by what the schema's HNSW index serves (float16 in schema 2); scores from the float32 column
             sql = (f"SELECT id, -(embedding <#> %(q)s) FROM tipqa_passage WHERE {_LIVE} "
-                   f"ORDER BY embedding <#> %(q)s LIMIT %(k)s")
+                   f"ORDER BY {self.store.nearest(self.dim)} LIMIT %(k)s")
         with self.store.reading() as conn:
             found = conn.execute(sql, params).fetchall()
         if not found:
@@ -124,6 +153,24 @@ class DatabaseGeneration(ManifestFields):
 
     def lexical_scores(self, text: str) -> np.ndarray:
         return self.lexical.scores(text)
+
+    def prefetch(self, rows) -> None:
+        """Read the records and sentence vectors of ROWS (the passages an answer is about to read) that are not
+        at hand yet, in one query: an answer made ~19 round trips otherwise (one per record, one per candidate
+        sentence), ~0.1 s of a loaded 2-core machine's time."""
+        chunks = {int(r): self.chunks[int(r)] for r in rows}
+        wanted = [r for r, c in chunks.items() if getattr(c, "record_pending", False) or not self.sentences.cached(r)]
+        if not wanted:
+            return
+        with self.store.reading() as conn:
+            found = conn.execute("SELECT id, record::text, sentences FROM tipqa_passage WHERE id = ANY(%s)",
+                                 (self.ids[wanted].tolist(),)).fetchall()
+        rows_of = dict(zip(self.ids[wanted].tolist(), wanted))
+        for pid, record, stored in found:  # a passage gone (pruned) is left to the lazy reads, which say so
+            row = rows_of[pid]
+            if getattr(chunks[row], "record_pending", False):
+                chunks[row].take_record(record)
+            self.sentences.keep(row, stored)
 
 
 def _exact(vectors: np.ndarray, query: np.ndarray, depth: int, allowed: np.ndarray | None):

@@ -5,8 +5,9 @@ passage (and statement) ids it holds, plus its manifest. A write inserts the new
 with the generation that dropped them (gen_to), inserts the generation and points tipqa_live at it, all in one
 transaction: readers see the old or the new corpus, and a killed writer leaves nothing (PostgreSQL rolls it back).
 One writer at a time across machines: a session advisory lock. Rows no longer in the live generation or its
-predecessor are deleted by the next write. The schema is created (and migrated) on first use, versioned in
-tipqa_schema. The loaded generation is pg_generation.DatabaseGeneration.
+predecessor are deleted by the next write. The schema (pg_schema.py) is versioned in tipqa_schema: created by the
+first write or `tipqa db init`, migrated by `tipqa db migrate`. The loaded generation is
+pg_generation.DatabaseGeneration.
 """
 from __future__ import annotations
 
@@ -21,26 +22,23 @@ from typing import Iterator
 
 import numpy as np
 
-from ..errors import IndexCorrupt, IndexLocked, IndexNotFound, TipqaError
+from ..errors import IndexCorrupt, IndexLocked, IndexNotFound
 from ..ingest.chunking import Chunk
 from ..speakers.statements import Statement
 from ..version import __version__
 from .generation import FORMAT_VERSION
 from .lexical import TermCounts
+from .pg_schema import (HNSW, MIGRATIONS, SCHEMA_VERSION, DatabaseError, hnsw_memory, refuse_other, upgrade,
+                        version_of)
 
-SCHEMA_VERSION = 1
 LOCK_KEY = 0x7469_7071_6100  # 'tipqa' as a number: the advisory lock every tipqa writer takes
-HNSW = {"m": 16, "ef_construction": 64}
 BULK_ROWS = 10_000  # a first write of at least this many passages builds the HNSW index after inserting them
 READERS_KEPT = 8  # reader connections kept open per process (answering threads of the web app)
 # Candidates an HNSW search keeps (pgvector's maximum). bench/db_scale.py, 100k synthetic passages, m 16,
 # ef_construction 64: recall@10 0.813 / 0.907 / 0.960 / 0.973 at 200 / 400 / 800 / 1000; ef_construction 200
-# gained ~0.02-0.03 for half the build speed (0.840 / 0.923 at 200 / 400).
+# gained ~0.02-0.03 for half the build speed (0.840 / 0.923 at 200 / 400). Schema 2's halfvec graph: the same
+# recall at 100k (0.980 at 1000, bench/db_halfvec.py), 0.807 at 1M (bench/db_scale.py).
 EF_SEARCH = 1000
-
-
-class DatabaseError(TipqaError):
-    pass
 
 
 def _require_driver():
@@ -51,48 +49,26 @@ def _require_driver():
         raise DatabaseError("TIPQA_DATABASE_URL needs the PostgreSQL driver: pip install 'tipqa[postgres]'.") from None
 
 
-def _schema(dim: int) -> list[str]:
-    return [
-        "CREATE EXTENSION IF NOT EXISTS vector",
-        "CREATE TABLE IF NOT EXISTS tipqa_schema (version int NOT NULL, dim int NOT NULL)",
-        "CREATE SEQUENCE IF NOT EXISTS tipqa_generation_seq",
-        """CREATE TABLE IF NOT EXISTS tipqa_generation (
-             id bigint PRIMARY KEY, name text UNIQUE NOT NULL, manifest jsonb NOT NULL,
-             passages bigint[] NOT NULL, statements bigint[], created timestamptz NOT NULL DEFAULT now())""",
-        """CREATE TABLE IF NOT EXISTS tipqa_live (
-             one boolean PRIMARY KEY DEFAULT true CHECK (one), generation bigint NOT NULL)""",
-        f"""CREATE TABLE IF NOT EXISTS tipqa_passage (
-             id bigserial PRIMARY KEY, chunk_id text NOT NULL, report_id text NOT NULL, content_hash text NOT NULL,
-             sentence_count int NOT NULL, record jsonb NOT NULL, embedding vector({dim}) NOT NULL,
-             sentences bytea, terms sparsevec NOT NULL, gen_from bigint NOT NULL, gen_to bigint)""",
-        _hnsw_index(),
-        "CREATE INDEX IF NOT EXISTS tipqa_passage_gen_to ON tipqa_passage (gen_to) WHERE gen_to IS NOT NULL",
-        """CREATE TABLE IF NOT EXISTS tipqa_term (id int PRIMARY KEY, term text UNIQUE NOT NULL)""",
-        """CREATE TABLE IF NOT EXISTS tipqa_statement (
-             id bigserial PRIMARY KEY, record jsonb NOT NULL, gen_from bigint NOT NULL, gen_to bigint)""",
-    ]
-
-
-def _hnsw_index() -> str:
-    return (f"CREATE INDEX IF NOT EXISTS tipqa_passage_hnsw ON tipqa_passage USING hnsw (embedding vector_ip_ops) "
-            f"WITH (m = {HNSW['m']}, ef_construction = {HNSW['ef_construction']})")
-
-
 class DatabaseStore:
     """Generations in PostgreSQL (see the module docstring). Shared: other processes write it too."""
 
     shared = True  # readers follow the live generation that other processes write (Assistant polls)
     keeps_reused = True  # write() copies a reused passage's vectors inside the database: the caller passes zeros
 
-    def __init__(self, url: str, exact_limit: int | None = None):
+    def __init__(self, url: str, exact_limit: int | None = None, schema: int = SCHEMA_VERSION):
         _require_driver()
         self.url = url
         self.exact_limit = exact_limit
+        self.schema = schema  # the version it creates, reads and writes (an older one: tests and benchmarks)
         self._idle: list = []  # open reader connections (see reading)
         self._idle_lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"DatabaseStore({_redacted(self.url)})"
+
+    def nearest(self, dim: int) -> str:
+        """The ORDER BY expression (query vector %(q)s) that the schema's HNSW index serves."""
+        return MIGRATIONS[self.schema - 1].nearest(dim)
 
     # ---- connections -----------------------------------------------------------------------------
     def connect(self, autocommit: bool = True):
@@ -140,29 +116,32 @@ class DatabaseStore:
         for conn in idle:
             conn.close()
 
-    def init(self, dim: int = 384) -> int:
-        """Create or migrate the schema (idempotent); returns its version. Also run by the first write."""
-        with self.connect(autocommit=False) as conn:
-            return self._ensure_schema(conn, dim)
+    def init(self, dim: int = 384, say=lambda message: None) -> tuple[int, int]:
+        """Create the schema, or migrate it to this tipqa's version (pg_schema.MIGRATIONS), in one transaction
+        under the writer's lock (a build in progress is waited for); idempotent. say: told each step.
+        Returns (version before, version after); 0 before: the database had no tipqa schema."""
+        import psycopg
+        with self.lock(), self.connect(autocommit=False) as conn:
+            try:
+                before, after = upgrade(conn, dim, self.schema, say=say)
+                conn.commit()
+            except psycopg.Error as error:
+                conn.rollback()
+                raise DatabaseError(
+                    f"Could not bring the database's tipqa schema to version {self.schema} "
+                    f"({type(error).__name__}: {str(error).strip()}); nothing was changed{_still(conn)}. The role "
+                    f"tipqa connects as must own the tipqa_* tables (and, for a new database, be allowed CREATE "
+                    f"EXTENSION vector): see README, 'What the server needs'.") from None
+        return before, after
 
-    def _ensure_schema(self, conn, dim: int) -> int:
-        conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY + 1,))  # two first writers create it once
-        for statement in _schema(dim):
-            conn.execute(statement)
+    migrate = init
+
+    def _ensure_schema(self, conn, dim: int) -> None:
+        """A write's schema: created in an empty database; any other version than this tipqa's is refused."""
         from pgvector.psycopg import register_vector
-        register_vector(conn)
-        row = conn.execute("SELECT version, dim FROM tipqa_schema").fetchone()
-        if row is None:
-            conn.execute("INSERT INTO tipqa_schema VALUES (%s, %s)", (SCHEMA_VERSION, dim))
-            row = (SCHEMA_VERSION, dim)
-        if row[0] > SCHEMA_VERSION:
-            raise DatabaseError(f"The database holds tipqa schema {row[0]}; this tipqa knows {SCHEMA_VERSION}. "
-                                f"Upgrade tipqa.")
-        if row[1] != dim:
-            raise DatabaseError(f"The database holds {row[1]}-dimensional vectors and the model makes {dim}. "
-                                f"Use a model of {row[1]} dimensions or another database.")
+        upgrade(conn, dim, self.schema, create_only=True)
         conn.commit()
-        return row[0]
+        register_vector(conn)
 
     def _has_schema(self, conn) -> bool:
         return conn.execute("SELECT to_regclass('tipqa_live') IS NOT NULL").fetchone()[0]
@@ -195,6 +174,7 @@ class DatabaseStore:
                 raise IndexNotFound(_redacted(self.url))
             conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")  # one snapshot for the whole load
             try:
+                refuse_other(version_of(conn)[0], self.schema)
                 row = conn.execute("SELECT g.id, g.name, g.manifest, g.passages, g.statements FROM tipqa_live l "
                                    "JOIN tipqa_generation g ON g.id = l.generation").fetchone()
                 if row is None:
@@ -253,8 +233,8 @@ class DatabaseStore:
                 conn.execute("DROP INDEX tipqa_passage_hnsw")
             ids, statement_ids = write_generation(conn, number, chunks, vectors, statements, sentences, old, origin)
             if bulk:
-                conn.execute("SET LOCAL maintenance_work_mem = '1GB'")
-                conn.execute(_hnsw_index())
+                hnsw_memory(conn)
+                conn.execute(MIGRATIONS[self.schema - 1].hnsw(dim))
             conn.execute("INSERT INTO tipqa_generation (id, name, manifest, passages, statements) "
                          "VALUES (%s, %s, %s, %s, %s)",
                          (number, name, json.dumps(manifest, ensure_ascii=False), ids.tolist(),
@@ -298,6 +278,17 @@ def _configure_reader(conn) -> bool:
     return True
 
 
+def _still(conn) -> str:
+    """', it is still at version N' when this connection may read the version, else nothing."""
+    import psycopg
+    try:
+        found = version_of(conn)
+    except psycopg.Error:
+        conn.rollback()
+        return ""
+    return f", it is still at version {found[0] if found else 0}"
+
+
 def _name_of(conn, generation: int) -> str | None:
     row = conn.execute("SELECT name FROM tipqa_generation WHERE id = %s", (generation,)).fetchone()
     return row[0] if row else None
@@ -331,4 +322,4 @@ def term_vocabulary(conn) -> dict[str, int]:
     return {term: i for i, term in conn.execute("SELECT id, term FROM tipqa_term ORDER BY id").fetchall()}
 
 
-__all__ = ["DatabaseStore", "DatabaseError", "TermCounts", "IndexCorrupt"]
+__all__ = ["DatabaseStore", "DatabaseError", "HNSW", "SCHEMA_VERSION", "TermCounts", "IndexCorrupt"]
