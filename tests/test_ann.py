@@ -9,6 +9,15 @@ from tipqa.store import ann
 from tipqa.store.files import IndexStore
 
 
+def recall_at_10(index, vectors: np.ndarray, queries: np.ndarray) -> float:
+    """The share of the exact 10 nearest (inner product) that the approximate index also returns."""
+    flat = faiss.IndexFlatIP(vectors.shape[1])
+    flat.add(vectors)
+    _, exact = flat.search(queries, 10)
+    _, approx = index.search(queries, 10)
+    return float(np.mean([len(set(a) & set(b)) / 10 for a, b in zip(approx, exact)]))
+
+
 def clustered(n: int, dim: int = 64, centres: int = 50, seed: int = 0) -> np.ndarray:
     """Unit vectors around a few centres, as passages on a handful of topics are."""
     rng = np.random.default_rng(seed)
@@ -28,11 +37,7 @@ def test_ivf_recall_filters_and_reconstruct():
     index = ann.build_vector_index(vectors, threshold=10_000)
     assert faiss.try_extract_index_ivf(index) is not None and index.ntotal == len(vectors)
     queries = clustered(200, seed=1)
-    flat = faiss.IndexFlatIP(64)
-    flat.add(vectors)
-    _, exact = flat.search(queries, 10)
-    _, approx = index.search(queries, 10)
-    recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(approx, exact)])
+    recall = recall_at_10(index, vectors, queries)
     assert recall >= 0.95, recall
     np.testing.assert_array_equal(index.reconstruct(123), vectors[123])
     allowed = np.arange(0, 20_000, 7, dtype=np.int64)
@@ -68,9 +73,5 @@ def test_ivf_recall_on_crowded_vectors():
     assert ivf.nprobe == ann.nprobe_for(len(vectors), ivf.nlist) and ivf.nprobe * 2 == ivf.nlist
     queries = 2.0 * common + clustered(200, centres=200, seed=4)
     queries /= np.linalg.norm(queries, axis=1, keepdims=True)
-    flat = faiss.IndexFlatIP(64)
-    flat.add(vectors)
-    _, exact = flat.search(queries, 10)
-    _, approx = index.search(queries, 10)
-    recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(approx, exact)])
+    recall = recall_at_10(index, vectors, queries)
     assert recall >= 0.99, recall

@@ -111,7 +111,10 @@ def test_a_damaged_chunk_record_is_caught_when_read_and_the_previous_generation_
     path.write_bytes(path.read_bytes().replace(b"Brazil", b"Canada"))
     fresh = Assistant.open(settings=settings, embedder=hash_embedder, refresh=False)
     answer = fresh.ask("Which country proposed joint investigation teams?")
-    assert fresh.data.generation == previous and answer.answer == "Brazil"
+    # the previous generation's text is what answers (with a hash embedder the learned answer models, fitted on a
+    # real encoder's cosines, may withhold the short answer: what matters here is which text is read)
+    assert fresh.data.generation == previous
+    assert answer.answer in ("Brazil", None) and any("Brazil proposed" in p.text for p in answer.passages)
     assert "Canada" not in json.dumps(answer.to_dict())
 
 
@@ -136,4 +139,7 @@ def test_nan_rows_in_sentence_vectors_are_caught_before_an_answer_uses_them(sett
     del vectors
     fresh = Assistant.open(settings=settings, embedder=SentenceHash(), refresh=False)
     answer = fresh.ask("Which country proposed joint investigation teams?")
-    assert fresh.data.generation == previous and answer.answer == "Brazil"
+    # the previous generation's text is what answers (with a hash embedder the learned answer models, fitted on a
+    # real encoder's cosines, may withhold the short answer: what matters here is which text is read)
+    assert fresh.data.generation == previous
+    assert answer.answer in ("Brazil", None) and any("Brazil proposed" in p.text for p in answer.passages)

@@ -86,7 +86,8 @@ def test_remove_goes_to_the_trash_and_restore_brings_it_back(settings, hash_embe
     restored = assistant.restore(SEED_ID)
     assert restored.added == [SEED_ID] and assistant.trash() == []
     assert (settings.corpus_dir / f"{SEED_ID}.txt.meta.json").is_file()  # the sidecar came back too
-    assert assistant.ask("Which country proposed joint investigation teams?").answer
+    restored_answer = assistant.ask("Which country proposed joint investigation teams?")
+    assert any(p.report_id == SEED_ID and "Brazil proposed" in p.text for p in restored_answer.passages)
 
 
 def test_re_running_an_interrupted_add_or_remove_says_what_is_true_and_exits_0(settings, second_report):

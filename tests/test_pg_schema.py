@@ -17,18 +17,8 @@ from tipqa.store import pg_schema
 from tipqa.store.postgres import DatabaseError, DatabaseStore
 
 from .conftest import CANONICAL, ROOT
-
-SECOND = "rtp-iii-2012-guatemala"
-
-
-@pytest.fixture
-def db_settings(settings, database_url):
-    return settings.with_overrides(database_url=database_url)
-
-
-def sql(url: str, query: str):
-    with DatabaseStore(url).connect() as conn:
-        return conn.execute(query).fetchall()
+from .test_postgres import SECOND, db_settings  # noqa: F401 (a fixture)
+from .test_postgres import rows as sql
 
 
 def hnsw_definition(url: str) -> str:
