@@ -108,18 +108,25 @@ def test_kill_9_inside_the_write_transaction(db_settings, hash_embedder, second_
         pass
 
 
+def same_top_10(exact, approximate, embedder, atol: float):
+    """For three questions, (question vector, exact rows) after checking the approximate search returns the same ten
+    passages with the same scores."""
+    for question in ("joint investigation teams", "who chaired the meeting", "victims of trafficking"):
+        query = embedder.embed_query(question)
+        rows_e, scores_e = exact.dense_search(query, 10)
+        rows_a, scores_a = approximate.dense_search(query, 10)
+        assert list(rows_a) == list(rows_e)
+        np.testing.assert_allclose(scores_a, scores_e, atol=atol)
+        yield query, rows_e
+
+
 def test_hnsw_search_finds_what_exact_search_finds(db_settings, real_embedder, second_report):
     assistant = Assistant.open(settings=db_settings, embedder=real_embedder)
     assistant.add([second_report])
     exact = assistant.data
     approximate = DatabaseStore(db_settings.database_url, exact_limit=0).load()
     assert exact.vectors is not None and approximate.vectors is None
-    for question in ("joint investigation teams", "who chaired the meeting", "victims of trafficking"):
-        query = real_embedder.embed_query(question)
-        rows_e, scores_e = exact.dense_search(query, 10)
-        rows_a, scores_a = approximate.dense_search(query, 10)
-        assert list(rows_a) == list(rows_e)
-        np.testing.assert_allclose(scores_a, scores_e, atol=1e-5)
+    for query, rows_e in same_top_10(exact, approximate, real_embedder, atol=1e-5):
         allowed = np.array([i for i, c in enumerate(exact.chunks) if c.report_id == SECOND])
         assert list(approximate.dense_search(query, 5, allowed)[0]) == list(exact.dense_search(query, 5, allowed)[0])
         np.testing.assert_allclose(approximate.vector(int(rows_e[0])), exact.vector(int(rows_e[0])), atol=1e-6)
