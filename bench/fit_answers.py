@@ -1,6 +1,6 @@
 """Fit the answering models (src/tipqa/answering/weights.json) on labelled questions, cross-validated by report.
 
-    python bench/fit_answers.py [--sets dev,dev2,dev3,seed,heldout] [--dry-run]
+    python bench/fit_answers.py [--sets dev,dev2,dev3,seed,heldout] [--dry-run] [--span-ablation]
 
 1. Every candidate sentence of every question (the sentences of its top passages, as Assistant.ask reads them) is
    a row of scoring.SENTENCE_FEATURES, labelled 1 when it is the question's evidence sentence. A logistic model
@@ -171,6 +171,25 @@ def pick(record: dict, logits: np.ndarray, span_model):
     return row, answer, right, bool(record["labels"][best]), float(logits[best])
 
 
+def span_ablation(records: list[dict], splits: list[list[int]]) -> dict[str, tuple[int, int, int]]:
+    """Right short answers before any threshold, per set: (answerable, with spans.py's rules alone, with the span
+    model), sentence and span models fitted without each split's questions (the same sentences picked for both)."""
+    counts: dict[str, list[int]] = {}
+    for held in splits:
+        keep = set(held)
+        train = [i for i in range(len(records)) if i not in keep]
+        sentence, span = fit_sentence(records, train), fit_span(records, train)
+        for i in held:
+            if records[i]["item"].answer is None:
+                continue
+            logits = sentence.logit(records[i]["found"].features)
+            row = counts.setdefault(records[i]["set"], [0, 0, 0])
+            row[0] += 1
+            row[1] += pick(records[i], logits, None)[2]
+            row[2] += pick(records[i], logits, span)[2]
+    return {name: tuple(row) for name, row in counts.items()}
+
+
 def fit_answer(rows: np.ndarray, labels: np.ndarray, weights: np.ndarray):
     from tipqa.answering.scoring import ANSWER_FEATURES, fit_logistic
     # quadratic features here too: short answers (five-fold) 0.424 -> 0.433, leaving one report out 0.26 -> 0.34
@@ -245,6 +264,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sets", default="dev,dev2,dev3,seed,heldout")
     parser.add_argument("--dry-run", action="store_true", help="print the cross-validated figures, write nothing")
+    parser.add_argument("--span-ablation", action="store_true",
+                        help="also print, five-fold, the right short answers of the rules alone against the span model")
     args = parser.parse_args()
     from tipqa.answering.scoring import save_models
     records = collect(args.sets.split(","))
@@ -270,6 +291,10 @@ def main() -> None:
         mask = np.array([r["set"] == name for r in records]) & answerable
         by_set[name] = round(float((answered & (random_cv["right"] == 1))[mask].mean()), 3) if mask.any() else None
     print(f"short answer accuracy by set (five-fold, held out): {by_set}")
+    if args.span_ablation:
+        print("right short answers before the threshold (five-fold): set: answerable / rules alone / span model")
+        for name, (n, rules, model) in span_ablation(records, five).items():
+            print(f"  {name:8} {n:4d} / {rules} / {model}")
     print("where answerable questions are lost, by set (five-fold): evidence among the candidates / right sentence "
           "picked / right short answer given the right sentence")
     for name in dict.fromkeys(r["set"] for r in records):

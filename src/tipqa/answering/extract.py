@@ -150,13 +150,15 @@ def _first_answering(q: Question, candidates, scores: np.ndarray, span_model: sc
     best; its short answer chosen by the span model (span_ranker.py) among the sentence's candidates."""
     order = np.argsort(-scores, kind="stable")
     first = int(order[0])
+    at_first = None
     for index in order[:6]:
         if scores[index] < scores[first] - margin:
             break
         choice = _short(q, candidates[index], span_model)
+        at_first = at_first or choice
         if choice.answer is not None and (choice.probability is None or choice.probability >= SPAN_ACCEPT):
             return int(index), choice
-    return first, _short(q, candidates[first], span_model)
+    return first, at_first
 
 
 def _short(q: Question, item: tuple[Hit, tuple[int, int]], span_model: scoring.Logistic | None) -> span_ranker.Choice:

@@ -19,8 +19,8 @@ import numpy as np
 
 from ..language.entities import fold
 from .questions import Question, covers, stem, stems
-from .spans import (KINDS, _QUOTED, _best_clause, _named_by_form, _role_spans, _subject, chunk_entities,
-                    named_in_question)
+from .spans import (_COUNT, _QUOTED, _SHARE, KINDS, _best_clause, _distance, _named_by_form, _role_spans, _subject,
+                    chunk_entities, named_in_question)
 
 # The kinds whose answer is one span; lists, sections, nationalities and 'other' questions stay with the rules.
 RANKED = ("country", "organisation", "person", "agent", "date", "document", "number", "place")
@@ -56,9 +56,6 @@ _ORDINAL = re.compile(r"\b(?:\d+(?:st|nd|rd|th|º|°)|(?:first|second|third|four
 _TIME_UNIT = re.compile(r"\b(?:days?|weeks?|months?|years?|hours?|d[ií]as?|semanas?|mes(?:es)?|años?|horas?)\b", re.I)
 _TIME_ASKED = re.compile(r"\bhow (?:long|soon)\b|\bhow many (?:days|weeks|months|years|hours)\b|\bcu[aá]nto tiempo\b|"
                          r"\bcu[aá]nt[oa]s (?:d[ií]as|semanas|meses|años|horas)\b", re.I)
-_SHARE = re.compile(r"\b(?:share|percentage|proportion|per ?cent|fraction|portion)\b|%|\bporcentaje|\bproporci[oó]n",
-                    re.I)
-_COUNT = re.compile(r"\bhow many\b|\bcu[aá]nt[oa]s\b", re.I)
 
 
 def candidates(q: Question, text: str, span: tuple[int, int], rule: str | None) -> list[Span]:
@@ -146,14 +143,6 @@ def _anchors(q: Question, text: str, span: tuple[int, int]) -> list[tuple[int, i
         if any(covers(t, {stem(m.group(0))}) for t in q.terms):
             out.append((span[0] + m.start(), span[0] + m.end()))
     return out
-
-
-def _distance(s: Span, anchor: tuple[int, int]) -> float:
-    if s.start >= anchor[1]:
-        return s.start - anchor[1]
-    if s.end <= anchor[0]:
-        return (anchor[0] - s.end) * 1.5
-    return 0.0
 
 
 def _inside(text: str, s: Span, opening: str, closing: str) -> bool:
