@@ -2,6 +2,7 @@
 clause, 'It also ...' resolved, lists in the text's order, Spanish questions, and 'not in the reports'."""
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from tipqa.answering.questions import analyse
@@ -166,3 +167,43 @@ def test_passages_are_listed_in_the_order_of_the_score_shown(assistant, question
     reordered = [p.score for p in passages if p.retrieval_score is not None]
     assert reordered and reordered == sorted(reordered, reverse=True) and all(0 <= s <= 1 for s in reordered)
     assert [p.rank for p in passages] == list(range(1, len(passages) + 1))
+
+
+def test_the_best_sentences_are_read_a_second_time_as_questions_are():
+    """sentence_features asks for the RESCORE best sentences encoded as questions are (as_questions=True) and
+    gives their cosines as the 'symmetric' columns; the other sentences get the lowest of them."""
+    from tipqa.answering import extract
+    from tipqa.answering.retrieval import Hit
+    from tipqa.answering.scoring import SENTENCE_FEATURES
+    from tipqa.ingest.chunking import Chunk
+    from tipqa.text import sentence_spans
+    text = " ".join(f"Delegation number {n} spoke about topic {n}." for n in range(14))
+    chunk = Chunk("r/s/0", "r", "R", "S", ["S"], text, sentence_spans(text), "h")
+    assert len(chunk.sentences) == 14
+    hit = Hit(chunk, 1.0, 1, 0.5, 1.0)
+    rng = np.random.default_rng(0)
+    views = {False: {}, True: {}}
+    asked = []
+
+    def vectors(texts, sources, as_questions=False):
+        asked.append((len(texts), sources is None, as_questions))
+        for t in texts:
+            if t not in views[as_questions]:
+                v = rng.normal(size=8)
+                views[as_questions][t] = v / np.linalg.norm(v)
+        return np.array([views[as_questions][t] for t in texts])
+
+    query = np.ones(8) / np.sqrt(8)
+    q = analyse("Which delegation spoke about topic 3?")
+    items = [(hit, span) for span in chunk.sentences]
+    x = extract.sentence_features(q, items, vectors, query)
+    column = {name: i for i, name in enumerate(SENTENCE_FEATURES)}
+    assert asked[-1] == (extract.RESCORE, True, True)  # the best few, on their own, as questions
+    symmetric = x[:, column["symmetric"]]
+    texts = [text[a:b] for a, b in chunk.sentences]
+    read = [i for i, t in enumerate(texts) if t in views[True]]
+    assert len(read) == extract.RESCORE
+    for i in read:
+        assert symmetric[i] == pytest.approx(float(views[True][texts[i]] @ query))
+    assert np.all(np.delete(symmetric, read) == symmetric[read].min())
+    assert np.allclose(x[:, column["symmetric_gap"]], symmetric - symmetric.max())

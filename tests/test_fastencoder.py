@@ -142,6 +142,24 @@ def test_onnx_workers_give_the_same_vectors_as_one(tmp_path, numpy_embedder):
     assert two.embed_documents([]).shape == (0, 384)
 
 
+def test_sentences_encoded_as_questions_are_e5s_query_view_on_every_encoder(tmp_path, numpy_embedder, real_embedder):
+    """The answer step's second view of a sentence (encoders.embed_as_questions): what sentence-transformers gives
+    for 'query: ' + sentence, from the int8 graph's sessions in parallel and from the numpy pass alike, and
+    not the passage view."""
+    from tipqa.encoders import embed_as_questions
+    from tipqa.encoders.onnx_bert import OnnxEmbedder
+    sentences = TEXTS[1:4]
+    reference = real_embedder._model.encode(["query: " + t for t in sentences], normalize_embeddings=True)
+    int8 = OnnxEmbedder(numpy_embedder.model_id, numpy_embedder.folder, tmp_path, bert=numpy_embedder.bert, workers=2)
+    for embedder, close in ((int8, 0.99), (numpy_embedder, 0.9999)):
+        vectors = embed_as_questions(embedder, sentences)
+        assert vectors.shape == (3, 384)
+        assert np.all(np.sum(vectors * reference, axis=1) >= close)
+    passages = int8.embed_documents(sentences)
+    assert np.sum(passages[0] * reference[0]) < 0.99  # the prompt is what makes it the other view
+    assert embed_as_questions(int8, []).shape == (0, 384)
+
+
 def test_onnx_span_vectors_are_the_sentences_in_context(tmp_path, numpy_embedder):
     """A passage's sentence vectors (pooled from its own run) are each closest to that sentence on its own."""
     from tipqa.encoders.onnx_bert import OnnxEmbedder

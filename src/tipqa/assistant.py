@@ -24,7 +24,7 @@ from .answering.meeting_questions import meeting_answer, meeting_question
 from .answering.retrieval import Hit, search
 from .answering.speaker_questions import speaker_question, statements_answer, topic_question, topical_answer
 from .config import Settings, load_settings
-from .encoders import Encoders, calibrated
+from .encoders import Encoders, calibrated, embed_as_questions
 from .encoders.model import Embedder
 from .errors import (
     EmptyCorpus,
@@ -79,7 +79,7 @@ class Assistant:
         self._asked = 0  # questions answered by this process: the second one warms it up (see warm_up)
         # Sentence vectors for the answer step, by text: the same passages come back question after question,
         # and encoding their sentences was most of an answer's time (bench/latency.py).
-        self._sentence_cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._sentence_cache: OrderedDict[tuple[bool, str], np.ndarray] = OrderedDict()  # (as a question?, text)
         self._sentence_cache_lock = threading.Lock()
         self._followed = time.monotonic()  # when a shared store's live generation was last looked at
         self._following = threading.Lock()  # held while a newer generation loads in the background
@@ -337,12 +337,14 @@ class Assistant:
             sentences = functools.partial(_calibrated_sentences, sentences, calibration)
         return sentences, query
 
-    def _stored_sentence_vectors(self, data: Generation, texts: list[str], sources) -> np.ndarray:
-        """Answer-candidate sentence vectors read from the generation (built with them), else encoded.
+    def _stored_sentence_vectors(self, data: Generation, texts: list[str], sources,
+                                 as_questions: bool = False) -> np.ndarray:
+        """Answer-candidate sentence vectors read from the generation (built with them), else encoded (on their
+        own; as_questions: as the model encodes questions, see encoders.embed_as_questions).
 
         A text of two sentences ('It also ...' read with the one before) gets the normalised mean of theirs."""
-        if data.sentences is None or sources is None:
-            return self.sentence_vectors(texts)
+        if data.sentences is None or sources is None or as_questions:
+            return self.sentence_vectors(texts, as_questions)
         out = np.zeros((len(texts), self.embedder.dim), dtype=np.float32)
         missing = []
         for i, (hit, spans) in enumerate(sources):
@@ -358,21 +360,27 @@ class Assistant:
             out[missing] = self.sentence_vectors([texts[i] for i in missing])
         return out
 
-    def sentence_vectors(self, texts: list[str]) -> np.ndarray:
-        """Embeddings of answer-candidate sentences, from a bounded LRU cache where already seen."""
+    def sentence_vectors(self, texts: list[str], as_questions: bool = False) -> np.ndarray:
+        """Embeddings of answer-candidate sentences (as_questions: encoded as questions are), from a bounded LRU
+        cache where already seen."""
+        def encode(batch: list[str]) -> np.ndarray:
+            if as_questions:
+                return embed_as_questions(self.sentence_embedder, batch)
+            return self.sentence_embedder.embed_documents(batch)
+
         with self._sentence_cache_lock:
-            missing = list(dict.fromkeys(t for t in texts if t not in self._sentence_cache))
-        fresh = self.sentence_embedder.embed_documents(missing) if missing else None
+            missing = list(dict.fromkeys(t for t in texts if (as_questions, t) not in self._sentence_cache))
+        fresh = encode(missing) if missing else None
         with self._sentence_cache_lock:
             for text, vector in zip(missing, fresh if fresh is not None else []):
-                self._sentence_cache[text] = vector
+                self._sentence_cache[as_questions, text] = vector
             rows = []
             for text in texts:
-                vector = self._sentence_cache.get(text)
+                vector = self._sentence_cache.get((as_questions, text))
                 if vector is None:  # evicted by a concurrent question meanwhile
-                    vector = self.sentence_embedder.embed_documents([text])[0]
-                self._sentence_cache[text] = vector
-                self._sentence_cache.move_to_end(text)
+                    vector = encode([text])[0]
+                self._sentence_cache[as_questions, text] = vector
+                self._sentence_cache.move_to_end((as_questions, text))
                 rows.append(vector)
             while len(self._sentence_cache) > SENTENCE_CACHE_SIZE:
                 self._sentence_cache.popitem(last=False)
@@ -443,5 +451,6 @@ class Assistant:
 __all__ = ["Assistant", "BuildResult", "TipqaError"]
 
 
-def _calibrated_sentences(sentence_vectors, calibration: tuple[float, float], texts: list[str], sources) -> np.ndarray:
-    return calibrated(sentence_vectors(texts, sources), calibration, question=False)
+def _calibrated_sentences(sentence_vectors, calibration: tuple[float, float], texts: list[str], sources,
+                          as_questions: bool = False) -> np.ndarray:
+    return calibrated(sentence_vectors(texts, sources, as_questions), calibration, question=False)

@@ -102,7 +102,8 @@ def build_answer(question: str, hits: list[Hit], sentence_vectors, query_vector:
     Args:
         sentence_vectors: callable(texts, sources) -> float32[n, d] normalised sentence embeddings, used to
             score sentences against the question; sources gives each text's (hit, sentence spans), so the
-            vectors stored in the index can be read instead of encoding the texts.
+            vectors stored in the index can be read instead of encoding the texts; called with
+            as_questions=True (and sources None), the texts encoded as the model encodes questions.
         query_vector: the question's embedding (of its English form for Spanish questions).
         model: the embedding model's name (the kind of answer asked for is also read from the question's meaning
             when a model for it was fitted: kinds.py).

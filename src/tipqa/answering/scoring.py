@@ -18,7 +18,8 @@ import numpy as np
 WEIGHTS = Path(__file__).with_name("weights.json")
 
 SENTENCE_FEATURES = ("dense", "dense_gap", "dense_rank", "neighbour_gap", "passage_dense", "passage_prior", "lexical",
-                     "lexical_gap", "typed", "unmet", "named", "first_in_passage", "length", "few_words", "unfinished")
+                     "lexical_gap", "typed", "unmet", "named", "first_in_passage", "length", "few_words", "unfinished",
+                      "symmetric", "symmetric_gap")
 ANSWER_FEATURES = ("sentence_logit", "sentence_margin", "found", "found_sentence", "typed_question", "dense",
                    "passage_dense", "lexical", "unmet", "named", "names_something", "rivals", "answer_length",
                    "span_ranked", "span_probability")

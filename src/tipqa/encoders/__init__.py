@@ -41,6 +41,16 @@ def calibrated(vectors: np.ndarray, calibration: tuple[float, float], question: 
     return np.hstack([np.sqrt(a) * np.asarray(vectors, dtype=np.float32), extra])
 
 
+def embed_as_questions(embedder: Embedder, texts: list[str]) -> np.ndarray:
+    """TEXTS encoded as the model encodes questions (e5: "query: " before each): the symmetric view of a
+    question and a sentence, which the answer step reads beside the asymmetric question/passage one."""
+    batch = getattr(embedder, "embed_queries", None)
+    if batch is not None:
+        return np.asarray(batch(texts), dtype=np.float32)
+    return np.stack([embedder.embed_query(t) for t in texts]).astype(np.float32) if texts else \
+        np.zeros((0, embedder.dim), dtype=np.float32)
+
+
 def graph_cache(settings: Settings, folder: Path) -> Path:
     """Where a model's int8 ONNX graph is kept: beside a checkpoint tipqa derived itself (e5: once per
     installation, as e5's export and quantisation take ~10 s), else in the index folder (once per index folder)."""

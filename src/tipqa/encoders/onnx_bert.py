@@ -237,19 +237,24 @@ class OnnxEmbedder:
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
         return self.embed_passages(texts)[0]
 
-    def embed_passages(self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]] | None = None
-                       ) -> tuple[np.ndarray, list[np.ndarray] | None]:
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Texts encoded as questions are (e5's "query: "), spread over the sessions as passages are."""
+        return self.embed_passages(texts, prompt="query")[0]
+
+    def embed_passages(self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]] | None = None,
+                       prompt: str = "document") -> tuple[np.ndarray, list[np.ndarray] | None]:
         """Passage vectors, and (with spans) one vector per character span of each text.
 
         A span's vector is the normalised mean of the contextual token vectors that start inside it (the
         passage vector is the mean of all of them); a span cut off by the model's length limit gets zeros.
+        prompt: which of the model's prompts goes before each text ("document" or "query").
         """
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         parts: list[np.ndarray | None] | None = [None] * len(texts) if spans is not None else None
         if not texts:
             return out, parts
         order = np.argsort([-len(t) for t in texts], kind="stable")  # longest first: even shares at the end
-        prompt = self._bert.prompts.get("document", "")  # e5's "passage: "; spans move right by its length
+        prompt = self._bert.prompts.get(prompt, "")  # e5's "passage: "; spans move right by its length
 
         def work(k: int) -> None:
             session = self._sessions[k]
