@@ -119,8 +119,6 @@ def test_spanish_declared_closed_and_by_whom(assistant):
     assert (result.answer, result.answer_type) == ("Aníbal Fernández", "person")
 
 
-@pytest.mark.xfail(strict=False, reason="issue 14: with multilingual-e5-small the fused retrieval ranks Bolivia's passage "
-                                        "4th (dense 10th, BM25 2nd, plain RRF 2nd); the answer step reads the top 3")
 def test_irregular_verbs_and_topic_paraphrases_meet_the_report_words(assistant):
     # 'taught' shares no prefix with 'educating'/'teach'; 'issue'/'topic' stand for 'the subject'.
     from tipqa.answering.questions import covers, stem, stems

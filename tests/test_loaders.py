@@ -100,9 +100,6 @@ def test_real_pdf_answer_cites_the_page(tmp_path, real_embedder, real_pdf_report
     assert passage.page == 67 and "p. 67" in answer.to_text()
 
 
-@pytest.mark.xfail(reason="the right sentence and 'Article 3' are picked, but with the sentence-transformers reference "
-                          "encoder the answer model gives them P 0.29 (0.46 on the default int8 path) under answer_at 0.41: "
-                          "'which article' questions are 8 of the 667 it is fitted on (issue 13, open)", strict=False)
 def test_palermo_protocol_article_defining_trafficking(tmp_path, real_embedder):
     source = EXTRA / "un_palermo_protocol_2000_en.md"
     if not source.exists():
