@@ -19,8 +19,7 @@ from .retrieval import Hit
 from .spans import KINDS, PRONOUN, UNIT, chunk_entities, named_in_question, short_answer
 
 SENTENCE_PASSAGES = 5  # sentences are taken (and passages reranked) from this many top passages
-RESCORE = 10  # best sentences rescored with their own vectors (see sentence_features); 3 -> 10 picked the answering
-# sentence for 8 more of 517 labelled questions and raised short answers (five-fold) 0.41 -> 0.43 (bench/fit_answers.py)
+RESCORE = 10  # best sentences read again, each encoded on its own as questions are (see sentence_features)
 # A sentence past the best is taken for the span it holds only when the span model gives that span at least this
 SPAN_ACCEPT = 0.5
 TYPED = ("section", "document", "date", "number", "place", "nationality", "organisation", "country", "person", "agent")
@@ -115,8 +114,10 @@ def answer_features(q: Question, x: np.ndarray, logits: np.ndarray, best: int, c
     hit, span = item
     answer = choice.answer
     kinds_asked = KINDS.get(q.expected, ())
+    # a span of the kind asked for that the short answer leaves out (a list answer takes its items in)
+    given = fold(answer or "")
     rivals = sum(1 for e in chunk_entities(hit.chunk.text) if span[0] <= e.start < span[1] and e.kind in kinds_asked
-                 and not named_in_question(q, e))
+                 and not named_in_question(q, e) and not (given and fold(e.text) in given))
     others = np.delete(logits, best)
     margin = float(logits[best] - others.max()) if len(others) else 5.0
     column = {name: i for i, name in enumerate(scoring.SENTENCE_FEATURES)}
@@ -126,7 +127,7 @@ def answer_features(q: Question, x: np.ndarray, logits: np.ndarray, best: int, c
     return np.array([float(logits[best]), margin, found, found * sentence_probability, float(q.expected in TYPED),
                      x[best, column["dense"]], x[best, column["passage_dense"]], x[best, column["lexical"]],
                      x[best, column["unmet"]], x[best, column["named"]], float(names_something),
-                     float(min(max(rivals - 1, 0), 3)), scoring.log_length(answer or ""),
+                     float(min(rivals, 3)), scoring.log_length(answer or ""),
                      float(choice.probability is not None), choice.probability or 0.0])
 
 
@@ -178,14 +179,12 @@ def sentence_features(q: Question, candidates, sentence_vectors, query_vector) -
     terms = {stem(t) for t in q.terms}
     lexical = np.array([len(terms & stems(t)) / len(terms) if terms else 0.0 for t in texts])
     # Stored sentence vectors are read in the passage's context (its tokens pooled over the sentence): free at
-    # question time, but not always in the order the sentence alone gives. The few that can win are rescored
-    # with the sentence encoded on its own (cached across questions).
-    top = np.argsort(-(dense + 0.5 * lexical), kind="stable")[:RESCORE]
-    dense[top] = _embed(sentence_vectors, [texts[i] for i in top], None) @ query_vector
-    # A second view of the best few: the sentence encoded as questions are (e5: 'query: ' on both sides, two
-    # statements compared rather than a question and a passage). Where the two views agree the sentence model
-    # is surer, and the answer model reads that: five-fold over three shuffles (bench/fit_answers.py), short
-    # answers 0.410 -> 0.441; this view in place of the passage view gained nothing (0.410).
+    # question time. The few that can win are read a second time, each sentence encoded on its own as questions
+    # are (e5: 'query: ' on both sides, two statements compared rather than a question and a passage; cached
+    # across questions), as features of their own beside the first view. Five-fold over three shuffles
+    # (bench/fit_answers.py), short answers 0.410 -> 0.436 (in users' own words 0.284 -> 0.310), against
+    # rescoring the same sentences encoded as passages, which this replaces at the same cost. Both rescorings:
+    # 0.430; the question view in place of the passage view's cosine, in the same column: 0.410.
     best = np.argsort(-(dense + 0.5 * lexical), kind="stable")[:RESCORE]
     symmetric = np.empty(len(dense))
     symmetric[best] = _embed(sentence_vectors, [texts[i] for i in best], None, as_questions=True) @ query_vector
