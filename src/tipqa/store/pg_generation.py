@@ -69,7 +69,8 @@ class DatabaseSentences(SentenceVectors):
         return rows
 
     def many(self, passages, counts) -> list[np.ndarray]:
-        """rows() of each passage, those not cached read in one query (retrieval asks for ~100 candidates')."""
+        """rows() of each passage, those not cached read in one query (retrieval asks for ~100 candidates': one
+        round trip before prefetch's, which then finds the hits' sentence vectors cached)."""
         wanted = [int(p) for p in passages if not self.cached(int(p))]
         if wanted:
             with self.store.reading() as conn:
