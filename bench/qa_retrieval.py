@@ -130,14 +130,16 @@ def summary(items: list[dict], ranks: list[int | None]) -> str:
 
 
 def scifact_train(folder: Path, model: str):
-    """(collection, questions) of SciFact's train split for retrieval.fit_fusion: its documents embedded as
-    bench/scifact.py embeds them (int8, cached), its questions through the numpy pass."""
+    """(collection, questions) of SciFact's train split for retrieval.fit_fusion: its documents and their sentences
+    embedded as bench/scifact.py embeds them (int8, cached), its questions through the numpy pass."""
     import scifact
     from tipqa.store.lexical import BM25
     docs, _, _ = scifact.load(folder, "test")
     texts = [f"{d['title']} {d['text']}".strip() for d in docs]
     query, documents = scifact.make_embedders(model, "onnx-int8", CACHE)
-    collection = scifact.Collection(query.model_id, scifact.doc_vectors(documents, texts, CACHE), BM25.build(texts))
+    spans = [scifact.sentence_spans_of(d["title"], d["text"]) for d in docs]
+    vectors, sentences = scifact.passage_vectors(documents, texts, spans, CACHE)
+    collection = scifact.Collection(query.model_id, vectors, BM25.build(texts), sentences, spans)
     position = {d["_id"]: i for i, d in enumerate(docs)}
     _, queries, qrels = scifact.load(folder, "train")
     questions = []
