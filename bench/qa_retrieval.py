@@ -1,7 +1,7 @@
 """Passage hit@1/hit@3 on the question sets, English and Spanish apart, per model and fusion; fits the fusion.
 
-    python bench/qa_retrieval.py [--model ID] [--sets eval/test_qa.jsonl] [--product] [--fit eval/dev_qa.jsonl
-                                 [--fit-scifact ../shared/bench/scifact]]
+    python bench/qa_retrieval.py [--model ID] [--sets eval/test_qa.jsonl] [--product]
+                                 [--fit eval/dev_qa.jsonl [eval/dev2_qa.jsonl ...] [--fit-scifact ../shared/bench/scifact]]
 
 The corpus is the nine reports (corpus/ plus tests/data/corpus-extra/*.txt|md), indexed with the product's
 Indexer into bench/.cache/ (one index per model). A passage is a hit when it contains the evidence, or, for a
@@ -130,14 +130,16 @@ def summary(items: list[dict], ranks: list[int | None]) -> str:
 
 
 def scifact_train(folder: Path, model: str):
-    """(collection, questions) of SciFact's train split for retrieval.fit_fusion: its documents embedded as
-    bench/scifact.py embeds them (int8, cached), its questions through the numpy pass."""
+    """(collection, questions) of SciFact's train split for retrieval.fit_fusion: its documents and their sentences
+    embedded as bench/scifact.py embeds them (int8, cached), its questions through the numpy pass."""
     import scifact
     from tipqa.store.lexical import BM25
     docs, _, _ = scifact.load(folder, "test")
     texts = [f"{d['title']} {d['text']}".strip() for d in docs]
     query, documents = scifact.make_embedders(model, "onnx-int8", CACHE)
-    collection = scifact.Collection(query.model_id, scifact.doc_vectors(documents, texts, CACHE), BM25.build(texts))
+    spans = [scifact.sentence_spans_of(d["title"], d["text"]) for d in docs]
+    vectors, sentences = scifact.passage_vectors(documents, texts, spans, CACHE)
+    collection = scifact.Collection(query.model_id, vectors, BM25.build(texts), sentences, spans)
     position = {d["_id"]: i for i, d in enumerate(docs)}
     _, queries, qrels = scifact.load(folder, "train")
     questions = []
@@ -153,7 +155,8 @@ def main() -> None:
     parser.add_argument("--model", default=DEFAULT_MODEL)
     parser.add_argument("--sets", nargs="+", type=Path, default=[ROOT / "eval" / "test_qa.jsonl"])
     parser.add_argument("--product", action="store_true", help="also score Assistant.ask's passages")
-    parser.add_argument("--fit", type=Path, help="fit the fusion on this set (the development set)")
+    parser.add_argument("--fit", type=Path, nargs="+",
+                        help="fit the fusion on these sets (development sets only; several: their questions pooled)")
     parser.add_argument("--src", type=Path, help="source tree to score (default: this one's src/)")
     parser.add_argument("--only-product", action="store_true", help="score only Assistant.ask's passages")
     parser.add_argument("--fit-scifact", type=Path, metavar="DIR",
@@ -163,10 +166,10 @@ def main() -> None:
     data = assistant.data
     log(f"{args.model}: {len(data.chunks)} passages")
     if args.fit:
-        records = features(assistant, load_items(args.fit))
+        records = features(assistant, [item for path in args.fit for item in load_items(path)])
         also = (scifact_train(args.fit_scifact, data.model_id),) if args.fit_scifact else ()
         weights = retrieval.fit_fusion(data, [(r["q_vec"], r["q_text"], r["relevant"]) for r in records], also=also)
-        fitted_on = args.fit.name + (" + SciFact train" if also else "")
+        fitted_on = " + ".join(path.name for path in args.fit) + (" + SciFact train" if also else "")
         print(f"fitted on {fitted_on}: FUSION_WEIGHTS = {tuple(round(float(w), 3) for w in weights)}")
         retrieval.FUSION_WEIGHTS[data.model_id] = tuple(float(w) for w in weights)
     for path in args.sets:

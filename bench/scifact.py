@@ -32,6 +32,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from tipqa.config import DEFAULT_MODEL, Settings  # noqa: E402
 from tipqa.encoders.sbert import SentenceTransformerEmbedder  # noqa: E402
+from tipqa.store.base import SentenceVectors  # noqa: E402
 from tipqa.store.lexical import BM25  # noqa: E402
 
 DEPTH = 100
@@ -63,6 +64,38 @@ def doc_vectors(embedder, texts: list[str], cache_dir: Path) -> np.ndarray:
     cache_dir.mkdir(parents=True, exist_ok=True)
     np.save(path, vectors, allow_pickle=False)
     return vectors
+
+
+def sentence_spans_of(title: str, text: str) -> list[tuple[int, int]]:
+    """A document's sentences in its embedded text ("title text"), the title left out as `tipqa build` leaves a
+    passage's section path out: text.sentence_spans, the product's splitter."""
+    from tipqa.text import sentence_spans
+    full = f"{title} {text}".strip()
+    shift = len(full) - len(text.strip()) if text.strip() else len(full)
+    return [(a + shift, b + shift) for a, b in sentence_spans(full[shift:])]
+
+
+def passage_vectors(embedder, texts: list[str], spans: list[list[tuple[int, int]]], cache_dir: Path
+                    ) -> tuple[np.ndarray, SentenceVectors]:
+    """(document vectors, their in-context sentence vectors) from one run of the build encoder, as `tipqa build`
+    stores them (encoders.onnx_bert.embed_passages; float16, zero rows past the length limit); cached. The
+    document vectors are the ones doc_vectors caches (the same run), written under its key too."""
+    kind = getattr(embedder, "kind", "sentence-transformers")
+    key = hashlib.sha256(("\n".join(texts) + embedder.weights_hash + kind).encode()).hexdigest()[:16]
+    path = cache_dir / f"sentences-{key}.npz"
+    if not path.exists():
+        started = time.perf_counter()
+        vectors, parts = embedder.embed_passages(texts, spans)
+        log(f"embedded {len(texts)} documents and their sentences in {time.perf_counter() - started:.0f} s")
+        counts = np.array([len(s) for s in spans], dtype=np.int64)
+        start = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+        flat = np.concatenate(parts).astype(np.float16) if len(parts) else np.zeros((0, vectors.shape[1]), np.float16)
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        np.savez(path, vectors=vectors, flat=flat, start=start)
+        if not (cache_dir / f"docs-{key}.npy").exists():
+            np.save(cache_dir / f"docs-{key}.npy", vectors, allow_pickle=False)
+    stored = np.load(path, allow_pickle=False)
+    return stored["vectors"], SentenceVectors(stored["flat"], stored["start"])
 
 
 def make_embedders(model: str, encoder: str, cache: Path):
@@ -113,13 +146,23 @@ def run_split(embedder, bm25, doc_vecs, doc_ids, data, split):
     return qids, qrels, dense, lexical
 
 
+class Document:
+    """A SciFact document as a passage: its row and sentence spans."""
+
+    def __init__(self, row: int, sentences: list[tuple[int, int]]):
+        self.row, self.sentences = row, sentences
+
+
 class Collection:
     """SciFact as the Generation that answering.retrieval.search reads (exact dense search, tipqa's BM25), so the
     product's fusion ranks its documents exactly as `tipqa ask` ranks passages."""
 
-    def __init__(self, model_id: str, vectors: np.ndarray, bm25: BM25):
-        self.model_id, self.vectors, self.bm25 = model_id, vectors, bm25
-        self.chunks = list(range(len(vectors)))  # search reads len() and hands each hit its "chunk"
+    def __init__(self, model_id: str, vectors: np.ndarray, bm25: BM25, sentences: SentenceVectors | None = None,
+                 spans: list[list[tuple[int, int]]] | None = None):
+        self.model_id, self.vectors, self.bm25, self.sentences = model_id, vectors, bm25, sentences
+        # search reads len(), hands each hit its "chunk", and counts a candidate's sentences (chunk.sentences)
+        self.chunks = [Document(row, s) for row, s in enumerate(spans)] if spans is not None else \
+            list(range(len(vectors)))
         self._bm25: dict[str, np.ndarray] = {}
 
     def dense_search(self, query: np.ndarray, depth: int, allowed=None) -> tuple[np.ndarray, np.ndarray]:
@@ -154,11 +197,12 @@ def product_rankings(collection: Collection, query_vecs: np.ndarray, texts: list
             retrieval.FUSION_WEIGHTS[collection.model_id] = saved
 
 
-def product_scores(embedder, bm25, doc_vecs, doc_ids, data, fit: bool) -> dict[str, tuple[float, float]]:
+def product_scores(embedder, bm25, doc_vecs, doc_ids, data, fit: bool, sentences: SentenceVectors | None = None,
+                   spans: list[list[tuple[int, int]]] | None = None) -> dict[str, tuple[float, float]]:
     """nDCG@10 (top 10 of search, as the product asks for k <= 50) and Recall@100 (k=100) of the product's
     hybrid on test; with FIT, also of weights fitted on train (printed)."""
     from tipqa.answering import retrieval
-    collection = Collection(embedder.model_id, doc_vecs, bm25)
+    collection = Collection(embedder.model_id, doc_vecs, bm25, sentences, spans)
     variants: dict[str, tuple[float, ...] | None] = {"product hybrid (answering.retrieval.search)": None}
     if fit:
         _, queries, qrels = load(data, "train")
@@ -197,7 +241,12 @@ def main() -> None:
     doc_ids = [d["_id"] for d in docs]
     texts = [f"{d['title']} {d['text']}".strip() for d in docs]
     embedder, doc_embedder = make_embedders(args.model, args.encoder, args.cache)
-    doc_vecs = doc_vectors(doc_embedder, texts, args.cache)
+    spans = sentences = None
+    if hasattr(doc_embedder, "embed_passages"):  # the build encoder: sentence vectors too, as the index stores them
+        spans = [sentence_spans_of(d["title"], d["text"]) for d in docs]
+        doc_vecs, sentences = passage_vectors(doc_embedder, texts, spans, args.cache)
+    else:
+        doc_vecs = doc_vectors(doc_embedder, texts, args.cache)
     # Tuned on train only: BM25 k1/b, then the BM25 weight against dense 1.0 (RRF is scale-invariant).
     best = None
     for k1, b in ((1.2, 0.75), (0.9, 0.4)):
@@ -220,7 +269,7 @@ def main() -> None:
         f"BM25 k1={k1} b={b} (train-tuned)": ndcg_recall(tuned_lexical, qids, doc_ids, qrels),
         f"hybrid RRF 1:{w_lex}, k1={k1} b={b} (train-tuned)":
             ndcg_recall(rrf(dense, tuned_lexical, len(docs), 1.0, w_lex), qids, doc_ids, qrels),
-        **product_scores(embedder, bm25_default, doc_vecs, doc_ids, args.data, args.fit_fusion),
+        **product_scores(embedder, bm25_default, doc_vecs, doc_ids, args.data, args.fit_fusion, sentences, spans),
     }
     print(f"SciFact test, {len(qids)} queries, {len(docs)} documents")
     print(f"{'method':50} {'nDCG@10':>8} {'Recall@100':>11}")

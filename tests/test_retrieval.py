@@ -79,3 +79,38 @@ def test_fusion_fit_weighs_each_question_set_alike():
     other = fit_fusion(b, qb, steps=200, also=((a, qa),))
     np.testing.assert_allclose(one, other, rtol=1e-6, atol=1e-9)
     assert one[0] > 0  # the cosine counts for a question near its passage
+
+
+def test_fusion_reads_each_candidates_best_sentence():
+    """A passage whose one sentence answers the question, in a passage about other things, gets that sentence's
+    cosine as a feature (a passage without stored sentence vectors, its own cosine), and a fusion that weighs it
+    ranks that passage first although its passage cosine is lower."""
+    from tipqa.answering import retrieval
+    from tipqa.store.base import SentenceVectors
+
+    query = np.zeros(16, dtype=np.float32)
+    query[0] = 1.0
+    vectors = np.eye(16, dtype=np.float32)[[1, 2, 3]]
+    vectors[1] = (0.6 * query + 0.8 * vectors[1])  # passage 1 is nearest the question as a whole
+    vectors[2] = (0.3 * query + np.sqrt(1 - 0.09) * vectors[2])  # passage 2: no sentence vectors stored
+    flat = np.zeros((5, 16), dtype=np.float16)
+    flat[0] = query  # passage 0's first sentence says what was asked; its second does not
+    flat[1, 5] = 1.0
+    flat[2, 1] = 1.0
+    collection = _Collection(vectors, np.zeros(3, dtype=np.float32))
+    collection.sentences = SentenceVectors(flat, np.array([0, 2, 4]))
+    collection.chunks = [type("Passage", (), {"sentences": spans})()
+                         for spans in ([(0, 1), (2, 3)], [(0, 1)], [(0, 1)])]
+    docs, x = retrieval.candidate_features(collection, query, np.array([1, 2, 0]), {}, np.array([], dtype=np.int64),
+                                           collection.bm25)
+    np.testing.assert_allclose(x[:, 4], [1.0, 0.0, 0.3], atol=1e-6)  # rows 0, 1, 2; row 2's is its passage cosine
+    saved = retrieval.FUSION_WEIGHTS.get("m")
+    retrieval.FUSION_WEIGHTS["m"] = (1.0, 0.0, 0.0, 0.0, 2.0)
+    try:
+        assert [hit.row for hit in retrieval.search(collection, query, "q", k=3, mode="dense")][0] == 1
+        # 0: its sentence (2.0); 2: its passage twice (0.9); 1: passage 0.6, no sentence near the question
+        assert [hit.row for hit in retrieval.search(collection, query, "q", k=3)] == [0, 2, 1]
+    finally:
+        retrieval.FUSION_WEIGHTS.pop("m")
+        if saved is not None:
+            retrieval.FUSION_WEIGHTS["m"] = saved

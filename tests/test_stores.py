@@ -142,3 +142,34 @@ def test_questions_are_answered_while_a_report_is_added(assistant, second_report
     adding.join()
     assert set(answers) <= {"Brazil"} and assistant.data.generation != live
     assert SECOND in assistant.data.reports
+
+
+def test_database_sentence_vectors_of_many_passages_come_in_one_query():
+    """Retrieval reads the sentence vectors of ~100 fused candidates: the database store reads those it has not
+    cached in one query (not one per passage), and the same rows as rows() gives one at a time."""
+    import contextlib
+
+    import numpy as np
+
+    from tipqa.store.pg_generation import DatabaseSentences
+
+    stored = {10 + i: np.full((i + 1, 4), i + 1, dtype=np.float16).tobytes() for i in range(3)}
+    queries = []
+
+    class Store:
+        @contextlib.contextmanager
+        def reading(self):
+            class Conn:
+                def execute(self, sql, params):
+                    queries.append(sql)
+                    ids = params[0] if isinstance(params[0], list) else [params[0]]
+                    found = [(i, stored[i]) for i in ids if i in stored]
+                    return type("Result", (), {"fetchall": lambda _: found, "fetchone": lambda _: found[0][1:]})()
+            yield Conn()
+
+    sentences = DatabaseSentences(Store(), np.array([10, 11, 12]), 4)
+    got = sentences.many([2, 0, 1], [3, 1, 2])
+    assert len(queries) == 1 and "ANY" in queries[0]
+    assert [r.shape for r in got] == [(3, 4), (1, 4), (2, 4)] and [float(r[0, 0]) for r in got] == [3.0, 1.0, 2.0]
+    assert all(np.array_equal(a, sentences.rows(p, c)) for a, p, c in zip(got, [2, 0, 1], [3, 1, 2]))
+    assert len(queries) == 1  # cached since

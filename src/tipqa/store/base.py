@@ -37,6 +37,10 @@ class SentenceVectors:
             self.check(first, first + count)
         return np.asarray(self.vectors[first:first + count], dtype=np.float32)
 
+    def many(self, passages: Sequence[int], counts: Sequence[int]) -> list[np.ndarray]:
+        """rows() of each passage (retrieval's fused candidates); a store may read them at once."""
+        return [self.rows(int(p), int(c)) for p, c in zip(passages, counts)]
+
     def take(self, rows: np.ndarray) -> np.ndarray:
         """The vectors of ROWS (checked first, as rows() does)."""
         if self.check is not None and len(rows):

@@ -68,6 +68,19 @@ class DatabaseSentences(SentenceVectors):
                 self._cache.popitem(last=False)
         return rows
 
+    def many(self, passages, counts) -> list[np.ndarray]:
+        """rows() of each passage, those not cached read in one query (retrieval asks for ~100 candidates': one
+        round trip before prefetch's, which then finds the hits' sentence vectors cached)."""
+        wanted = [int(p) for p in passages if not self.cached(int(p))]
+        if wanted:
+            with self.store.reading() as conn:
+                found = dict(conn.execute("SELECT id, sentences FROM tipqa_passage WHERE id = ANY(%s)",
+                                          (self.ids[wanted].tolist(),)).fetchall())
+            for row in wanted:  # a passage gone (pruned) is left to rows(), which reads it alone
+                if int(self.ids[row]) in found:
+                    self.keep(row, found[int(self.ids[row])])
+        return super().many(passages, counts)
+
     def rows(self, passage: int, count: int) -> np.ndarray:
         with self._lock:
             hit = passage in self._cache
