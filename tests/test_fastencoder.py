@@ -160,6 +160,23 @@ def test_sentences_encoded_as_questions_are_e5s_query_view_on_every_encoder(tmp_
     assert embed_as_questions(int8, []).shape == (0, 384)
 
 
+def test_torch_builds_store_the_same_sentence_vectors_in_context_as_onnx(tmp_path, numpy_embedder, real_embedder):
+    """An index built with sentence-transformers holds each sentence's vector read in its passage, as the ONNX
+    build does (the answer models were fitted on those), and its passage vectors are encode()'s."""
+    from tipqa.encoders.onnx_bert import OnnxEmbedder
+    from tipqa.text import sentence_spans
+    texts = [TEXTS[2] + " Mexico encouraged all the member states to strengthen the rule of law. Chile agreed.",
+             "La delegación de Chile propuso un directorio. Bolivia señaló la importancia de educar a los niños."]
+    spans = [sentence_spans(t) for t in texts]
+    vectors, parts = real_embedder.embed_passages(texts, spans)
+    np.testing.assert_allclose(vectors, real_embedder.embed_documents(texts), atol=1e-5)
+    int8 = OnnxEmbedder(numpy_embedder.model_id, numpy_embedder.folder, tmp_path, bert=numpy_embedder.bert)
+    _, expected = int8.embed_passages(texts, spans)
+    for mine, theirs, s in zip(parts, expected, spans):
+        assert mine.shape == (len(s), 384)
+        assert np.all(np.sum(mine * theirs, axis=1) >= 0.99)
+
+
 def test_onnx_span_vectors_are_the_sentences_in_context(tmp_path, numpy_embedder):
     """A passage's sentence vectors (pooled from its own run) are each closest to that sentence on its own."""
     from tipqa.encoders.onnx_bert import OnnxEmbedder

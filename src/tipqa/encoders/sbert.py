@@ -60,6 +60,52 @@ class SentenceTransformerEmbedder:
         vector = self._model.encode([self.prompts.get("query", "") + text], normalize_embeddings=True, convert_to_numpy=True)[0]
         return np.ascontiguousarray(vector, dtype=np.float32)
 
+    def embed_passages(self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]] | None = None
+                       ) -> tuple[np.ndarray, list[np.ndarray] | None]:
+        """Passage vectors and (with spans) each span's vector in context, as the ONNX build gives them
+        (onnx_bert.OnnxEmbedder.embed_passages): the normalised mean of the contextual token vectors that start
+        inside the span. An index built here then holds the sentence vectors the answer models were fitted on,
+        not vectors of each sentence alone. A model that does not pool by the mean gets zero rows (not stored:
+        the answer step encodes those sentences)."""
+        if spans is None:
+            return self.embed_documents(texts), None
+        from .onnx_bert import _span_vectors
+        prompt = self.prompts.get("document", "")
+        full = [prompt + t for t in texts]
+        parts = [np.zeros((len(s), self.dim), dtype=np.float32) for s in spans]
+        if not full or not self._mean_pooled():
+            return self.embed_documents(texts), parts
+        tokens = self._model.encode(full, batch_size=self.batch_size, output_value="token_embeddings",
+                                    convert_to_numpy=False)
+        # the passage vector from the same pass: mean pooling over every token, normalised (what encode gives)
+        vectors = np.stack([t.float().mean(dim=0).cpu().numpy() for t in tokens]).astype(np.float32)
+        vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+        tokenizer = self._model.tokenizer
+        for i, text in enumerate(full):
+            encoding = tokenizer(text, return_offsets_mapping=True, return_special_tokens_mask=True, truncation=True,
+                                 max_length=self._model.max_seq_length)
+            found = tokens[i].float().cpu().numpy()
+            if len(found) != len(encoding["input_ids"]):
+                continue  # tokenised differently from the model's own pass: leave them to the answer step
+            shifted = [(a + len(prompt), b + len(prompt)) for a, b in spans[i]]
+            parts[i] = _span_vectors(found, _Offsets(encoding["offset_mapping"], encoding["special_tokens_mask"]),
+                                     shifted)
+        return vectors, parts
+
+    def _mean_pooled(self) -> bool:
+        pooling = [m for m in self._model if type(m).__name__ == "Pooling"]
+        if not pooling or not getattr(self._model.tokenizer, "is_fast", False):
+            return False
+        config = pooling[0].get_config_dict()  # sentence-transformers 5: pooling_mode; older: pooling_mode_mean_tokens
+        return config.get("pooling_mode") == "mean" or bool(config.get("pooling_mode_mean_tokens"))
+
+
+class _Offsets:
+    """What onnx_bert._span_vectors reads of a `tokenizers` Encoding, from a transformers tokenizer's output."""
+
+    def __init__(self, offsets, special_tokens_mask):
+        self.offsets, self.special_tokens_mask = offsets, special_tokens_mask
+
 
 def _load_sentence_transformer(path: str):
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach a hub at run time
