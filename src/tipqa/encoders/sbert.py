@@ -97,7 +97,8 @@ class SentenceTransformerEmbedder:
         if not pooling or not getattr(self._model.tokenizer, "is_fast", False):
             return False
         config = pooling[0].get_config_dict()  # sentence-transformers 5: pooling_mode; older: pooling_mode_mean_tokens
-        return config.get("pooling_mode") == "mean" or bool(config.get("pooling_mode_mean_tokens"))
+        mean = config.get("pooling_mode") == "mean" or bool(config.get("pooling_mode_mean_tokens"))
+        return mean and config.get("include_prompt", True)  # the prompt's tokens pooled too, as the mean below does
 
 
 class _Offsets:
