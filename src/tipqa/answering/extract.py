@@ -128,7 +128,8 @@ def answer_features(q: Question, x: np.ndarray, logits: np.ndarray, best: int, c
                      x[best, column["dense"]], x[best, column["passage_dense"]], x[best, column["lexical"]],
                      x[best, column["unmet"]], x[best, column["named"]], float(names_something),
                      float(min(rivals, 3)), scoring.log_length(answer or ""),
-                     float(choice.probability is not None), choice.probability or 0.0])
+                     float(choice.probability is not None), choice.probability or 0.0,
+                     x[best, column["symmetric"]], x[best, column["symmetric_gap"]]])
 
 
 def _rerank(hits: list[Hit], candidates, logits: np.ndarray) -> tuple[list[int], dict[int, float]]:
