@@ -110,7 +110,8 @@ def answer_features(q: Question, x: np.ndarray, logits: np.ndarray, best: int, c
                     item: tuple[Hit, tuple[int, int]]) -> np.ndarray:
     """scoring.ANSWER_FEATURES of the chosen sentence: how sure the sentence model is, and by how much; how many
     other spans of the kind asked for the sentence holds (the more, the likelier the pick is wrong); how long the
-    short answer is; the span model's probability for it, where it chose."""
+    short answer is; the span model's probability for it, where it chose; the second view's cosine of the
+    sentence (see sentence_features) and its gap to the best."""
     hit, span = item
     answer = choice.answer
     kinds_asked = KINDS.get(q.expected, ())
