@@ -1,6 +1,6 @@
 """Fit the answering models (src/tipqa/answering/weights.json) on labelled questions, cross-validated by report.
 
-    python bench/fit_answers.py [--sets dev,dev2,dev3,seed,heldout] [--dry-run] [--span-ablation]
+    python bench/fit_answers.py [--sets dev,dev2,dev3,seed,heldout] [--dry-run] [--span-ablation] [--shuffles 3]
 
 1. Every candidate sentence of every question (the sentences of its top passages, as Assistant.ask reads them) is
    a row of scoring.SENTENCE_FEATURES, labelled 1 when it is the question's evidence sentence. A logistic model
@@ -260,12 +260,37 @@ def figures_of(h: dict, answerable: np.ndarray, answer_at: float, closest_at: fl
             "ece": round(ece, 3)}
 
 
+def shuffled_figures(records: list[dict], answerable: np.ndarray, shuffles: int) -> None:
+    """Five-fold figures for shuffles 0..shuffles-1 and their mean (thresholds chosen per shuffle, as main does
+    for shuffle 0); "users' words" is the short-answer accuracy on the answerable questions of the sets not written
+    in the report's words."""
+    users = np.array([r["set"] not in REPORT_WORDED for r in records]) & answerable
+    target = np.array([r["set"] in THRESHOLD_SETS for r in records])
+    rows = []
+    for seed in range(shuffles):
+        shuffled = np.random.default_rng(seed).permutation(len(records))
+        h = held_out(records, [sorted(shuffled[k::5].tolist()) for k in range(5)])
+        answer_at, closest_at = thresholds({k: v[target] for k, v in h.items()}, answerable[target])
+        f = figures_of(h, answerable, answer_at, closest_at)
+        answered = (h["p"] >= answer_at) & h["found"]
+        rows.append((f["answer_accuracy"], f["sentence@1"], f["abstain_unanswerable"],
+                     float((answered & (h["right"] == 1))[users].mean()) if users.any() else float("nan")))
+        print(f"shuffle {seed}: short answer {rows[-1][0]:.3f}, sentence@1 {rows[-1][1]:.3f}, "
+              f"abstained (unanswerable) {rows[-1][2]:.3f}, short answer in users' words {rows[-1][3]:.3f}")
+    mean = np.mean(rows, axis=0)
+    print(f"mean of {shuffles} shuffles: short answer {mean[0]:.3f}, sentence@1 {mean[1]:.3f}, "
+          f"abstained (unanswerable) {mean[2]:.3f}, short answer in users' words {mean[3]:.3f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sets", default="dev,dev2,dev3,seed,heldout")
     parser.add_argument("--dry-run", action="store_true", help="print the cross-validated figures, write nothing")
     parser.add_argument("--span-ablation", action="store_true",
                         help="also print, five-fold, the right short answers of the rules alone against the span model")
+    parser.add_argument("--shuffles", type=int, default=1,
+                        help="also print five-fold figures averaged over this many shuffles of the questions "
+                             "(one shuffle moves short answers by ~0.01: compare changes on the mean)")
     args = parser.parse_args()
     from tipqa.answering.scoring import save_models
     records = collect(args.sets.split(","))
@@ -303,6 +328,8 @@ def main() -> None:
         picked = sum(bool(random_cv["sentence_right"][i]) for i in mine)
         right = sum(bool(random_cv["sentence_right"][i]) and random_cv["right"][i] == 1 for i in mine)
         print(f"  {name:8} {len(mine):4d} answerable: {reachable} / {picked} / {right} of {picked}")
+    if args.shuffles > 1:
+        shuffled_figures(records, answerable, args.shuffles)
     if args.dry_run:
         return
     everything = list(range(len(records)))

@@ -151,8 +151,10 @@ def test_sentences_encoded_as_questions_are_e5s_query_view_on_every_encoder(tmp_
     sentences = TEXTS[1:4]
     reference = real_embedder._model.encode(["query: " + t for t in sentences], normalize_embeddings=True)
     int8 = OnnxEmbedder(numpy_embedder.model_id, numpy_embedder.folder, tmp_path, bert=numpy_embedder.bert, workers=2)
-    for embedder, close in ((int8, 0.99), (numpy_embedder, 0.9999)):
+    for embedder, close in ((int8, 0.99), (numpy_embedder, 0.9999), (real_embedder, 0.9999)):
         vectors = embed_as_questions(embedder, sentences)
+        one_by_one = np.stack([embedder.embed_query(t) for t in sentences])  # the batch is each text as a question
+        assert np.all(np.sum(vectors * one_by_one, axis=1) >= 0.9999)
         assert vectors.shape == (3, 384)
         assert np.all(np.sum(vectors * reference, axis=1) >= close)
     passages = int8.embed_documents(sentences)

@@ -310,3 +310,8 @@ class NumpyEmbedder:
 
     def embed_query(self, text: str) -> np.ndarray:
         return self.bert.encode([self.bert.prompts.get("query", "") + text], 1)[0]
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Texts encoded as questions are, in batches as documents are (encoders.embed_as_questions)."""
+        prompt = self.bert.prompts.get("query", "")
+        return self.bert.encode([prompt + t for t in texts], self.batch_size)

@@ -60,6 +60,15 @@ class SentenceTransformerEmbedder:
         vector = self._model.encode([self.prompts.get("query", "") + text], normalize_embeddings=True, convert_to_numpy=True)[0]
         return np.ascontiguousarray(vector, dtype=np.float32)
 
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Texts encoded as questions are, in batches (encoders.embed_as_questions)."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        prompt = self.prompts.get("query", "")
+        vectors = self._model.encode([prompt + t for t in texts], batch_size=self.batch_size,
+                                     normalize_embeddings=True, convert_to_numpy=True)
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
     def embed_passages(self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]] | None = None
                        ) -> tuple[np.ndarray, list[np.ndarray] | None]:
         """Passage vectors and (with spans) each span's vector in context, as the ONNX build gives them
