@@ -105,7 +105,7 @@ def test_fusion_reads_each_candidates_best_sentence():
                                            collection.bm25)
     np.testing.assert_allclose(x[:, 4], [1.0, 0.0, 0.3], atol=1e-6)  # rows 0, 1, 2; row 2's is its passage cosine
     saved = retrieval.FUSION_WEIGHTS.get("m")
-    retrieval.FUSION_WEIGHTS["m"] = (1.0, 0.0, 0.0, 0.0, 2.0)
+    retrieval.FUSION_WEIGHTS["m"] = (1.0, 0.0, 0.0, 0.0, 2.0, 0.0)
     try:
         assert [hit.row for hit in retrieval.search(collection, query, "q", k=3, mode="dense")][0] == 1
         # 0: its sentence (2.0); 2: its passage twice (0.9); 1: passage 0.6, no sentence near the question
@@ -114,3 +114,45 @@ def test_fusion_reads_each_candidates_best_sentence():
         retrieval.FUSION_WEIGHTS.pop("m")
         if saved is not None:
             retrieval.FUSION_WEIGHTS["m"] = saved
+
+
+def test_term_coverage_counts_each_question_term_once_by_its_idf():
+    """A passage with every question term covers 1.0 however often each occurs; one that repeats the rarest term
+    covers only that term's share of the question's IDF; the share is the same read from the stored arrays
+    (Rows, as a loaded index holds them) or with its postings not in canonical order."""
+    from tipqa.answering import retrieval
+    from tipqa.store.lexical import BM25, Rows
+
+    texts = ["smuggling migrants border", "smuggling smuggling smuggling report", "border police report",
+             "annual report", "report on labour"]
+    bm25 = BM25.build(texts)
+    rows = np.array([0, 1, 2, 3])
+    cover = bm25.coverage("migrant smuggling across the border", rows)
+    n = len(texts)
+    idf = {df: np.log1p((n - df + 0.5) / (df + 0.5)) for df in (1, 2)}
+    total = idf[1] + 2 * idf[2]  # migrant (1 passage), smuggl (2), border (2); 'across' is not in the vocabulary
+    np.testing.assert_allclose(cover, [1.0, idf[2] / total, idf[2] / total, 0.0])
+    w = bm25.weights.tocsr()
+    stored = BM25(bm25.vocab, Rows(w.data, w.indices, w.indptr, w.shape))
+    np.testing.assert_allclose(stored.coverage("migrant smuggling across the border", rows), cover)
+    shuffled = w.copy()
+    for term in range(shuffled.shape[0]):
+        a, b = shuffled.indptr[term], shuffled.indptr[term + 1]
+        shuffled.indices[a:b] = shuffled.indices[a:b][::-1].copy()
+        shuffled.data[a:b] = shuffled.data[a:b][::-1].copy()
+    unsorted = BM25(bm25.vocab, Rows(shuffled.data, shuffled.indices, shuffled.indptr, shuffled.shape))
+    np.testing.assert_allclose(unsorted.coverage("migrant smuggling across the border", rows), cover)
+    assert bm25.coverage("nothing indexed here", rows).tolist() == [0.0] * 4
+
+    class Collection(_Collection):
+        lexical = bm25
+
+    docs, x = retrieval.candidate_features(Collection(np.eye(5, dtype=np.float32), bm25.scores("x")),
+                                           np.eye(5, dtype=np.float32)[0], np.array([0, 1, 2, 3]), {},
+                                           np.array([], dtype=np.int64), np.zeros(5, dtype=np.float32),
+                                           "migrant smuggling across the border")
+    np.testing.assert_allclose(x[:, 5], cover)
+    no_text = retrieval.candidate_features(Collection(np.eye(5, dtype=np.float32), bm25.scores("x")),
+                                           np.eye(5, dtype=np.float32)[0], np.array([0, 1, 2, 3]), {},
+                                           np.array([], dtype=np.int64), np.zeros(5, dtype=np.float32))[1]
+    assert not no_text[:, 5].any()
