@@ -100,10 +100,6 @@ def test_real_pdf_answer_cites_the_page(tmp_path, real_embedder, real_pdf_report
     assert passage.page == 67 and "p. 67" in answer.to_text()
 
 
-@pytest.mark.xfail(reason="with the sentence-transformers reference encoder the sentence model picks the article on "
-                          "signature (P 0.27, shown as the closest); the default fast path answers 'Article 3' (P 0.62): "
-                          "'which article' questions are few among those the models are fitted on (issue 13, open)",
-                   strict=False)
 def test_palermo_protocol_article_defining_trafficking(tmp_path, real_embedder):
     source = EXTRA / "un_palermo_protocol_2000_en.md"
     if not source.exists():
