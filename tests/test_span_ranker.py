@@ -65,3 +65,19 @@ def test_lists_and_open_questions_stay_with_the_rules():
     rule = "a shared registry"
     choice = _choose("What did the meeting recommend?", "The meeting recommended a shared registry.", rule, "other")
     assert choice.answer == rule and choice.probability is None
+
+
+@pytest.mark.parametrize("sentence", [
+    "1. This Convention shall enter into force on the thirtieth day after twenty States have ratified it.",
+    "(2) This Convention shall enter into force on the thirtieth day after twenty States have ratified it.",
+])
+def test_a_numbered_items_marker_is_never_a_short_answer(sentence):
+    texts = _texts("How many States had to ratify the convention before it took effect?", sentence)
+    assert texts and not any(t.strip("()") in ("1", "2") for t in texts), texts
+    assert _choose("How many States had to ratify the convention before it took effect?", sentence).answer.strip("()") \
+        not in ("1", "2")
+
+
+def test_a_number_inside_the_sentence_is_still_offered():
+    texts = _texts("How many delegations attended?", "In all, 3. delegations from 12 countries attended.")
+    assert "12 countries" in texts or "12" in texts
