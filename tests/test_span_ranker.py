@@ -81,3 +81,8 @@ def test_a_numbered_items_marker_is_never_a_short_answer(sentence):
 def test_a_number_inside_the_sentence_is_still_offered():
     texts = _texts("How many delegations attended?", "In all, 3. delegations from 12 countries attended.")
     assert "12 countries" in texts or "12" in texts
+
+
+def test_a_name_in_parentheses_opening_a_sentence_is_still_offered():
+    texts = _texts("Which organisation reported the figures?", "(UNODC) reported the figures to the meeting.")
+    assert "UNODC" in texts, texts
