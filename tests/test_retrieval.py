@@ -1,5 +1,6 @@
 """Fusion of the dense and BM25 rankings (pure logic; the real-model paths are in test_engine/test_answer)."""
 import numpy as np
+import pytest
 
 from tipqa.answering.retrieval import _with_each_top, fit_fusion, rrf
 
@@ -156,3 +157,19 @@ def test_term_coverage_counts_each_question_term_once_by_its_idf():
                                            np.eye(5, dtype=np.float32)[0], np.array([0, 1, 2, 3]), {},
                                            np.array([], dtype=np.int64), np.zeros(5, dtype=np.float32))[1]
     assert not no_text[:, 5].any()
+    # the hits search returns carry it too (a feature of the answer step's sentence model), in either fusion
+    collection = Collection(np.eye(5, dtype=np.float32), bm25.scores("migrant smuggling across the border"))
+    saved = retrieval.FUSION_WEIGHTS.get("m")
+    retrieval.FUSION_WEIGHTS["m"] = (1.0, 1.0, 0.0, 0.0, 0.0, 1.0)
+    try:
+        for fusion in ("rrf", "learned"):
+            hits = retrieval.search(collection, np.eye(5, dtype=np.float32)[0], "migrant smuggling across the border",
+                                    k=4, fusion=fusion)
+            assert hits[0].row == 0 and hits[0].coverage == pytest.approx(1.0)
+            np.testing.assert_allclose([hit.coverage for hit in hits],
+                                       bm25.coverage("migrant smuggling across the border",
+                                                     np.array([hit.row for hit in hits])))
+    finally:
+        retrieval.FUSION_WEIGHTS.pop("m")
+        if saved is not None:
+            retrieval.FUSION_WEIGHTS["m"] = saved

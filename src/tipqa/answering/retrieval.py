@@ -43,6 +43,7 @@ class Hit:
     dense: float  # cosine similarity of question and passage
     lexical: float  # BM25 score
     row: int = -1  # the passage's row in the index generation searched (its stored sentence vectors)
+    coverage: float = 0.0  # the share of the question's IDF its terms cover (term_coverage); a sentence feature
 
 
 def lexical_ranking(scores: np.ndarray, depth: int, allowed: np.ndarray | None) -> np.ndarray:
@@ -194,11 +195,13 @@ def search(data: Generation, query_vector: np.ndarray, question: str, k: int = 5
     else:
         fused = _with_each_top(sorted(rrf(rankings, weights).items(), key=lambda item: -item[1]), rankings, k)
     hits = []
-    for rank, (doc, score) in enumerate(fused, start=1):
+    coverage = term_coverage(data, question, np.array([doc for doc, _ in fused], dtype=np.int64))
+    for rank, ((doc, score), covered) in enumerate(zip(fused, coverage.tolist()), start=1):
         dense = cosine.get(doc)
         if dense is None:
             dense = float(data.vector(int(doc)) @ query_vector)
-        hits.append(Hit(data.chunks[doc], float(score), rank, float(dense), float(bm25[doc]), row=int(doc)))
+        hits.append(Hit(data.chunks[doc], float(score), rank, float(dense), float(bm25[doc]), row=int(doc),
+                        coverage=float(covered)))
     return hits
 
 
