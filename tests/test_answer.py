@@ -205,3 +205,18 @@ def test_the_best_sentences_are_read_a_second_time_as_questions_are():
         assert symmetric[i] == pytest.approx(float(views[True][texts[i]] @ query))
     assert np.all(np.delete(symmetric, read) == symmetric[read].min())
     assert np.allclose(x[:, column["symmetric_gap"]], symmetric - symmetric.max())
+
+
+def test_the_sentence_overlap_weighs_a_word_by_how_few_candidates_hold_it():
+    """extract._weighted_overlap: a question word most candidate sentences hold counts for less than one only a
+    sentence holds, so one rare word outweighs two common ones (the plain share of words ranked them the other
+    way: 2 of 4 against 1 of 4)."""
+    from tipqa.answering.extract import _weighted_overlap
+    q = analyse("Which delegation proposed a trafficking observatory in Quito?")
+    texts = ["Trafficking was proposed as a topic.", "Trafficking was proposed again.", "Trafficking, proposed by many.",
+             "An observatory was set up.", "Trafficking rose."]
+    shares = _weighted_overlap(q, texts)
+    assert shares[3] > shares[0] == shares[1] == shares[2] > shares[4] > 0.0
+    assert shares.max() < 1.0  # 'Quito' is in none of them: no sentence holds the whole question
+    assert _weighted_overlap(analyse("Who?"), texts).tolist() == [0.0] * 5
+    assert _weighted_overlap(q, []).shape == (0,)

@@ -127,7 +127,7 @@ def fit_fusion(data: Generation, questions: list[tuple[np.ndarray, str, np.ndarr
     """
     groups = [_examples(collection, items, depth) for collection, items in ((data, questions), *also)]
     w = np.zeros(groups[0][0][0].shape[1])
-    for step in range(steps):  # plain gradient ascent: 5 weights, a few thousand candidates
+    for step in range(steps):  # plain gradient ascent: 6 weights, a few thousand candidates
         grad = -l2 * w
         for sets in groups:
             part = np.zeros_like(w)
@@ -192,10 +192,11 @@ def search(data: Generation, query_vector: np.ndarray, question: str, k: int = 5
         scores = x @ np.asarray(weights_fitted)
         order = np.argsort(-scores, kind="stable")[:k]
         fused = [(int(docs[i]), float(scores[i])) for i in order]
+        coverage = x[order, 5]  # the fusion's term coverage column, already read for every candidate
     else:
         fused = _with_each_top(sorted(rrf(rankings, weights).items(), key=lambda item: -item[1]), rankings, k)
+        coverage = term_coverage(data, question, np.array([doc for doc, _ in fused], dtype=np.int64))
     hits = []
-    coverage = term_coverage(data, question, np.array([doc for doc, _ in fused], dtype=np.int64))
     for rank, ((doc, score), covered) in enumerate(zip(fused, coverage.tolist()), start=1):
         dense = cosine.get(doc)
         if dense is None:
