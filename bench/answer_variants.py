@@ -1,0 +1,267 @@
+"""Answer-step variants tried for issue 13 and not kept (bench/README.md), scored on the fitting sets as
+bench/fit_answers.py scores the product: every model refitted per fold, five-fold over three shuffles, and one
+report left out at a time (the figure that tells whether a change carries to a report the models never saw).
+
+    python bench/answer_variants.py [--variant NAME ...]     # default: every variant but "adapter", each in turn
+
+Variants (see VARIANTS): the product as it is; sentences read from 8 passages instead of 5; the second view for
+the best 15 sentences instead of 10; other L2 penalties of the sentence and answer models; a Spanish question's own
+words in the weighted overlap; each sentence's share of the question's corpus IDF (with its gap, without, in place
+of the weighted overlap); the best top passage's IDF coverage as an answer feature; a learned question adapter
+(slow: a few minutes per fold on two cores; only when named). Each variant runs in its own process, so no patch
+leaks into the next. eval/test_qa.jsonl is never read.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import fit_answers as fa  # noqa: E402
+from _common import ROOT  # noqa: E402
+
+VARIANTS = ("product", "top-k-8", "rescore-15", "l2-sentence-1", "l2-sentence-10", "l2-sentence-30", "l2-answer-30",
+            "spanish-words", "sentence-idf", "sentence-idf-nogap", "sentence-idf-replace", "answer-coverage",
+            "adapter")
+
+
+def lexical_of(record: dict):
+    """The BM25 index (store.lexical.BM25) a record's question was asked of."""
+    from answers import corpus, index_for
+    from tipqa.assistant import Assistant
+    from tipqa.config import load_settings
+    kind = fa.SETS[record["set"]][1]
+    if kind not in lexical_of.opened:
+        folder = corpus(kind, ROOT / "bench" / ".cache" / "answers")
+        lexical_of.opened[kind] = Assistant.open(settings=load_settings(corpus_dir=folder, index_dir=index_for(folder)),
+                                                 progress=lambda f, m: None)
+    return lexical_of.opened[kind].data.lexical
+
+
+lexical_of.opened = {}
+
+
+def idf_share(record: dict, texts: list[str]) -> np.ndarray:
+    """Each text's share of the question's BM25 terms' IDF in the index it was asked of (each term once)."""
+    from tipqa.answering.answer import retrieval_text
+    from tipqa.store.lexical import query_terms
+    lexical = lexical_of(record)
+    w, n = lexical.weights, lexical.weights.shape[1]
+    idf = {}
+    for term in set(query_terms(retrieval_text(record["item"].question))) & lexical.vocab.keys():
+        df = w.indptr[lexical.vocab[term] + 1] - w.indptr[lexical.vocab[term]]
+        idf[term] = math.log1p((n - df + 0.5) / (df + 0.5))
+    total = sum(idf.values())
+    if not total:
+        return np.zeros(len(texts))
+    return np.array([sum(v for t, v in idf.items() if t in set(query_terms(text))) / total for text in texts])
+
+
+def with_features(records: list[dict], extra, names: tuple[str, ...] = (), replace_lexical: bool = False) -> list[dict]:
+    """Records whose sentence features get EXTRA(record) (float[n]) as two more columns (the value, its gap to the
+    best) named NAMES, or as one column (one name), or in place of the weighted overlap's two columns."""
+    from tipqa.answering import extract, scoring
+    out = []
+    for r in records:
+        texts = [" ".join(h.chunk.text[a:b] for a, b in extract._context_spans(h, s)) for h, s in r["found"].items]
+        c = extra(r, texts)
+        f = r["found"].features.copy()
+        if replace_lexical:
+            lexical = scoring.SENTENCE_FEATURES.index("lexical")
+            f[:, lexical], f[:, lexical + 1] = c, c - c.max()
+        else:
+            f = np.column_stack([f, c, c - c.max()][:1 + len(names)])
+        out.append(dict(r, found=dataclasses.replace(r["found"], features=f)))
+    scoring.SENTENCE_FEATURES = scoring.SENTENCE_FEATURES + names
+    return out
+
+
+def patch_l2(sentence: float | None = None, answer: float | None = None) -> None:
+    from tipqa.answering import scoring
+    original = scoring.fit_logistic
+
+    def fit(x, y, names, l2=1.0, **kw):
+        if names == scoring.SENTENCE_FEATURES and sentence is not None:
+            l2 = sentence
+        elif names == scoring.ANSWER_FEATURES and answer is not None:
+            l2 = answer
+        return original(x, y, names, l2=l2, **kw)
+    scoring.fit_logistic = fit
+
+
+def patch_spanish_words() -> None:
+    """The weighted overlap over the English rendering's words and, for a Spanish question, its own BM25 tokens."""
+    from tipqa.answering import extract
+    from tipqa.answering.questions import stem, stems
+    from tipqa.store.lexical import tokenize
+
+    def weighted(q, texts):
+        terms = {stem(t) for t in q.terms}
+        if q.language != "en":
+            terms |= {stem(t) for t in tokenize(q.text, q.language)}
+        if not terms or not texts:
+            return np.zeros(len(texts))
+        held = [terms & stems(t) for t in texts]
+        weight = {t: math.log((len(texts) + 1) / (sum(t in h for h in held) + 0.5)) for t in terms}
+        return np.array([sum(weight[t] for t in h) for h in held]) / sum(weight.values())
+    extract._weighted_overlap = weighted
+
+
+def patch_answer_coverage(records: list[dict]) -> None:
+    """The best top passage's IDF coverage (BM25.coverage of the hits) as one more answer feature."""
+    from tipqa.answering import extract, scoring
+    from tipqa.answering.answer import retrieval_text
+    best = {id(r["found"]): float(lexical_of(r).coverage(retrieval_text(r["item"].question),
+                                                         np.array([h.row for h in r["hits"]])).max())
+            for r in records}
+    original_features, original_pick = extract.answer_features, fa.pick
+    current = {}
+
+    def features(q, x, logits, chosen, choice, item):
+        return np.append(original_features(q, x, logits, chosen, choice, item), current["value"])
+
+    def pick(record, logits, span_model):
+        current["value"] = best[id(record["found"])]
+        return original_pick(record, logits, span_model)
+    extract.answer_features, fa.pick = features, pick
+    scoring.ANSWER_FEATURES = scoring.ANSWER_FEATURES + ("best_passage_coverage",)
+
+
+def adapter_figures(records: list[dict], l2: float = 1e-2) -> None:
+    """Sentence@1 and short answers before the threshold, random five-fold and one report left out, with and
+    without the adapter (nested: the sentence model is fitted on cross-fitted adapter features)."""
+    import torch
+    from tipqa.answering import extract
+    from tipqa.answering.answer import retrieval_text
+    for r in records:  # the question vector and in-context sentence vectors, as sentence_features reads them
+        lexical_of(r)  # opens the record's index
+        assistant = lexical_of.opened[fa.SETS[r["set"]][1]]
+        text = retrieval_text(r["item"].question)
+        query = assistant.question_embedder.embed_query(
+            r["item"].question if assistant.encoders.multilingual else text)
+        sentences, query = assistant._answer_inputs(assistant.data, query)
+        sources = [(h, extract._context_spans(h, s)) for h, s in r["found"].items]
+        texts = [" ".join(h.chunk.text[a:b] for a, b in sp) for h, sp in sources]
+        r["qvec"], r["S"] = query.astype(np.float32), extract._embed(sentences, texts, sources).astype(np.float32)
+        r["neighbours"] = extract._neighbours(r["found"].items)
+
+    def train(subset):
+        subset = [r for r in subset if r["labels"].any()]
+        n, d = max(len(r["labels"]) for r in subset), subset[0]["qvec"].shape[0]
+        S, M, Y = torch.zeros(len(subset), n, d), torch.full((len(subset), n), -1e9), torch.zeros(len(subset), n)
+        Q = torch.tensor(np.stack([r["qvec"] for r in subset]))
+        for i, r in enumerate(subset):
+            k = len(r["labels"])
+            S[i, :k], M[i, :k], Y[i, :k] = torch.tensor(r["S"]), 0.0, torch.tensor(r["labels"] / r["labels"].sum())
+        A = torch.zeros(d, d, requires_grad=True)
+        opt = torch.optim.Adam([A], lr=2e-3)
+        for _ in range(200):
+            opt.zero_grad()
+            z = 20.0 * torch.einsum("bnd,bd->bn", S, Q + Q @ A.T) + M
+            loss = -(torch.log_softmax(z, 1) * Y).sum(1).mean() + l2 * (A ** 2).sum()
+            loss.backward()
+            opt.step()
+        return A.detach().numpy()
+
+    def adapted(r, A):
+        f = r["found"].features.copy()
+        dense = r["S"] @ (r["qvec"] + A @ r["qvec"])
+        rank = np.empty(len(dense))
+        rank[np.argsort(-dense, kind="stable")] = np.arange(1, len(dense) + 1)
+        beside = np.array([max((dense[j] for j in nb), default=dense[i]) for i, nb in enumerate(r["neighbours"])])
+        f[:, 0], f[:, 1], f[:, 2], f[:, 3] = dense, dense - dense.max(), 1.0 / rank, beside - dense.max()
+        return f
+
+    def score(splits, use):
+        picked = {}
+        for held in splits:
+            train_idx = [i for i in range(len(records)) if i not in set(held)]
+            features = {i: records[i]["found"].features for i in range(len(records))}
+            if use:
+                inner = np.random.default_rng(1).permutation(train_idx)
+                for k in range(5):
+                    part = set(inner[k::5].tolist())
+                    A = train([records[i] for i in train_idx if i not in part])
+                    features.update({i: adapted(records[i], A) for i in part})
+                A = train([records[i] for i in train_idx])
+                features.update({i: adapted(records[i], A) for i in held})
+            local = [dict(r, found=dataclasses.replace(r["found"], features=features[i])) for i, r in enumerate(records)]
+            sentence, span = fa.fit_sentence(local, train_idx), fa.fit_span(local, train_idx)
+            for i in held:
+                picked[i] = fa.pick(local[i], sentence.logit(local[i]["found"].features), span)
+        answerable = [i for i in range(len(records)) if records[i]["item"].answer is not None]
+        return (np.mean([picked[i][3] for i in answerable]), np.mean([picked[i][2] for i in answerable]))
+
+    shuffled = np.random.default_rng(0).permutation(len(records))
+    five = [sorted(shuffled[k::5].tolist()) for k in range(5)]
+    for name, splits in (("five-fold", five), ("one report left out", fa.folds(records))):
+        for use in (False, True):
+            sentence_at_1, short = score(splits, use)
+            print(f"adapter {'on ' if use else 'off'} ({name}): sentence@1 {sentence_at_1:.3f}, "
+                  f"short answers before the threshold {short:.3f}", flush=True)
+
+
+def figures(records: list[dict]) -> None:
+    """Five-fold over three shuffles (fit_answers.shuffled_figures), then one report left out at a time with the
+    thresholds of the five-fold (shuffle 0) fit, as bench/fit_answers.py prints them."""
+    answerable = np.array([r["item"].answer is not None for r in records])
+    fa.shuffled_figures(records, answerable, 3)
+    target = np.array([r["set"] in fa.THRESHOLD_SETS for r in records])
+    shuffled = np.random.default_rng(0).permutation(len(records))
+    random_cv = fa.held_out(records, [sorted(shuffled[k::5].tolist()) for k in range(5)])
+    answer_at, closest_at = fa.thresholds({k: v[target] for k, v in random_cv.items()}, answerable[target])
+    left_out = fa.figures_of(fa.held_out(records, fa.folds(records)), answerable, answer_at, closest_at)
+    print(f"one report left out: short answer {left_out['answer_accuracy']:.3f}, sentence@1 {left_out['sentence@1']:.3f}, "
+          f"not found (answerable) {left_out['not_found_answerable']:.3f}, abstained (unanswerable) "
+          f"{left_out['abstain_unanswerable']:.3f}; answer_at {answer_at:.2f}", flush=True)
+
+
+def run(variant: str) -> None:
+    from tipqa.answering import extract
+    if variant == "top-k-8":
+        os.environ["TIPQA_TOP_K"] = "8"
+        extract.SENTENCE_PASSAGES = 8
+    elif variant == "rescore-15":
+        extract.RESCORE = 15
+    elif variant.startswith("l2-"):
+        _, which, value = variant.split("-")
+        patch_l2(**{which: float(value)})
+    elif variant == "spanish-words":
+        patch_spanish_words()
+    records = fa.collect(list(fa.ANSWER_SETS))
+    if variant == "sentence-idf":
+        records = with_features(records, idf_share, ("sentence_coverage", "sentence_coverage_gap"))
+    elif variant == "sentence-idf-nogap":
+        records = with_features(records, idf_share, ("sentence_coverage",))
+    elif variant == "sentence-idf-replace":
+        records = with_features(records, idf_share, replace_lexical=True)
+    elif variant == "answer-coverage":
+        patch_answer_coverage(records)
+    if variant == "adapter":
+        adapter_figures(records)
+    else:
+        figures(records)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--variant", nargs="*", choices=VARIANTS,
+                        help="the variants to score (default: all but 'adapter', each in its own process)")
+    args = parser.parse_args()
+    if args.variant and len(args.variant) == 1:
+        print(f"== {args.variant[0]}", flush=True)
+        run(args.variant[0])
+        return
+    for variant in args.variant or [v for v in VARIANTS if v != "adapter"]:
+        subprocess.run([sys.executable, __file__, "--variant", variant], check=True)
+
+
+if __name__ == "__main__":
+    main()
