@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 from tipqa.errors import ReportError
@@ -6,7 +8,7 @@ from tipqa.ingest.reports import load_report
 from tipqa.ingest.reports.plain import is_text_heading
 from tipqa.text import split_sentences
 
-from .conftest import SEED
+from .conftest import EXTRA, SEED
 
 NINE = [
     "OPENING CEREMONY",
@@ -94,6 +96,24 @@ def test_a_list_items_sentence_starts_after_its_bullet():
 ])
 def test_heading_detection(line, heading):
     assert is_text_heading(line) is heading
+
+
+def test_lines_wrapped_mid_sentence_join_their_paragraph():
+    """The UNODC chapter is text taken from a PDF: its sentences run over line breaks. Each must be one sentence
+    of one chunk, not a fragment per line; the reports written a paragraph per line keep every paragraph."""
+    chunks = chunk_report(load_report(EXTRA / "unodc_glotip2024_ch2_africa_en.txt"))
+    sentences = [c.text[a:b] for c in chunks for a, b in c.sentences]
+    for whole in ("Between 2021 and 2022, about 2,000 children were recruited by force.",
+                  "In 2023, the UN Organization Stabilization Mission in the Democratic Republic of the Congo (MONUSCO) "
+                  "reported sustained clashes between Coopérative pour le développement du Congo (CODECO) factions and "
+                  "Zaire militias for the control over illegal mining sites in the Ituri province of the DRC."):
+        assert any(s.startswith(whole.rstrip(".")) for s in sentences), whole
+    # a heading in capitals and a figure's source line are never glued to the text above them
+    assert "CHILD TRAFFICKING IN EASTERN DRC" in {c.section for c in chunks}
+    assert not any(re.search(r"\w Source: ", s) for s in sentences)
+    seed = load_report(SEED)
+    lines = [line for line in SEED.read_text(encoding="utf-8").splitlines() if line.strip()]
+    assert sum(len(s.paragraphs) for s in seed.sections) + len(seed.sections) >= len(lines) - 2
 
 
 def test_markdown_headings_nest(tmp_path):

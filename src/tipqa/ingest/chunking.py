@@ -13,7 +13,9 @@ from .reports import Report, Section
 # word ending in an accented letter ('Asunción.'). 4: not after a symbol's part ('AG/RES. 2551');
 # a list item's sentence starts after its bullet ('• '). 5: a footnote mark glued to a full stop ends the sentence
 # ('population.3 Alongside'), 'etc.' before a capital too; a list item's number does not ('1. This Protocol').
-CHUNKER_VERSION = 5
+# 6: a text file's line that continues a sentence wrapped at the line above joins its paragraph ('Between 2021' /
+# 'and 2022, about 2,000 children ...'; ingest/reports/plain.py).
+CHUNKER_VERSION = 6
 
 
 @dataclass

@@ -94,12 +94,18 @@ def is_text_heading(line: str) -> bool:
 
 
 def _text_blocks(lines: list[str]) -> list[Block]:
-    """One block per line: headings (with a subtitle line folded in) and paragraphs."""
+    """One block per line: headings (with a subtitle line folded in) and paragraphs; a line that continues the
+    sentence a wrapped line above it left open (PDF-derived text) joins that paragraph."""
     lines = drop_repeated_lines(lines)
     headings = _confirmed_headings(lines)
     blocks: list[Block] = []
+    previous_line = -2  # the index of the line the last paragraph block ends with
     for index, line in enumerate(lines):
         if not line or _PAGE_NUMBER.match(line):
+            continue
+        if index not in headings and previous_line == index - 1 and _wrapped(blocks[-1].text, line):
+            blocks[-1].text += " " + line
+            previous_line = index
             continue
         if index in headings:
             previous = blocks[-1] if blocks else None
@@ -107,11 +113,30 @@ def _text_blocks(lines: list[str]) -> list[Block]:
                 previous.subtitle = line
                 continue
             blocks.append(Block("heading", line.rstrip(":").strip(), level=1))
-        elif blocks and blocks[-1].kind == "heading" and not blocks[-1].subtitle and _is_subtitle(blocks[-1], line):
-            blocks[-1].subtitle = line
+        elif blocks and blocks[-1].kind == "heading" and not blocks[-1].subtitle and _is_subtitle(blocks[-1], line) \
+                and not (index + 1 < len(lines) and _wrapped(line, lines[index + 1])):
+            blocks[-1].subtitle = line  # unless the sentence runs on below: '... Congo (MONUSCO)' / 'reported ...'
         else:
             blocks.append(Block("para", line))
+            previous_line = index
     return blocks
+
+
+# A sentence ends a line; so does a heading-like colon. A comma does not: the sentence runs on.
+_LINE_CLOSED = re.compile(r"""[.!?:;…]["'”’»)\]]*$""")
+_ITEM_START = re.compile(r"^(?:[-*+•◦▪–—]|\(?\d{1,3}[.)]|\(?[a-z][.)]|\(?[ivxlc]{1,5}[.)])\s")
+
+
+def _wrapped(above: str, line: str) -> bool:
+    """Whether line continues a sentence that the long line above left open: 'Between 2021' / 'and 2022, about
+    2,000 children were recruited ...', '... (MONUSCO)' / 'reported sustained clashes ...'. The line above must
+    be long and end without a sentence's closing mark; this line must open in lower case, or the line above end
+    on a lower-case word or a comma; a list item, a bullet, a caption ('Source: ...') or a line in capitals starts something new."""
+    letters = [c for c in line if c.isalpha()]
+    if len(above) < 40 or _LINE_CLOSED.search(above) or _ITEM_START.match(line) or _CAPTION.match(line) \
+            or (len(letters) >= 4 and all(c.isupper() for c in letters)):
+        return False
+    return line[0].islower() or (above[-1].islower() or above[-1] == ",") and (line[0].isalpha() or line[0] in "(“\"")
 
 
 def drop_repeated_lines(lines: list[str]) -> list[str]:
