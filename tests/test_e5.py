@@ -101,7 +101,7 @@ def test_question_tokenizer_gives_the_ids_of_the_tokenizers_one_on_the_nine_repo
     paths = [SEED, *sorted(p for p in EXTRA.iterdir() if p.suffix in (".txt", ".md") and p.name != "SOURCES.md")]
     texts = ["passage: " + c.text for path in paths for c in chunk_report(load_report(path), 700)]
     fast = e5_numpy.bert._fast_ids
-    assert fast is not None and len(texts) > 700
+    assert fast is not None and len(texts) > 600  # 685 passages since wrapped lines join their paragraph
     assert [fast.ids(t) for t in texts] == [e.ids for e in e5_numpy.bert.tokenizer.encode_batch(texts)]
 
 
