@@ -7,7 +7,9 @@ report left out at a time (the figure that tells whether a change carries to a r
 Variants (see VARIANTS): the product as it is; sentences read from 8 passages instead of 5; the second view for
 the best 15 sentences instead of 10; other L2 penalties of the sentence and answer models; a Spanish question's own
 words in the weighted overlap; each sentence's share of the question's corpus IDF (with its gap, without, in place
-of the weighted overlap); the best top passage's IDF coverage as an answer feature; a learned question adapter
+of the weighted overlap); the best top passage's IDF coverage as an answer feature; the sentence model fitted to
+rank (a softmax over each question's candidates, then Platt-scaled: "listwise"), or such a ranker choosing the
+sentence beside the pointwise model that feeds the answer model ("ranker"); a learned question adapter
 (slow: a few minutes per fold on two cores; only when named). Each variant runs in its own process, so no patch
 leaks into the next. eval/test_qa.jsonl is never read.
 """
@@ -29,7 +31,7 @@ from _common import ROOT  # noqa: E402
 
 VARIANTS = ("product", "top-k-8", "rescore-15", "l2-sentence-1", "l2-sentence-10", "l2-sentence-30", "l2-answer-30",
             "spanish-words", "sentence-idf", "sentence-idf-nogap", "sentence-idf-replace", "answer-coverage",
-            "adapter")
+            "listwise", "ranker", "adapter")
 
 
 def lexical_of(record: dict):
@@ -223,6 +225,60 @@ def figures(records: list[dict]) -> None:
           f"{left_out['abstain_unanswerable']:.3f}; answer_at {answer_at:.2f}", flush=True)
 
 
+def fit_listwise(x: np.ndarray, y: np.ndarray, groups: np.ndarray, names: tuple[str, ...], l2: float = 1.0,
+                 group_weight: np.ndarray | None = None, expand: bool = False) -> Logistic:
+    """A ranking model for picking one candidate per group (question): weights maximising each group's softmax
+    probability of its labelled candidates (L2-regularised, by L-BFGS), then scaled by one logistic fit of the
+    pointwise labels on its scores (Platt), so sigmoid(logit) is again P(this candidate is a right one).
+    groups: the group of each row, in runs; group_weight: one weight per group, in order of appearance."""
+    from scipy.optimize import minimize
+
+    from tipqa.answering.scoring import Logistic, fit_logistic, quadratic
+    x = quadratic(x) if expand else np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    mean, scale = x.mean(axis=0), x.std(axis=0)
+    scale[scale < 1e-9] = 1.0
+    z = (x - mean) / scale
+    starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
+    ends = np.r_[starts[1:], len(groups)]
+    weights = np.ones(len(starts)) if group_weight is None else np.asarray(group_weight, dtype=np.float64)
+    member = np.repeat(np.arange(len(starts)), ends - starts)  # each row's group
+    positives = np.add.reduceat(y, starts)
+    # each row's share of its group's target distribution, times the group's weight (0 in a group without one)
+    target = np.where(positives[member] > 0, y / np.maximum(positives[member], 1e-12), 0.0) * weights[member]
+    mass = np.add.reduceat(target, starts)  # a group's weight where it has a right candidate, else 0
+
+    def loss(theta):
+        s = z @ theta
+        top = np.maximum.reduceat(s, starts)
+        e = np.exp(s - top[member])
+        total = np.add.reduceat(e, starts)
+        log_p = s - top[member] - np.log(total)[member]
+        p = e / total[member]
+        value = -(target @ log_p) + 0.5 * l2 * theta @ theta
+        gradient = -(z.T @ (target - mass[member] * p)) + l2 * theta
+        return value, gradient
+
+    theta = minimize(loss, np.zeros(z.shape[1]), jac=True, method="L-BFGS-B", options={"maxiter": 500}).x
+    score = (z @ theta)[:, None]
+    platt = fit_logistic(score, y, ("score",), l2=1e-6,
+                         sample_weight=np.concatenate([np.full(b - a, w / (b - a)) for (a, b), w
+                                                       in zip(zip(starts, ends), weights)]) * len(starts))
+    a = float(platt.weights[0] / platt.scale[0])
+    return Logistic(tuple(names), mean, scale, theta * a, float(platt.bias - a * platt.mean[0]), expand)
+
+
+def listwise_sentences(records: list[dict], idx: list[int], l2: float = 10.0):
+    """The sentence model's features and quadratic expansion, fitted by fit_listwise (each question's weight as
+    fit_answers.set_weights gives it)."""
+    from tipqa.answering.scoring import SENTENCE_FEATURES
+    x = np.vstack([records[i]["found"].features for i in idx])
+    y = np.concatenate([records[i]["labels"] for i in idx])
+    groups = np.concatenate([np.full(len(records[i]["labels"]), n) for n, i in enumerate(idx)])
+    return fit_listwise(x, y, groups, SENTENCE_FEATURES, l2=l2, group_weight=fa.set_weights(records, idx),
+                        expand=True)
+
+
 def run(variant: str) -> None:
     from tipqa.answering import extract
     if variant == "top-k-8":
@@ -235,6 +291,10 @@ def run(variant: str) -> None:
         patch_l2(**{which: float(value)})
     elif variant == "spanish-words":
         patch_spanish_words()
+    elif variant == "listwise":
+        fa.fit_sentence = listwise_sentences
+    elif variant == "ranker":
+        fa.RANKER = listwise_sentences
     records = fa.collect(list(fa.ANSWER_SETS))
     if variant == "sentence-idf":
         records = with_features(records, idf_share, ("sentence_coverage", "sentence_coverage_gap"))

@@ -41,6 +41,9 @@ REPORT_WORDED = ("seed", "heldout")  # written on the seed report in its own wor
 USERS_SHARE = 0.5
 SPAN_MODEL = True  # the short answer chosen by span_ranker.py's learned score (else spans.py's rules alone)
 SPAN_L2, SPAN_QUADRATIC = 3.0, False
+# A second sentence model that only orders the sentences (the first still gives the answer model its features), as
+# a function (records, idx) -> scoring.Logistic; None: the sentence model orders them (answer_variants.py "ranker").
+RANKER = None
 ABSTAIN_UNANSWERABLE = 0.77  # the issue's bar is 0.75; a little above it, as held-out estimates are noisy. With dev3 (86
 # unanswerable questions, 66 before) five-fold: 0.75 gives answer_at 0.38 and short answers 0.420, 0.77 gives 0.41 and 0.413,
 # 0.78-0.80 give 0.46 and 0.403 (and the Palermo "which article" answer, at 0.458, withheld)
@@ -158,12 +161,18 @@ def fit_sentence(records: list[dict], idx: list[int]):
     return fit_logistic(x, y, SENTENCE_FEATURES, l2=3.0, sample_weight=weight * len(idx), expand=True)
 
 
-def pick(record: dict, logits: np.ndarray, span_model):
-    """What the run-time code picks with these sentence logits: (answer features, answer, sentence right?)."""
+def fit_ranker(records: list[dict], idx: list[int]):
+    return RANKER(records, idx) if RANKER else None
+
+
+def pick(record: dict, logits: np.ndarray, span_model, order: np.ndarray | None = None):
+    """What the run-time code picks with these sentence logits (the ranker's, ORDER, choose the sentence where
+    given): (answer features, answer, short answer right?, sentence right?, sentence logit)."""
     from tipqa.answering import extract
     from tipqa.evaluate import answer_matches
     found, item = record["found"], record["item"]
-    best, choice = extract._first_answering(found.question, found.items, logits, span_model)
+    best, choice = extract._first_answering(found.question, found.items, logits if order is None else order,
+                                            span_model)
     answer = choice.answer
     row = extract.answer_features(found.question, found.features, logits, best, choice, found.items[best])
     golds = [item.answer, *item.aliases] if item.answer else []
@@ -210,16 +219,18 @@ def reliability(p: np.ndarray, y: np.ndarray, bins: int = 5) -> tuple[list[tuple
 def held_out(records: list[dict], splits: list[list[int]]) -> dict:
     """Held-out figures and probabilities when each split's questions are scored by models fitted without them."""
     oof_logits: dict[int, np.ndarray] = {}
+    oof_order: dict[int, np.ndarray | None] = {}
     span_models: dict[int, object] = {}
     for held in splits:
         keep = set(held)
         train = [i for i in range(len(records)) if i not in keep]
-        model = fit_sentence(records, train)
+        model, ranker = fit_sentence(records, train), fit_ranker(records, train)
         span_model = fit_span(records, train) if SPAN_MODEL else None
         for i in held:
             oof_logits[i] = model.logit(records[i]["found"].features)
+            oof_order[i] = ranker.logit(records[i]["found"].features) if ranker else None
             span_models[i] = span_model
-    picked = [pick(records[i], oof_logits[i], span_models[i]) for i in range(len(records))]
+    picked = [pick(records[i], oof_logits[i], span_models[i], oof_order[i]) for i in range(len(records))]
     rows = np.vstack([p[0] for p in picked])
     right = np.array([p[2] for p in picked], dtype=float)
     oof_p = np.zeros(len(records))
