@@ -132,10 +132,17 @@ def fit_span(records: list[dict], idx: list[int]):
 
 
 def folds(records: list[dict]) -> list[list[int]]:
+    """One fold per report: its questions. The unanswerable questions (no report) are dealt out among the reports'
+    folds in turn: held out all together, they were scored by an answer model that had never seen an unanswerable
+    question, and "unanswerable declined" with a report left out measured that, not a new report."""
     groups: dict[str, list[int]] = {}
     for i, r in enumerate(records):
-        groups.setdefault(r["group"], []).append(i)
-    return list(groups.values())
+        if r["group"] != "none":
+            groups.setdefault(r["group"], []).append(i)
+    names = sorted(groups, key=lambda name: -len(groups[name]))
+    for n, i in enumerate(i for i, r in enumerate(records) if r["group"] == "none"):
+        groups[names[n % len(names)]].append(i)
+    return [sorted(idx) for idx in groups.values()]
 
 
 def set_weights(records: list[dict], idx: list[int]) -> np.ndarray:
