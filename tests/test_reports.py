@@ -104,10 +104,12 @@ def test_lines_wrapped_mid_sentence_join_their_paragraph():
     chunks = chunk_report(load_report(EXTRA / "unodc_glotip2024_ch2_africa_en.txt"))
     sentences = [c.text[a:b] for c in chunks for a, b in c.sentences]
     for whole in ("Between 2021 and 2022, about 2,000 children were recruited by force.",
-                  "In 2023, the UN Organization Stabilization Mission in the Democratic Republic of the Congo (MONUSCO) "
-                  "reported sustained clashes between Coopérative pour le développement du Congo (CODECO) factions and "
-                  "Zaire militias for the control over illegal mining sites in the Ituri province of the DRC."):
+                  "In 2023, the UN Organization Stabilization Mission in the Democratic Republic of the Congo "
+                  "(MONUSCO) reported sustained clashes between Coopérative pour le développement du Congo (CODECO) "
+                  "factions and Zaire militias for the control over illegal mining sites in the Ituri province of the "
+                  "DRC."):
         assert any(s.startswith(whole.rstrip(".")) for s in sentences), whole
+    assert any("Report of the Secretary-General (S/2024/384)" in s for s in sentences)  # cut after its hyphen
     # a heading in capitals and a figure's source line are never glued to the text above them
     assert "CHILD TRAFFICKING IN EASTERN DRC" in {c.section for c in chunks}
     assert not any(re.search(r"\w Source: ", s) for s in sentences)

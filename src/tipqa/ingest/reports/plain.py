@@ -104,7 +104,8 @@ def _text_blocks(lines: list[str]) -> list[Block]:
         if not line or _PAGE_NUMBER.match(line):
             continue
         if index not in headings and previous_line == index - 1 and _wrapped(blocks[-1].text, line):
-            blocks[-1].text += " " + line
+            # a word or a link cut after a hyphen joins without a space: 'Secretary-' / 'General (S/2024/384)'
+            blocks[-1].text += ("" if _HYPHEN_END.search(blocks[-1].text) else " ") + line
             previous_line = index
             continue
         if index in headings:
@@ -124,6 +125,7 @@ def _text_blocks(lines: list[str]) -> list[Block]:
 
 # A sentence ends a line; so does a heading-like colon. A comma does not: the sentence runs on.
 _LINE_CLOSED = re.compile(r"""[.!?:;…]["'”’»)\]]*$""")
+_HYPHEN_END = re.compile(r"\w-$")
 _ITEM_START = re.compile(r"^(?:[-*+•◦▪–—]|\(?\d{1,3}[.)]|\(?[a-z][.)]|\(?[ivxlc]{1,5}[.)])\s")
 
 
@@ -131,11 +133,14 @@ def _wrapped(above: str, line: str) -> bool:
     """Whether line continues a sentence that the long line above left open: 'Between 2021' / 'and 2022, about
     2,000 children were recruited ...', '... (MONUSCO)' / 'reported sustained clashes ...'. The line above must
     be long and end without a sentence's closing mark; this line must open in lower case, or the line above end
-    on a lower-case word or a comma; a list item, a bullet, a caption ('Source: ...') or a line in capitals starts something new."""
+    on a lower-case word, a comma or a hyphen after a letter ('Secretary-' / 'General'); a list item, a bullet, a
+    caption ('Source: ...') or a line in capitals starts something new."""
     letters = [c for c in line if c.isalpha()]
     if len(above) < 40 or _LINE_CLOSED.search(above) or _ITEM_START.match(line) or _CAPTION.match(line) \
             or (len(letters) >= 4 and all(c.isupper() for c in letters)):
         return False
+    if _HYPHEN_END.search(above):
+        return line[0].isalnum()
     return line[0].islower() or (above[-1].islower() or above[-1] == ",") and (line[0].isalpha() or line[0] in "(“\"")
 
 
