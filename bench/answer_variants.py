@@ -7,7 +7,8 @@ report left out at a time (the figure that tells whether a change carries to a r
 Variants (see VARIANTS): the product as it is; sentences read from 8 passages instead of 5; the second view for
 the best 15 sentences instead of 10; other L2 penalties of the sentence and answer models; a Spanish question's own
 words in the weighted overlap; each sentence's share of the question's corpus IDF (with its gap, without, in place
-of the weighted overlap); the best top passage's IDF coverage as an answer feature; the sentence model fitted to
+of the weighted overlap); the best top passage's IDF coverage as an answer feature; the share of what the question pins down that the
+answering sentence does not name, as an answer feature ("answer-unmet"); the sentence model fitted to
 rank (a softmax over each question's candidates, then Platt-scaled: "listwise"), or such a ranker choosing the
 sentence beside the pointwise model that feeds the answer model ("ranker"); a learned question adapter
 (slow: a few minutes per fold on two cores; only when named). Each variant runs in its own process, so no patch
@@ -31,7 +32,7 @@ from _common import ROOT  # noqa: E402
 
 VARIANTS = ("product", "top-k-8", "rescore-15", "l2-sentence-1", "l2-sentence-10", "l2-sentence-30", "l2-answer-30",
             "spanish-words", "sentence-idf", "sentence-idf-nogap", "sentence-idf-replace", "answer-coverage",
-            "listwise", "ranker", "adapter")
+            "answer-unmet", "listwise", "ranker", "adapter")
 
 
 def lexical_of(record: dict):
@@ -129,11 +130,39 @@ def patch_answer_coverage(records: list[dict]) -> None:
     def features(q, x, logits, chosen, choice, item):
         return np.append(original_features(q, x, logits, chosen, choice, item), current["value"])
 
-    def pick(record, logits, span_model):
+    def pick(record, logits, span_model, order=None):
         current["value"] = best[id(record["found"])]
-        return original_pick(record, logits, span_model)
+        return original_pick(record, logits, span_model, order)
     extract.answer_features, fa.pick = features, pick
     scoring.ANSWER_FEATURES = scoring.ANSWER_FEATURES + ("best_passage_coverage",)
+
+
+def patch_answer_unmet() -> None:
+    """One more answer feature: the share of what the question pins down (every entity it names but numbers, its
+    ordinals: 'the third group', 'the 2006 meeting', 'Paraguay's hotline') that the answering sentence, read with
+    the one it leans on, does not name."""
+    from tipqa.answering import extract, scoring
+    from tipqa.answering.questions import passage_ordinals
+    from tipqa.answering.spans import chunk_entities
+    from tipqa.language.entities import fold
+    original = extract.answer_features
+
+    def unmet(q, hit, span) -> float:
+        named = [e for e in q.entities if e.kind != "number"]
+        if not named and not q.ordinals:
+            return 0.0
+        spans = extract._context_spans(hit, span)
+        text = " ".join(hit.chunk.text[a:b] for a, b in spans)
+        ids = {e.canonical_id for e in chunk_entities(hit.chunk.text) if any(a <= e.start < b for a, b in spans)}
+        folded = fold(text)
+        missing = sum(e.canonical_id not in ids and e.canonical_id.rsplit("-", 1)[-1] not in folded
+                      and fold(e.name) not in folded for e in named)
+        return (missing + len(q.ordinals - passage_ordinals(text))) / (len(named) + len(q.ordinals))
+
+    def features(q, x, logits, chosen, choice, item):
+        return np.append(original(q, x, logits, chosen, choice, item), unmet(q, *item))
+    extract.answer_features = features
+    scoring.ANSWER_FEATURES = scoring.ANSWER_FEATURES + ("sentence_unmet",)
 
 
 def adapter_figures(records: list[dict], l2: float = 1e-2) -> None:
@@ -304,6 +333,8 @@ def run(variant: str) -> None:
         records = with_features(records, idf_share, replace_lexical=True)
     elif variant == "answer-coverage":
         patch_answer_coverage(records)
+    elif variant == "answer-unmet":
+        patch_answer_unmet()
     if variant == "adapter":
         adapter_figures(records)
     else:
