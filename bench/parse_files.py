@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
 
 from tests.docgen import seed_as_docx, seed_as_html  # noqa: E402
-from tests.test_bad_files import make_bad_files  # noqa: E402
+from tests.test_bad_files import make_bad_files, wrapped_text  # noqa: E402
 from tipqa.config import load_settings  # noqa: E402
 from tipqa.errors import ReportError  # noqa: E402
 from tipqa.ingest.isolation import parse_with_stats  # noqa: E402
@@ -38,6 +38,7 @@ def candidates(work: Path) -> list[Path]:
     make_bad_files(work / "bad")
     deep = work / "bad" / "deep.html"
     deep.write_text("<html><body>" + "<div>" * 10_000 + "<p>Deep text.</p>" + "</div>" * 10_000 + "</body></html>")
+    (work / "bad" / "wrapped-lines.txt").write_text(wrapped_text())  # 100,000 lines, each continuing the one above
     return files + sorted((work / "bad").iterdir())
 
 

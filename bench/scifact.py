@@ -160,7 +160,6 @@ class Collection:
     def __init__(self, model_id: str, vectors: np.ndarray, bm25: BM25, sentences: SentenceVectors | None = None,
                  spans: list[list[tuple[int, int]]] | None = None):
         self.model_id, self.vectors, self.bm25, self.sentences = model_id, vectors, bm25, sentences
-        self.lexical = bm25  # as a generation's: BM25.coverage for the fusion's term coverage
         # search reads len(), hands each hit its "chunk", and counts a candidate's sentences (chunk.sentences)
         self.chunks = [Document(row, s) for row, s in enumerate(spans)] if spans is not None else \
             list(range(len(vectors)))
@@ -173,6 +172,9 @@ class Collection:
 
     def vector(self, row: int) -> np.ndarray:
         return self.vectors[row]
+
+    def lexical_coverage(self, text: str, rows: np.ndarray) -> np.ndarray:
+        return self.bm25.coverage(text, rows)
 
     def lexical_scores(self, text: str) -> np.ndarray:
         if text not in self._bm25:

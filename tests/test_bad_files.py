@@ -1,6 +1,7 @@
 """Bad files: one clear line each, exit code 1 when alone, the other files still indexed, the index unchanged."""
 import io
 import os
+import random
 import subprocess
 import zipfile
 
@@ -68,6 +69,24 @@ def test_each_bad_file_gets_one_clear_line(tmp_path, name):
     message = str(caught.value)
     assert expected[name] in message and message.startswith(name) and "\n" not in message
     assert "Traceback" not in message
+
+
+def wrapped_text(lines: int = 100_000) -> str:
+    """A text file as a PDF converter writes it, every line cut mid-sentence and continued in lower case: one
+    paragraph of LINES lines (varied words, so no line is dropped as a running header)."""
+    words = "trafficking victims border report states protocol meeting delegation proposed regional".split()
+    pick = random.Random(0).choice
+    return "\n".join(" ".join(pick(words) for _ in range(9)) for _ in range(lines)) + "."
+
+
+def test_a_hundred_thousand_wrapped_lines_join_as_one_paragraph(tmp_path):
+    """Each wrapped line joins the paragraph above: every line read once, the paragraph built once (a join that
+    re-read the whole paragraph at each line took 510 s for 20,000 lines; bench/parse_files.py times it)."""
+    path = tmp_path / "wrapped.txt"
+    path.write_text(wrapped_text())
+    report, stats = parse_with_stats(path, load_settings())
+    paragraphs = [p for s in report.sections for p in s.paragraphs]
+    assert len(paragraphs) == 1 and paragraphs[0].count(" ") == 100_000 * 9 - 1 and paragraphs[0].endswith(".")
 
 
 def test_ten_thousand_deep_html_is_read_without_recursion(tmp_path):

@@ -193,8 +193,8 @@ def test_an_answer_reads_its_passages_in_one_query(db_settings, hash_embedder, m
 def test_bm25_scores_are_the_folders_bit_for_bit_after_adds_and_removes(tmp_path, settings, database_url,
                                                                        hash_embedder, second_report):
     """Both stores compute BM25 from the same term counts (the database's as sparsevec rows, its own term ids):
-    every passage's score for every evaluation question is the folder's exactly, also after an add, a remove
-    and an add again (term ids then differ from a fresh build's)."""
+    every passage's score (and its term coverage) for every evaluation question is the folder's exactly, also after
+    an add, a remove and an add again (term ids then differ from a fresh build's)."""
     stores = [Assistant.open(settings=settings, embedder=hash_embedder),
               Assistant.open(settings=settings.with_overrides(database_url=database_url,
                                                               index_dir=tmp_path / "index-db"), embedder=hash_embedder)]
@@ -210,6 +210,9 @@ def test_bm25_scores_are_the_folders_bit_for_bit_after_adds_and_removes(tmp_path
         for question in questions:
             np.testing.assert_array_equal(folder.lexical_scores(question), database.lexical_scores(question)[order],
                                           err_msg=f"{step}: {question}")
+            # the fusion's term coverage too (its postings are not in canonical order in the database's matrix)
+            np.testing.assert_allclose(folder.lexical_coverage(question, np.arange(len(order))),
+                                       database.lexical_coverage(question, order), err_msg=f"{step}: {question}")
 
 
 @pytest.mark.slow

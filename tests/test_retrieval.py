@@ -51,6 +51,9 @@ class _Collection:
     def lexical_scores(self, text):
         return self.bm25
 
+    def lexical_coverage(self, text, rows):  # no text behind these scores: no term covers anything
+        return np.zeros(len(rows))
+
 
 def _collection(scale=1.0, spread=1.0, seed=0):
     rng = np.random.default_rng(seed)
@@ -146,7 +149,8 @@ def test_term_coverage_counts_each_question_term_once_by_its_idf():
     assert bm25.coverage("nothing indexed here", rows).tolist() == [0.0] * 4
 
     class Collection(_Collection):
-        lexical = bm25
+        def lexical_coverage(self, text, rows):
+            return bm25.coverage(text, rows)
 
     docs, x = retrieval.candidate_features(Collection(np.eye(5, dtype=np.float32), bm25.scores("x")),
                                            np.eye(5, dtype=np.float32)[0], np.array([0, 1, 2, 3]), {},

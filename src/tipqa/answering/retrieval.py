@@ -93,11 +93,10 @@ def term_coverage(data: Generation, question: str | None, docs: np.ndarray) -> n
     """Each candidate's share of the question's IDF (store.lexical.BM25.coverage: every question term it contains,
     counted once): BM25 saturates a term's frequency but still lets one rare term outweigh several others, so a
     passage that has all of the question's terms and one that repeats its rarest one score alike. Zeros (no
-    effect on the ranking) for a collection without a BM25 index object or without the question."""
-    lexical = getattr(data, "lexical", None)
-    if question is None or not hasattr(lexical, "coverage"):
+    effect on the ranking) without the question."""
+    if question is None:
         return np.zeros(len(docs), dtype=np.float64)
-    return lexical.coverage(question, docs)
+    return data.lexical_coverage(question, docs)
 
 
 def best_sentence_cosines(data: Generation, docs: np.ndarray, query_vector: np.ndarray, cos: np.ndarray

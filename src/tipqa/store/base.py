@@ -91,6 +91,9 @@ class Generation(Protocol):
     def lexical_scores(self, text: str) -> np.ndarray:
         """float32[passages]: the BM25 score of every passage for the text."""
 
+    def lexical_coverage(self, text: str, rows: np.ndarray) -> np.ndarray:
+        """float64[len(rows)]: the share of the text's IDF each passage of ROWS holds (lexical.BM25.coverage)."""
+
 
 class Store(Protocol):
     """Where generations live: written whole, swapped in at once, one writer at a time."""

@@ -70,6 +70,9 @@ class IndexData(ManifestFields):
     def lexical_scores(self, text: str) -> np.ndarray:
         return self.lexical.scores(text)
 
+    def lexical_coverage(self, text: str, rows: np.ndarray) -> np.ndarray:
+        return self.lexical.coverage(text, rows)
+
 
 class _Field:
     """A Chunk field of a StoredChunk: read from the chunk's line in chunks.jsonl on first use."""

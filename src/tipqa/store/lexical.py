@@ -156,7 +156,7 @@ class BM25:
                 df = len(postings)
             else:
                 present, df = np.isin(rows, postings), len(np.unique(postings))
-            idf = float(np.log1p((n_docs - df + 0.5) / (df + 0.5)))
+            idf = float(_idf(n_docs, df))
             out += idf * present
             total += idf
         return out / total if total > 0 else out
@@ -258,10 +258,14 @@ def _counts(tokens: list[str]) -> dict[str, int]:
     return counts
 
 
+def _idf(n_docs: int, df):
+    """BM25's inverse document frequency of a term in df of n_docs passages (never negative)."""
+    return np.log1p((n_docs - df + 0.5) / (df + 0.5))
+
+
 def _bm25_weights(tf: sparse.csr_matrix, lengths: np.ndarray, k1: float, b: float) -> sparse.csr_matrix:
     n_docs = max(tf.shape[1], 1)
-    df = np.diff(tf.indptr).astype(np.float32)
-    idf = np.log1p((n_docs - df + 0.5) / (df + 0.5))
+    idf = _idf(n_docs, np.diff(tf.indptr).astype(np.float32))
     norm = k1 * (1 - b + b * lengths / max(float(lengths.mean()) if len(lengths) else 1.0, 1e-9))
     weights = tf.copy().tocoo()
     weights.data = idf[weights.row] * weights.data * (k1 + 1) / (weights.data + norm[weights.col])

@@ -167,6 +167,9 @@ class DatabaseGeneration(ManifestFields):
     def lexical_scores(self, text: str) -> np.ndarray:
         return self.lexical.scores(text)
 
+    def lexical_coverage(self, text: str, rows: np.ndarray) -> np.ndarray:
+        return self.lexical.coverage(text, rows)
+
     def prefetch(self, rows) -> None:
         """Read the records and sentence vectors of ROWS (the passages an answer is about to read) that are not
         at hand yet, in one query: an answer made ~19 round trips otherwise (one per record, one per candidate

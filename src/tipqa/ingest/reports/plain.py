@@ -99,13 +99,14 @@ def _text_blocks(lines: list[str]) -> list[Block]:
     lines = drop_repeated_lines(lines)
     headings = _confirmed_headings(lines)
     blocks: list[Block] = []
+    joined: dict[int, list[str]] = {}  # block index -> the lines that continue it (joined once, at the end)
     previous_line = -2  # the index of the line the last paragraph block ends with
     for index, line in enumerate(lines):
         if not line or _PAGE_NUMBER.match(line):
             continue
-        if index not in headings and previous_line == index - 1 and _wrapped(blocks[-1].text, line):
+        if index not in headings and previous_line == index - 1 and _wrapped(lines[index - 1], line):
             # a word or a link cut after a hyphen joins without a space: 'Secretary-' / 'General (S/2024/384)'
-            blocks[-1].text += ("" if _HYPHEN_END.search(blocks[-1].text) else " ") + line
+            joined.setdefault(len(blocks) - 1, []).append(("" if _HYPHEN_END.search(lines[index - 1]) else " ") + line)
             previous_line = index
             continue
         if index in headings:
@@ -120,6 +121,8 @@ def _text_blocks(lines: list[str]) -> list[Block]:
         else:
             blocks.append(Block("para", line))
             previous_line = index
+    for at, more in joined.items():
+        blocks[at].text += "".join(more)
     return blocks
 
 
