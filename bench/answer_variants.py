@@ -8,7 +8,9 @@ Variants (see VARIANTS): the product as it is; sentences read from 8 passages in
 the best 15 sentences instead of 10; other L2 penalties of the sentence and answer models; a Spanish question's own
 words in the weighted overlap; each sentence's share of the question's corpus IDF (with its gap, without, in place
 of the weighted overlap); the best top passage's IDF coverage as an answer feature; the share of what the question pins down that the
-answering sentence does not name, as an answer feature ("answer-unmet"); the sentence model fitted to
+answering sentence does not name, as an answer feature ("answer-unmet"); a sentence opening with 'That ...' read
+with the one before it ("demonstrative"); Spanish cognate endings in the glossary rendering ("cognates"); the
+sentence model fitted to
 rank (a softmax over each question's candidates, then Platt-scaled: "listwise"), or such a ranker choosing the
 sentence beside the pointwise model that feeds the answer model ("ranker"); a learned question adapter
 (slow: a few minutes per fold on two cores; only when named). Each variant runs in its own process, so no patch
@@ -32,7 +34,7 @@ from _common import ROOT  # noqa: E402
 
 VARIANTS = ("product", "top-k-8", "rescore-15", "l2-sentence-1", "l2-sentence-10", "l2-sentence-30", "l2-answer-30",
             "spanish-words", "sentence-idf", "sentence-idf-nogap", "sentence-idf-replace", "answer-coverage",
-            "answer-unmet", "listwise", "ranker", "adapter")
+            "answer-unmet", "demonstrative", "cognates", "listwise", "ranker", "adapter")
 
 
 def lexical_of(record: dict):
@@ -135,6 +137,49 @@ def patch_answer_coverage(records: list[dict]) -> None:
         return original_pick(record, logits, span_model, order)
     extract.answer_features, fa.pick = features, pick
     scoring.ANSWER_FEATURES = scoring.ANSWER_FEATURES + ("best_passage_coverage",)
+
+
+def patch_demonstrative() -> None:
+    """A sentence opening with a demonstrative ('That preparatory meeting took place ...') read with the sentence
+    before it, as one opening with a pronoun is."""
+    import re
+    from tipqa.answering import extract
+    original, opens = extract._context_spans, re.compile(r"^(?:This|That|These|Those)\s+[a-z]")
+
+    def context(hit, span):
+        before = [s for s in hit.chunk.sentences if s[1] <= span[0]]
+        if before and opens.match(hit.chunk.text[span[0]:span[1]]):
+            return [before[-1], span]
+        return original(hit, span)
+    extract._context_spans = context
+
+
+# Regular Spanish -> English cognate endings, longest first ('cooperación' -> 'cooperation')
+_ENDINGS = (("ciones", "tions"), ("cion", "tion"), ("siones", "sions"), ("sion", "sion"), ("idades", "ities"),
+            ("idad", "ity"), ("dades", "ties"), ("dad", "ty"), ("encias", "ences"), ("encia", "ence"),
+            ("ancias", "ances"), ("ancia", "ance"), ("mente", "ly"), ("ismo", "ism"), ("istas", "ists"),
+            ("ista", "ist"), ("icos", "ics"), ("icas", "ics"), ("ico", "ic"), ("ica", "ic"), ("ivos", "ives"),
+            ("ivas", "ives"), ("ivo", "ive"), ("iva", "ive"), ("osos", "ous"), ("osas", "ous"), ("oso", "ous"),
+            ("osa", "ous"), ("arios", "aries"), ("aria", "ary"), ("ario", "ary"), ("ales", "als"), ("ados", "ated"),
+            ("adas", "ated"), ("ado", "ated"), ("ada", "ated"))
+
+
+def patch_cognates() -> None:
+    """A Spanish word the glossary lacks is rendered as itself and its English cognate by its ending
+    ('elaboración' -> 'elaboración elaboration'), for BM25 and the lexical features."""
+    import re
+    from tipqa.language import glossary
+
+    class WithCognates(dict):
+        def get(self, key, default=None):
+            if key in self or not isinstance(default, str) or len(default) < 5 or not default[0].islower() \
+                    or not default.isalpha():
+                return super().get(key, default)
+            for ending, english in _ENDINGS:
+                if key.endswith(ending):
+                    return f"{default} {re.sub(r'^es(?=[ptc][^aeiou])', 's', key[:-len(ending)] + english)}"
+            return default
+    glossary._WORDS = WithCognates(glossary._WORDS)
 
 
 def patch_answer_unmet() -> None:
@@ -320,6 +365,10 @@ def run(variant: str) -> None:
         patch_l2(**{which: float(value)})
     elif variant == "spanish-words":
         patch_spanish_words()
+    elif variant == "demonstrative":
+        patch_demonstrative()
+    elif variant == "cognates":
+        patch_cognates()
     elif variant == "listwise":
         fa.fit_sentence = listwise_sentences
     elif variant == "ranker":
