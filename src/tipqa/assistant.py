@@ -20,7 +20,9 @@ import numpy as np
 from .answering import scoring
 from .answering.answer import Answer, Passage, build_answer, retrieval_text
 from .answering.extract import read_candidates
-from .answering.meeting_questions import meeting_answer, meeting_question
+from .answering.meeting_questions import (identity, meeting_answer, meeting_cues, meeting_question, meeting_report,
+                                          officer_answer, officer_question)
+from .answering.questions import analyse
 from .answering.retrieval import Hit, search
 from .answering.speaker_questions import speaker_question, statements_answer, topic_question, topical_answer
 from .config import Settings, load_settings
@@ -325,8 +327,32 @@ class Assistant:
             chunks = {c.chunk_id: c for c in data.chunks if c.report_id == chosen}
             return meeting_answer(question, *about_meeting, chosen, data.reports[chosen], chunks,
                                   [Passage.from_hit(h) for h in hits])
+        officer = self._officer_answer(question, data, hits, report)
+        if officer is not None:
+            return officer
         sentences, query = self._answer_inputs(data, query)
         return build_answer(question, hits, sentences, query, model=self.settings.model)
+
+    def _officer_answer(self, question: str, data: Generation, hits: list[Hit], report: str | None) -> Answer | None:
+        """The answer about one of the officers of the meeting the question means (who, nominated by whom, their
+        post, their country), from the officers ingestion read; None to answer the usual way."""
+        q = analyse(question)
+        asked = officer_question(question, q.english, q.expected)
+        if asked is None or not hits:
+            return None
+        among = [rid for rid, meta in data.reports.items() if (meta.get("meeting") or {}).get("officers")
+                 and report in (None, rid)]
+        if not among:
+            return None
+        identities = {rid: identity({**meta, "report_id": rid}) for rid, meta in data.reports.items()}
+        chosen = meeting_report(meeting_cues(question, q.english), identities, among,
+                                [h.chunk.report_id for h in hits])
+        if chosen is None:
+            return None
+        chunks = {c.chunk_id: c for c in data.chunks if c.report_id == chosen}
+        people = [e.name for e in q.entities if e.kind == "person"]
+        return officer_answer(question, asked, people, chosen, data.reports[chosen], chunks,
+                              [Passage.from_hit(h) for h in hits])
 
     def _answer_inputs(self, data: Generation, query: np.ndarray):
         """(sentence vectors, question vector) for the answer step; e5's cosines put on the scale it was set on."""

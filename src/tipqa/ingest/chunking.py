@@ -14,8 +14,9 @@ from .reports import Report, Section
 # a list item's sentence starts after its bullet ('• '). 5: a footnote mark glued to a full stop ends the sentence
 # ('population.3 Alongside'), 'etc.' before a capital too; a list item's number does not ('1. This Protocol').
 # 6: a text file's line that continues a sentence wrapped at the line above joins its paragraph ('Between 2021' /
-# 'and 2022, about 2,000 children ...'; ingest/reports/plain.py).
-CHUNKER_VERSION = 6
+# 'and 2022, about 2,000 children ...'; ingest/reports/plain.py). 7: the meeting facts read at ingestion gained the
+# meeting's officers and the report's opening words (ingest/meeting.py), so every report is read again.
+CHUNKER_VERSION = 7
 
 
 @dataclass

@@ -1,5 +1,6 @@
-"""The facts of the meeting a report records (who presided, where, when), read at ingestion from the report's own
-text, else from its metadata (the sidecar's place and date), each with where it was found.
+"""The facts of the meeting a report records (who presided, where, when, and its officers: president, vice
+presidents, rapporteur, pro tempore chair, each with who nominated them and the post they held), read at ingestion
+from the report's own text, else from its metadata (the sidecar's place and date), each with where it was found.
 
 Questions about "the meeting" are answered from these facts, never from a sentence about another meeting the
 report mentions (a preparatory meeting, an earlier one): a sentence only counts when it speaks of "this meeting"
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from ..language.entities import find_entities
+from ..language.entities import NAME_PATTERN, Entity, find_entities, slug
 from .chunking import Chunk
 from .reports import Report
 
@@ -28,10 +29,132 @@ _HELD = re.compile(rf"\b{_THIS_MEETING}\s+(?:was\s+|fue\s+)?(?:held|took\s+place
                    r"\s+(?:in|at|en)\s+(?P<place>[A-ZÁÉÍÓÚ][\w.'’-]*(?:(?:\s+|,\s+)(?:de\s+)?[A-ZÁÉÍÓÚ][\w.'’-]*)*)", re.I)
 
 
+# An officer's post as a report gives it when someone is put in it: 'to serve as (the meeting's) First Vice
+# President', 'as chair of the meeting', 'served as the meeting's pro tempore chair', 'para ocupar la
+# Vicepresidencia', 'como Relatora'; 'to chair the meeting' / 'para presidir la reunión'. A post held in another
+# body ('as chair of the working group') is not the meeting's.
+_RANK = r"first|second|third|primer[oa]?|segund[oa]|tercer[oa]?"
+_POST = (rf"(?:(?P<rank>{_RANK})\s+)?(?P<post>vice[\s-]?president[ea]?|vice[\s-]?presidency|vice[\s-]?chair(?:person|man|woman)?"
+         r"|vicepresident[ea]|vicepresidencia|deputy\s+chair(?:person|man|woman)?"
+         r"|(?:pro\s+tempore|interim|provisional|temporary)\s+(?:chair(?:person|man|woman)?|president)"
+         r"|president[ea]?\s+(?:pro\s+t[eé]mpore|provisional|interin[oa])|presidencia\s+(?:pro\s+t[eé]mpore|provisional)"
+         r"|president[ea]?|presidency|presidencia|chair(?:person|man|woman)?|rapporteur|relator[a]?)"
+         rf"(?:\s+(?P<rank_after>{_RANK}))?")
+_OF_MEETING = rf"(?:\s+(?:of|de)\s+{_THIS_MEETING})"
+_APPOINTED = re.compile(
+    rf"\b(?:(?:to\s+(?:serve|act)\s+|(?:served|acted|elected|appointed|designated|chosen)\s+)?as|como|(?:para\s+)?"
+    rf"(?:ocupar|ejercer|desempe[nñ]ar)(?:\s+el\s+cargo\s+de)?)\s+(?:(?:the|el|la)\s+)?(?:meeting['’]s\s+)?{_POST}"
+    rf"(?P<meeting>{_OF_MEETING})?(?!\s+(?:of|de|del)\b)"
+    rf"|\b(?:to|para)\s+(?P<chair>chair|preside\s+over|presidir)\s+{_THIS_MEETING}\b", re.I)
+OPENING_CHARS = 1000
+ROLES = ("president", "vice_president", "rapporteur", "interim_chair")
+
+
+def _role(post: str) -> str:
+    post = post.lower()
+    if re.search(r"tempore|interim|provisional|temporary|interin", post):
+        return "interim_chair"
+    if re.match(r"vice|deputy", post):
+        return "vice_president"
+    return "rapporteur" if post.startswith(("rapporteur", "relator")) else "president"
+
+
+def officers(chunks: list[Chunk]) -> list[dict]:
+    """The meeting's officers, in the report's order: {role (one of ROLES), rank (1, 2 or None), person, post
+    (the office they held, as the report gives it), country (of that office), nominated_by (the delegation that
+    put them forward), chunk_id, start, end, sentence}. The first sentence that gives a role wins."""
+    found: dict[tuple[str, int | None], dict] = {}
+    for chunk in chunks:
+        for start, end in chunk.sentences:
+            sentence = chunk.text[start:end]
+            if _OTHER_MEETING.search(sentence) or not _APPOINTED.search(sentence):
+                continue
+            for officer in _officers_in(sentence):
+                key = (officer["role"], officer["rank"])
+                if key not in found:
+                    found[key] = {**officer, **_from_text(officer["person"], chunk, start, end)}
+                    del found[key]["value"]
+    return list(found.values())
+
+
+def _officers_in(sentence: str) -> list[dict]:
+    """Each post given in SENTENCE, with the person named last before it in its clause (the text since the
+    previous post), the delegation named before that person, and the office and country of the appositive."""
+    entities = find_entities(sentence)
+    found = [e for e in entities if e.kind == "person"]
+    # 'Ambassador Bayney Karran, Permanent Representative of ...': the title in his appositive is not a person
+    found = [e for e in found if not any(o.end <= e.start and e.text in (o.role or "") for o in found)]
+    out, clause = [], 0
+    for match in _APPOINTED.finditer(sentence):
+        people = [e for e in found if clause <= e.start and e.end <= match.start()]
+        if not people:
+            people = _nominee(sentence, clause, match.start())
+        if people:
+            person = people[-1]
+            countries = [e for e in entities if e.kind == "country"]
+            before = [e for e in countries if clause <= e.start < person.start]
+            between = [e for e in countries if person.end <= e.start < match.start()]
+            rank = (match.group("rank") or match.group("rank_after") or "").lower()
+            out.append({
+                "role": "president" if match.group("chair") else _role(match.group("post")),
+                "rank": (1 if rank.startswith(("pri", "first")) else 2 if rank.startswith(("seg", "second")) else 3)
+                if rank else None,
+                "person": person.name, "person_text": person.text,
+                "post": _post_held(sentence, person, match.start()),
+                "country": between[0].name if between else None,
+                "nominated_by": before[-1].name if before and _NOMINATED.search(sentence[clause:person.start])
+                else None,
+            })
+        clause = match.end()
+    return out
+
+
+def _nominee(sentence: str, clause: int, end: int) -> list[Entity]:
+    """The name a nomination verb puts forward, where the entity finder knew no person ('The delegation of
+    Chile nominated Sandra Chávez, Technical Secretary of ...')."""
+    match = re.search(rf"\b(?:nominated|proposed|put\s+forward|(?:nomination|candidacy|election)\s+of|postul[oó]\s+a|"
+                      rf"propuso\s+a)\s+(?:(?:Mr|Ms|Mrs|Dr|Sr|Sra)\.\s+)?(?P<name>{NAME_PATTERN})",
+                      sentence[clause:end])
+    if not match or len(match.group("name").split()) < 2:
+        return []
+    name, start = match.group("name"), clause + match.start("name")
+    return [Entity("person", slug(name), name, start, start + len(name), name)]
+
+
+_NOMINATED = re.compile(r"\b(?:nominat\w*|propos\w*|submitted|put\s+forward|candida\w*|postul\w*|propus\w*|"
+                        r"propuso|nomin\w*|present[oó])\b", re.I)
+
+
+def _post_held(sentence: str, person, post_start: int) -> str | None:
+    """'Coordinator General of International Issues of the Argentine Republic' from the appositive after the
+    name; 'Undersecretary' + ' of the Ministry of ...' when the title precedes the name."""
+    tail = sentence[person.end:post_start]
+    titles = [r.strip() for r in (person.role or "").split(";") if r.strip()]
+    title = titles[0] if titles and titles[0] in person.text else None
+    appositive = re.match(r"\s*,\s*(?P<office>[^;]{3,240}?)[\s,]*$", tail)
+    if appositive and not re.match(r"(?:to|para|as|como|who|quien)\b", appositive.group("office"), re.I):
+        return appositive.group("office").strip().rstrip(".,")
+    of = re.match(r"\s+(?P<office>(?:of|de)\s+[^,;]+)", tail)
+    if of and title and title.lower() not in ("mr.", "ms.", "mrs.", "dr.", "sr.", "sra."):
+        return f"{title} {of.group('office').strip()}"
+    return None
+
+
 def meeting_facts(report: Report, chunks: list[Chunk]) -> dict:
-    """{"presiding": fact?, "place": fact?, "date": fact?}; a fact is {"value", "source": "text" | "metadata",
-    and for text the chunk_id, start, end and sentence}."""
-    facts: dict[str, dict] = {}
+    """{"presiding": fact?, "place": fact?, "date": fact?, "officers": [officer, ...]?, "opening": text?}; a fact
+    is {"value", "source": "text" | "metadata", and for text the chunk_id, start, end and sentence}; officers as
+    officers(); opening: the report's first OPENING_CHARS characters, where it names its meeting."""
+    facts: dict = {}
+    opening = " ".join(chunk.text for chunk in chunks[:4])[:OPENING_CHARS]
+    if opening:
+        facts["opening"] = opening  # how the report names its meeting (title page, first lines): see identity()
+    elected = officers(chunks)
+    if elected:
+        facts["officers"] = elected
+        president = next((o for o in elected if o["role"] == "president"), None)
+        if president:
+            facts["presiding"] = {"value": president["person_text"], **{k: president[k] for k in (
+                "source", "chunk_id", "start", "end", "sentence")}}
     for chunk in chunks:
         for start, end in chunk.sentences:
             sentence = chunk.text[start:end]
@@ -65,4 +188,4 @@ def _from_text(value: str, chunk: Chunk, start: int, end: int) -> dict:
             "sentence": chunk.text[start:end]}
 
 
-__all__ = ["meeting_facts"]
+__all__ = ["ROLES", "meeting_facts", "officers"]
