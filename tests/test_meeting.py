@@ -6,13 +6,14 @@ import shutil
 
 import pytest
 
-from tipqa.answering.meeting_questions import meeting_question
+from tipqa.answering.meeting_questions import meeting_question, officer_question
+from tipqa.answering.questions import analyse
 from tipqa.assistant import Assistant
 from tipqa.ingest.chunking import chunk_report
-from tipqa.ingest.meeting import meeting_facts
+from tipqa.ingest.meeting import meeting_facts, officers
 from tipqa.ingest.reports import load_report
 
-from .conftest import SEED
+from .conftest import EXTRA, SEED
 
 
 @pytest.fixture(scope="module")
@@ -66,3 +67,104 @@ def test_facts_skip_sentences_about_another_meeting_and_say_where_they_come_from
     loaded = load_report(report)
     facts = meeting_facts(loaded, chunk_report(loaded, 700))
     assert facts["place"] == {"value": "Quito", "source": "metadata"} and facts["date"]["value"] == "2011-05-04"
+
+
+# ---- the meeting's officers -----------------------------------------------------------------------------
+
+GUATEMALA = EXTRA / "oas_rtp3_rapporteurs_report_guatemala_2012_en.txt"
+MARGARITA = EXTRA / "oas_press_release_E-063-06_rtp1_closing_margarita_2006_en.txt"
+
+
+def _officers(path):
+    loaded = load_report(path)
+    return {(o["role"], o["rank"]): o for o in officers(chunk_report(loaded, 700))}
+
+
+def test_officers_of_the_real_reports_with_who_nominated_them_their_post_and_country():
+    buenos_aires = _officers(SEED)
+    assert {k: (o["person"], o["nominated_by"], o["country"]) for k, o in buenos_aires.items()} == {
+        ("president", None): ("Raúl Ricardes", "Brazil", "Argentina"),
+        ("vice_president", 1): ("Felipe Michelini", "Dominican Republic", "Uruguay"),
+        ("vice_president", 2): ("Víctor Hugo Peña", "United States", "Paraguay"),
+        ("rapporteur", None): ("Frank Soto", "Canada", "Dominican Republic")}
+    assert buenos_aires["rapporteur", None]["post"] == "Deputy Attorney General of the Dominican Republic"
+    assert buenos_aires["vice_president", 1]["post"].startswith("Undersecretary of the Ministry of Education")
+    guatemala = _officers(GUATEMALA)
+    assert {k: (o["person"], o["nominated_by"], o["country"]) for k, o in guatemala.items()} == {
+        ("interim_chair", None): ("Bayney Karran", None, "Guyana"),
+        ("president", None): ("Zulma Subillaga Dubón", "Nicaragua", "Guatemala"),
+        ("vice_president", None): ("Luz Gamelia Ibarra Madana", "United States", "Paraguay"),
+        ("rapporteur", None): ("Sandra Chávez", "Chile", "Costa Rica")}
+    # the name list of a post keeps its commas; the title in the interim chair's appositive is not a person
+    assert guatemala["president", None]["post"].endswith("Sexual Violence, Exploitation, and Human Trafficking")
+    assert "Sandra Chávez" in guatemala["rapporteur", None]["sentence"]
+    assert _officers(MARGARITA) == {}  # a press release that names no officers
+
+
+def test_officers_in_a_spanish_report_and_posts_of_other_bodies_are_not_the_meetings(tmp_path):
+    report = tmp_path / "informe.txt"
+    report.write_text(
+        "ELECCIÓN DE AUTORIDADES\nLa delegación de Perú propuso a la Ministra Ana Ruiz Vega, Directora General de "
+        "Migraciones, para ocupar la Presidencia de la reunión. La delegación de Chile propuso al señor Luis Mora "
+        "Paz como Relator. El grupo de trabajo 1 fue presidido por el Embajador Juan Soto Díaz, como Presidente "
+        "del grupo.\n", encoding="utf-8")
+    found = _officers(report)
+    assert set(found) == {("president", None), ("rapporteur", None)}
+    assert found["president", None]["person"] == "Ana Ruiz Vega" and found["president", None]["nominated_by"] == "Peru"
+    assert found["president", None]["post"] == "Directora General de Migraciones"
+    assert found["rapporteur", None]["person"] == "Luis Mora Paz" and found["rapporteur", None]["nominated_by"] == "Chile"
+
+
+@pytest.mark.parametrize("question, asked", [
+    ("Who acted as rapporteur at the Buenos Aires meeting?", ("rapporteur", None, "person")),
+    ("¿Qué delegación propuso al relator de la reunión de 2009?", ("rapporteur", None, "nominated_by")),
+    ("¿Quién fue elegido segundo vicepresidente en la reunión de Buenos Aires?", ("vice_president", 2, "person")),
+    ("What office did the 2012 chair hold in her own government?", ("president", None, "post")),
+    ("The interim presiding officer in 2012 was the envoy of which country?", ("interim_chair", None, "country")),
+    ("Who chaired the first working group?", None),
+    ("¿Qué comité presidía el embajador Karran?", None),
+    ("Who chaired the opening ceremony?", None),
+    ("What is the symbol of the rapporteur's report?", None),
+])
+def test_which_questions_ask_about_an_officer(question, asked):
+    q = analyse(question)
+    found = officer_question(question, q.english, q.expected)
+    assert (found and (found["role"], found["rank"], found["asked"])) == asked or (found is None and asked is None)
+
+
+@pytest.fixture(scope="module")
+def two_meetings(tmp_path_factory, real_embedder):
+    """The 2009 report, the 2012 rapporteur's report and the 2006 press release, with the real model."""
+    from tipqa.config import load_settings
+    root = tmp_path_factory.mktemp("officers")
+    (root / "corpus").mkdir()
+    for path in (SEED, SEED.with_name(SEED.name + ".meta.json"), GUATEMALA, MARGARITA):
+        shutil.copy(path, root / "corpus" / path.name)
+    settings = load_settings(corpus_dir=root / "corpus", index_dir=root / "index")
+    return Assistant.open(settings=settings, embedder=real_embedder, progress=lambda *_: None)
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("Who was elected rapporteur of the 2012 Guatemala meeting?", "Sandra Chávez"),
+    ("Which delegation nominated the rapporteur of the 2009 meeting?", "Canada"),
+    ("¿Qué delegación propuso a la relatora de la Tercera Reunión de Autoridades Nacionales?", "Chile"),
+    ("¿Quién fue elegido segundo vicepresidente en la reunión de Buenos Aires?", "Víctor Hugo Peña"),
+    ("Which delegation put forward Zulma Subillaga Dubón to chair the meeting?", "Nicaragua"),
+    ("What post did the 2009 rapporteur hold in his country?", "Deputy Attorney General of the Dominican Republic"),
+])
+def test_officer_questions_are_answered_from_the_meeting_they_name(two_meetings, question, expected):
+    answer = two_meetings.ask(question)
+    assert answer.outcome == "answer" and expected in answer.answer
+    assert answer.evidence.sentence in answer.passages[0].text  # cited to the sentence that names the officer
+    assert answer.passages[0].chunk_id == answer.evidence.chunk_id
+
+
+@pytest.mark.parametrize("question", [
+    "Who was the rapporteur of the first meeting, in Margarita in 2006?",  # a meeting whose officers are not given
+    "Who was elected second vice chair at the 2012 Guatemala meeting?",  # 2012 had one vice chair
+    "Who chaired the fourth meeting of national authorities?",  # a meeting no report records
+])
+def test_officers_of_one_meeting_never_answer_for_another(two_meetings, question):
+    answer = two_meetings.ask(question)
+    officers_named = ("Frank Soto", "Sandra Chávez", "Luz Gamelia", "Subillaga", "Ricardes", "Peña", "Michelini")
+    assert not any(name in (answer.answer or "") for name in officers_named)

@@ -20,7 +20,7 @@ import numpy as np
 from .answering import scoring
 from .answering.answer import Answer, Passage, build_answer, retrieval_text
 from .answering.extract import read_candidates
-from .answering.meeting_questions import (identity, meeting_answer, meeting_cues, meeting_question, meeting_report,
+from .answering.meeting_questions import (identity, meeting_answer, meeting_cues, meeting_question, meeting_reports,
                                           officer_answer, officer_question)
 from .answering.questions import analyse
 from .answering.retrieval import Hit, search
@@ -345,14 +345,16 @@ class Assistant:
         if not among:
             return None
         identities = {rid: identity({**meta, "report_id": rid}) for rid, meta in data.reports.items()}
-        chosen = meeting_report(meeting_cues(question, q.english), identities, among,
-                                [h.chunk.report_id for h in hits])
-        if chosen is None:
-            return None
-        chunks = {c.chunk_id: c for c in data.chunks if c.report_id == chosen}
+        reports, named = meeting_reports(meeting_cues(question, q.english), identities, among,
+                                         [h.chunk.report_id for h in hits])
         people = [e.name for e in q.entities if e.kind == "person"]
-        return officer_answer(question, asked, people, chosen, data.reports[chosen], chunks,
-                              [Passage.from_hit(h) for h in hits])
+        passages = [Passage.from_hit(h) for h in hits]
+        for chosen in reports:  # the first whose officers settle it; 'not in the reports' only for a named meeting
+            chunks = {c.chunk_id: c for c in data.chunks if c.report_id == chosen}
+            answer = officer_answer(question, asked, people, chosen, data.reports[chosen], chunks, passages)
+            if answer is not None and (answer.outcome == "answer" or (named and len(reports) == 1)):
+                return answer
+        return None
 
     def _answer_inputs(self, data: Generation, query: np.ndarray):
         """(sentence vectors, question vector) for the answer step; e5's cosines put on the scale it was set on."""

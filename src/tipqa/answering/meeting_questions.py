@@ -128,15 +128,18 @@ def _named(officer: dict, names: list[str]) -> bool:
 
 def officer_answer(question: str, asked: dict, people: list[str], report_id: str, meta: dict, chunks: dict,
                    passages: list[Passage]) -> Answer | None:
-    """The answer from the officers a report records, cited to the sentence that names them; None when they do
-    not settle it (no such post, two vice presidents and no rank, the detail not given), for the usual answer."""
+    """The answer from the officers a report records, cited to the sentence that names them; 'not in the reports'
+    for a rank the report's election does not give ('second vice chair' where one was elected); None when they
+    do not settle it (no such post, two vice presidents and no rank, the detail not given), for the usual answer."""
     officers = (meta.get("meeting") or {}).get("officers") or []
     chosen = [o for o in officers if _named(o, people)] if people else []
     if chosen and asked["asked"] == "person":
         return None  # 'Who nominated Frank Soto?' read as a person question: not ours to guess
     if not chosen:
-        chosen = [o for o in officers if o["role"] == asked["role"]
-                  and asked["rank"] in (None, o["rank"])]  # a sole vice chair is no 'second vice chair'
+        same = [o for o in officers if o["role"] == asked["role"]]
+        chosen = [o for o in same if asked["rank"] in (None, o["rank"])]
+        if same and not chosen:  # the report elects that post, but not a 'second' one: a sole vice chair is not
+            return Answer(question, None, None, 0.0, None, passages, outcome="not_found")
     if len(chosen) != 1:
         return None
     officer = chosen[0]
@@ -197,18 +200,22 @@ def identity(meta: dict) -> str:
     return fold(text) + " " + " ".join(sorted(numbers))
 
 
-def meeting_report(cues: list[str], identities: dict[str, str], among: list[str], ranked: list[str]) -> str | None:
-    """The report whose meeting the question means, among AMONG (those with officers): one whose own words hold
-    every cue that some report's words hold (IDENTITIES: every report's); of several, the one retrieval ranked
-    first (RANKED). None when no report of AMONG fits (the question names another meeting), and when the question
-    names no meeting and retrieval's first passage is from a report without officers."""
+def meeting_reports(cues: list[str], identities: dict[str, str], among: list[str],
+                    ranked: list[str]) -> tuple[list[str], bool]:
+    """(the reports whose meeting the question may mean, in retrieval's order; whether the question named it).
+
+    Named: the reports of AMONG (those with officers) whose own words hold every cue that some report's words
+    hold (IDENTITIES: every report's); none when the question names another meeting. Not named: the reports of
+    AMONG that retrieval's first passages (RANKED: their reports, best first) come from."""
     every = " ".join(identities.values())
     telling = [c for c in cues if c.startswith("#") or re.search(rf"\b{re.escape(c)}\b", every)]
     if not telling:
-        return ranked[0] if ranked and ranked[0] in among else None
+        return [rid for rid in dict.fromkeys(ranked[:NAMELESS_PASSAGES]) if rid in among], False
     fitting = [rid for rid, words in ((r, identities[r]) for r in among)
                if all(c in words.split() if c.startswith("#") else re.search(rf"\b{re.escape(c)}\b", words)
                       for c in telling)]
-    if len(fitting) <= 1:
-        return fitting[0] if fitting else None
-    return next((rid for rid in ranked if rid in fitting), None)
+    order = {rid: i for i, rid in enumerate(dict.fromkeys(ranked))}
+    return sorted(fitting, key=lambda rid: order.get(rid, len(order))), True
+
+
+NAMELESS_PASSAGES = 3  # a question that names no meeting: the reports of the first three passages

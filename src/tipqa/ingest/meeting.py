@@ -112,8 +112,9 @@ def _officers_in(sentence: str) -> list[dict]:
 def _nominee(sentence: str, clause: int, end: int) -> list[Entity]:
     """The name a nomination verb puts forward, where the entity finder knew no person ('The delegation of
     Chile nominated Sandra Chávez, Technical Secretary of ...')."""
-    match = re.search(rf"\b(?:nominated|proposed|put\s+forward|(?:nomination|candidacy|election)\s+of|postul[oó]\s+a|"
-                      rf"propuso\s+a)\s+(?:(?:Mr|Ms|Mrs|Dr|Sr|Sra)\.\s+)?(?P<name>{NAME_PATTERN})",
+    match = re.search(rf"\b(?:nominated|proposed|put\s+forward|(?:nomination|candidacy|election)\s+of|"
+                      rf"(?:postul[oó]|propuso|nomin[oó])\s+al?|(?:candidatura|postulaci[oó]n)\s+del?)\s+"
+                      rf"(?:(?:Mr|Ms|Mrs|Dr|Sr|Sra)\.\s+|(?:la\s+)?se[nñ]or[a]?\s+)?(?P<name>{NAME_PATTERN})",
                       sentence[clause:end])
     if not match or len(match.group("name").split()) < 2:
         return []
