@@ -17,10 +17,11 @@ from typing import Iterable
 
 import numpy as np
 
-from .answering import scoring
-from .answering.answer import Answer, Passage, build_answer, retrieval_text
+from .answering import documents, kinds, scoring
+from .answering.answer import Answer, Passage, build_answer, document_answer, retrieval_text
 from .answering.extract import read_candidates
 from .answering.meeting_questions import (identity, meeting_answer, meeting_cues, meeting_question, meeting_reports,
+                                          named_reports,
                                           officer_answer, officer_question)
 from .answering.questions import analyse
 from .answering.retrieval import Hit, search
@@ -330,8 +331,34 @@ class Assistant:
         officer = self._officer_answer(question, data, hits, report)
         if officer is not None:
             return officer
+        raw_query = query
         sentences, query = self._answer_inputs(data, query)
+        q = kinds.refine(analyse(question), self.settings.model, query, sentences)
+        if q.expected == "document":
+            found = documents.pick(question, raw_query, hits, self.sentence_vectors, self.settings.model,
+                                   self._named_reports(question, data))
+            if found is not None:
+                return document_answer(question, *found, hits)
         return build_answer(question, hits, sentences, query, model=self.settings.model)
+
+    def documents_considered(self, question: str) -> tuple[str, list]:
+        """(the kind of answer the question asks for, [(cosine, Cited), ...] best first): what the document step
+        reads for QUESTION (bench/fit_documents.py fits its margin on it)."""
+        question = self.check_question(question)
+        data = self._answerable_data(None)
+        text = retrieval_text(question)
+        query = self.question_embedder.embed_query(question if self.encoders.multilingual else text)
+        hits = search(data, query, text, self.settings.top_k)
+        sentences, calibrated_query = self._answer_inputs(data, query)
+        q = kinds.refine(analyse(question), self.settings.model, calibrated_query, sentences)
+        return q.expected, documents.scored(question, query, documents.cited_documents(hits), self.sentence_vectors,
+                                            self._named_reports(question, data))
+
+    @staticmethod
+    def _named_reports(question: str, data: Generation) -> set[str] | None:
+        """The reports whose meeting the question names by year, place or ordinal (None: it names none)."""
+        identities = {rid: identity({**meta, "report_id": rid}) for rid, meta in data.reports.items()}
+        return named_reports(meeting_cues(question, analyse(question).english), identities)
 
     def _officer_answer(self, question: str, data: Generation, hits: list[Hit], report: str | None) -> Answer | None:
         """The answer about one of the officers of the meeting the question means (who, nominated by whom, their

@@ -132,3 +132,16 @@ def build_answer(question: str, hits: list[Hit], sentence_vectors, query_vector:
 def retrieval_text(question: str) -> str:
     """What retrieval should search with: the question, or its English rendering when asked in Spanish."""
     return extract.retrieval_text(question)
+
+
+def document_answer(question: str, cited, cosine: float, hits: list[Hit]) -> Answer:
+    """The document the document step picked (answering/documents.py), cited to the sentence that names it, its
+    passage first; confidence: how often the step's picks were right on the development sets."""
+    from .documents import precision
+    chunk = cited.hit.chunk
+    evidence = Evidence(chunk.text[cited.start:cited.end], chunk.report_id, chunk.report_title, chunk.section,
+                        chunk.chunk_id, cited.start, cited.end, chunk.page)
+    passages = [Passage.from_hit(cited.hit)] + [Passage.from_hit(h) for h in hits if h is not cited.hit]
+    for rank, passage in enumerate(passages, start=1):
+        passage.rank = rank
+    return Answer(question, cited.symbol, "document", precision(), evidence, passages, outcome="answer")

@@ -200,22 +200,30 @@ def identity(meta: dict) -> str:
     return fold(text) + " " + " ".join(sorted(numbers))
 
 
+def named_reports(cues: list[str], identities: dict[str, str]) -> set[str] | None:
+    """The reports whose own words (IDENTITIES) hold every cue of the question that some report's words hold;
+    None when no cue is in any report's words (the question names no meeting)."""
+    every = " ".join(identities.values())
+    telling = [c for c in cues if c.startswith("#") or re.search(rf"\b{re.escape(c)}\b", every)]
+    if not telling:
+        return None
+    return {rid for rid, words in identities.items()
+            if all(c in words.split() if c.startswith("#") else re.search(rf"\b{re.escape(c)}\b", words)
+                   for c in telling)}
+
+
 def meeting_reports(cues: list[str], identities: dict[str, str], among: list[str],
                     ranked: list[str]) -> tuple[list[str], bool]:
     """(the reports whose meeting the question may mean, in retrieval's order; whether the question named it).
 
-    Named: the reports of AMONG (those with officers) whose own words hold every cue that some report's words
-    hold (IDENTITIES: every report's); none when the question names another meeting. Not named: the reports of
-    AMONG that retrieval's first passages (RANKED: their reports, best first) come from."""
-    every = " ".join(identities.values())
-    telling = [c for c in cues if c.startswith("#") or re.search(rf"\b{re.escape(c)}\b", every)]
-    if not telling:
+    Named: the reports of AMONG (those with officers) that named_reports() keeps; none when the question names
+    another meeting. Not named: the reports of AMONG that retrieval's first passages (RANKED: their reports, best
+    first) come from."""
+    named = named_reports(cues, identities)
+    if named is None:
         return [rid for rid in dict.fromkeys(ranked[:NAMELESS_PASSAGES]) if rid in among], False
-    fitting = [rid for rid, words in ((r, identities[r]) for r in among)
-               if all(c in words.split() if c.startswith("#") else re.search(rf"\b{re.escape(c)}\b", words)
-                      for c in telling)]
     order = {rid: i for i, rid in enumerate(dict.fromkeys(ranked))}
-    return sorted(fitting, key=lambda rid: order.get(rid, len(order))), True
+    return sorted((rid for rid in among if rid in named), key=lambda rid: order.get(rid, len(order))), True
 
 
 NAMELESS_PASSAGES = 3  # a question that names no meeting: the reports of the first three passages
