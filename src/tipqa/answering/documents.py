@@ -51,8 +51,7 @@ def cited_documents(hits: list[Hit]) -> list[Cited]:
         for start, end in hit.chunk.sentences:
             sentence = text[start:end]
             for symbol, a, b in _symbols(sentence):
-                if symbol in seen or re.search(r"[\w.]\s*\($", sentence[max(0, a - 3):a]) and any(
-                        e < a for _, _, e in _symbols(sentence[:a])):
+                if symbol in seen or any(re.fullmatch(r"\s*\(\s*", sentence[e:a]) for _, _, e in _symbols(sentence[:a])):
                     continue  # 'RTP-II/INF.12/09 (RA00091)': the same document's other number
                 seen.add(symbol)
                 out.append(Cited(symbol, gloss(sentence, a, b), hit, start, end))
