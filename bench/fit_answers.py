@@ -113,8 +113,7 @@ def span_rows(item, found, labels: np.ndarray) -> list[tuple[np.ndarray, np.ndar
         spans = span_ranker.candidates(q, hit.chunk.text, span, rule)
         y = np.array([answer_matches(s.text, golds) for s in spans], dtype=float)
         if y.any():
-            context = span_ranker.context_cosines(found.query_vector, hit.chunk.text, span, spans, found.embed)
-            out.append((span_ranker.features(q, hit.chunk.text, span, spans, rule, context), y))
+            out.append((span_ranker.features(q, hit.chunk.text, span, spans, rule), y))
     return out
 
 
@@ -180,7 +179,7 @@ def pick(record: dict, logits: np.ndarray, span_model, order: np.ndarray | None 
     from tipqa.evaluate import answer_matches
     found, item = record["found"], record["item"]
     best, choice = extract._first_answering(found.question, found.items, logits if order is None else order,
-                                            span_model, found)
+                                            span_model)
     answer = choice.answer
     row = extract.answer_features(found.question, found.features, logits, best, choice, found.items[best])
     golds = [item.answer, *item.aliases] if item.answer else []

@@ -9,7 +9,6 @@ import functools
 import math
 import re
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 
@@ -49,8 +48,6 @@ class Candidates:
     question: Question
     items: list[tuple[Hit, tuple[int, int]]]
     features: np.ndarray  # float[n, len(SENTENCE_FEATURES)]
-    query_vector: np.ndarray | None = None  # the question's, and the sentence embedder (texts, sources) -> vectors:
-    embed: Callable | None = None  # what the span model reads its candidates' context with (span_ranker.py)
 
 
 def retrieval_text(question: str) -> str:
@@ -73,8 +70,7 @@ def read_candidates(question: str, hits: list[Hit], sentence_vectors, query_vect
     items = [(hit, span) for hit in hits[:SENTENCE_PASSAGES] for span in hit.chunk.sentences]
     if not items:
         return None
-    return Candidates(q, items, sentence_features(q, items, sentence_vectors, query_vector), query_vector,
-                      sentence_vectors)
+    return Candidates(q, items, sentence_features(q, items, sentence_vectors, query_vector))
 
 
 def answer_question(question: str, hits: list[Hit], sentence_vectors, query_vector: np.ndarray,
@@ -91,7 +87,7 @@ def decide(found: Candidates, hits: list[Hit], learned: scoring.Models) -> Extra
     for), the short answer in it, and which of the three outcomes the answer model's probability allows."""
     q, items, x = found.question, found.items, found.features
     logits = learned.sentence.logit(x)
-    best, choice = _first_answering(q, items, logits, learned.span, found)
+    best, choice = _first_answering(q, items, logits, learned.span)
     answer, kind = choice.answer, choice.kind
     hit, span = items[best]
     row = answer_features(q, x, logits, best, choice, items[best])
@@ -152,7 +148,7 @@ def _rerank(hits: list[Hit], candidates, logits: np.ndarray) -> tuple[list[int],
 
 
 def _first_answering(q: Question, candidates, scores: np.ndarray, span_model: scoring.Logistic | None,
-                     found: Candidates | None = None, margin: float = 1.0) -> tuple[int, span_ranker.Choice]:
+                     margin: float = 1.0) -> tuple[int, span_ranker.Choice]:
     """The best sentence that holds a span of the expected type, if one scores within margin (in logits) of the
     best; its short answer chosen by the span model (span_ranker.py) among the sentence's candidates."""
     order = np.argsort(-scores, kind="stable")
@@ -161,18 +157,17 @@ def _first_answering(q: Question, candidates, scores: np.ndarray, span_model: sc
     for index in order[:6]:
         if scores[index] < scores[first] - margin:
             break
-        choice = _short(q, candidates[index], span_model, *((found.query_vector, found.embed) if found else ()))
+        choice = _short(q, candidates[index], span_model)
         at_first = at_first or choice
         if choice.answer is not None and (choice.probability is None or choice.probability >= SPAN_ACCEPT):
             return int(index), choice
     return first, at_first
 
 
-def _short(q: Question, item: tuple[Hit, tuple[int, int]], span_model: scoring.Logistic | None,
-           q_vector: np.ndarray | None = None, embed=None) -> span_ranker.Choice:
+def _short(q: Question, item: tuple[Hit, tuple[int, int]], span_model: scoring.Logistic | None) -> span_ranker.Choice:
     hit, span = item
     answer, kind = short_answer(q, hit, span)
-    return span_ranker.choose(q, hit.chunk.text, span, answer, kind, span_model, q_vector, embed)
+    return span_ranker.choose(q, hit.chunk.text, span, answer, kind, span_model)
 
 
 # ---- the answering sentence -------------------------------------------------------------------------

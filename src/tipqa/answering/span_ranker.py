@@ -27,7 +27,7 @@ RANKED = ("country", "organisation", "person", "agent", "date", "document", "num
 SPAN_FEATURES = ("rule", "gazetteer", "by_form", "kind_first", "in_clause", "subject", "in_role", "in_parens",
                  "quoted", "near", "after_anchor", "follows_person", "position", "words", "sentence_initial",
                  "asked_words", "after_preposition", "candidates", "percent", "share_percent", "count_number",
-                 "year_like", "with_noun", "ordinal", "time_unit", "context_gap")
+                 "year_like", "with_noun", "ordinal", "time_unit")
 
 
 @dataclass(frozen=True)
@@ -87,6 +87,8 @@ def candidates(q: Question, text: str, span: tuple[int, int], rule: str | None) 
             add(m.start(), m.end(), "number", "form")
     if q.expected in ("place", "organisation"):  # a title in quotation marks names a talk or a text, not these
         quoted = [(m.start(), m.end()) for m in _QUOTED.finditer(text, span[0], span[1])]
+        # ... nor a piece of a document's symbol ('RTP-II' of 'RTP-II/INF.12/09')
+        quoted += [(e.start, e.end) for e in chunk_entities(text) if e.kind == "document"]
         for m in _TITLE.finditer(text, span[0], span[1]):
             if (m.start() > span[0] or len(m.group(0).split()) > 1 or "-" in m.group(0)) \
                     and not any(a <= m.start() < b for a, b in quoted):
@@ -112,34 +114,8 @@ def _item_marker(text: str, span: tuple[int, int], a: int, b: int) -> bool:
         and bool(_MARKER_AFTER.match(text, b))
 
 
-def segments(text: str, span: tuple[int, int], spans: list[Span]) -> list[str]:
-    """Each candidate with the words that are its own: from the end of the candidate before it (or the sentence's
-    start) to the start of the one after it (or the sentence's end). 'Forty instruments had been deposited, and the
-    Protocol enters into force on the ninetieth day' gives 'Forty instruments had been deposited, and the Protocol
-    enters into force on the' and 'instruments had been deposited, and the Protocol enters into force on the
-    ninetieth day'."""
-    out = []
-    for s in spans:
-        left = max((o.end for o in spans if o.end <= s.start), default=span[0])
-        right = min((o.start for o in spans if o.start >= s.end), default=span[1])
-        out.append(" ".join(text[left:right].split()))
-    return out
-
-
-def context_cosines(q_vector: np.ndarray, text: str, span: tuple[int, int], spans: list[Span], embed) -> np.ndarray:
-    """The cosine of the question with each candidate's own words (segments()), by the embedding model: which of
-    the sentence's numbers or names stands where the sentence says what the question asks, in any wording.
-    embed(texts, None) -> vectors, as the answer step reads sentences."""
-    if not spans or embed is None:
-        return np.zeros(len(spans))
-    vectors = np.asarray(embed(segments(text, span, spans), None), dtype=np.float64)
-    return vectors @ np.asarray(q_vector, dtype=np.float64)
-
-
-def features(q: Question, text: str, span: tuple[int, int], spans: list[Span], rule: str | None,
-             context: np.ndarray | None = None) -> np.ndarray:
-    """SPAN_FEATURES of each candidate; context: context_cosines() (zeros without)."""
-    context = np.zeros(len(spans)) if context is None else np.asarray(context, dtype=np.float64)
+def features(q: Question, text: str, span: tuple[int, int], spans: list[Span], rule: str | None) -> np.ndarray:
+    """SPAN_FEATURES of each candidate."""
     clause = _best_clause(q, text, span)
     roles = _role_spans(text) if q.expected in ("country", "agent") else []
     entities = [e for e in chunk_entities(text) if e.start >= clause[0] and e.end <= clause[1]]
@@ -153,9 +129,8 @@ def features(q: Question, text: str, span: tuple[int, int], spans: list[Span], r
     share, count = bool(_SHARE.search(q.text + " " + q.english)), bool(_COUNT.search(q.text + " " + q.english))
     time_asked = bool(_TIME_ASKED.search(q.text + " " + q.english))
     rows = []
-    for i, s in enumerate(spans):
+    for s in spans:
         before = text[max(span[0], s.start - 30):s.start]
-        rivals = np.delete(context, i)
         distance = min((_distance(s, a) for a in anchors), default=length)
         words = re.findall(r"[\wÀ-ÿ'’-]+", s.text)
         is_percent = "%" in s.text or "per cent" in s.text.lower() or "por ciento" in s.text.lower()
@@ -172,8 +147,7 @@ def features(q: Question, text: str, span: tuple[int, int], spans: list[Span], r
             math.log1p(len(spans)), float(is_percent), float(share and is_percent),
             float(count and s.kind == "number" and not is_percent),
             float(bool(re.fullmatch(r"(?:19|20)\d\d", s.text))), float(s.source == "form" and s.kind == "number"),
-            float(bool(_ORDINAL.fullmatch(s.text))), float(time_asked and bool(_TIME_UNIT.search(s.text))),
-            float(context[i] - rivals.max()) if len(rivals) else 0.0])
+            float(bool(_ORDINAL.fullmatch(s.text))), float(time_asked and bool(_TIME_UNIT.search(s.text)))])
     return np.array(rows, dtype=np.float64).reshape(len(spans), len(SPAN_FEATURES))
 
 
@@ -200,17 +174,14 @@ class Choice:
     probability: float | None  # the span model's, when it chose; None where the rules answer alone
 
 
-def choose(q: Question, text: str, span: tuple[int, int], rule: str | None, rule_kind: str, model,
-           q_vector: np.ndarray | None = None, embed=None) -> Choice:
-    """The candidate the span model scores best, or the rules' answer where the kind is not ranked. q_vector,
-    embed: the question's vector and the sentence embedder, for the candidates' context (context_cosines())."""
+def choose(q: Question, text: str, span: tuple[int, int], rule: str | None, rule_kind: str, model) -> Choice:
+    """The candidate the span model scores best, or the rules' answer where the kind is not ranked."""
     if model is None or q.expected not in RANKED or q.plural or rule_kind == "list":
         return Choice(rule, rule_kind, None)
     spans = candidates(q, text, span, rule)
     if not spans:
         return Choice(None, rule_kind, 0.0)
-    context = context_cosines(q_vector, text, span, spans, embed) if q_vector is not None else None
-    logits = model.logit(features(q, text, span, spans, rule, context))
+    logits = model.logit(features(q, text, span, spans, rule))
     best = int(np.argmax(logits))
     chosen = spans[best]
     kind = chosen.kind if q.expected == "agent" and chosen.kind in ("country", "organisation", "person") else rule_kind
