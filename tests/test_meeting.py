@@ -168,3 +168,16 @@ def test_officers_of_one_meeting_never_answer_for_another(two_meetings, question
     answer = two_meetings.ask(question)
     officers_named = ("Frank Soto", "Sandra Chávez", "Luz Gamelia", "Subillaga", "Ricardes", "Peña", "Michelini")
     assert not any(name in (answer.answer or "") for name in officers_named)
+
+
+def test_the_title_page_gives_the_meetings_dates_and_place_not_the_reports_own_date():
+    loaded = load_report(GUATEMALA)
+    facts = meeting_facts(loaded, chunk_report(loaded, 700))
+    assert (facts["date"]["value"], facts["date"]["source"]) == ("October 15 to 16, 2012", "text")
+    assert (facts["place"]["value"], facts["place"]["source"]) == ("Guatemala City, Guatemala", "text")
+    assert loaded.date == "2012-11-12"  # the report's own date, above the meeting's name: not the meeting's
+
+
+def test_when_the_meeting_of_a_report_was_held_comes_from_its_title_page(two_meetings):
+    answer = two_meetings.ask("When was the meeting held?", report="oas-rtp3-rapporteurs-report-guatemala-2012-en")
+    assert answer.answer == "October 15 to 16, 2012" and answer.evidence.sentence == "October 15 to 16, 2012"

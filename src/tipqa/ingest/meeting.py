@@ -156,6 +156,7 @@ def meeting_facts(report: Report, chunks: list[Chunk]) -> dict:
         if president:
             facts["presiding"] = {"value": president["person_text"], **{k: president[k] for k in (
                 "source", "chunk_id", "start", "end", "sentence")}}
+    facts.update(_title_page(chunks[:2]))
     for chunk in chunks:
         for start, end in chunk.sentences:
             sentence = chunk.text[start:end]
@@ -169,9 +170,41 @@ def meeting_facts(report: Report, chunks: list[Chunk]) -> dict:
                 facts["place"] = _from_text(held.group("place").rstrip(".,"), chunk, start, end)
     if "place" not in facts and report.place:
         facts["place"] = {"value": report.place, "source": "metadata"}
-    if report.date:
+    if report.date and "date" not in facts:
         facts["date"] = {"value": report.date, "source": "metadata"}
     return facts
+
+
+# A title page names its meeting in Title Case ('Third Meeting of National Authorities' / 'on Trafficking in
+# Persons'), then its dates and place on lines of their own ('October 15 to 16, 2012' / 'Guatemala City, Guatemala'),
+# where the report's own date ('12 November 2012', above the title) is not the meeting's.
+_TITLE_LINE = re.compile(r"^(?:[A-ZÁÉÍÓÚ][\w’'-]*\s+){0,3}?(?:Meeting|Reuni[oó]n|Conference|Conferencia|Session|"
+                         r"Sesi[oó]n|Encuentro)\b[^.;:]{0,80}$")
+_PLACE_LINE = re.compile(r"^[A-ZÁÉÍÓÚ][\w’'.-]*(?:\s+(?:de\s+|of\s+)?[A-ZÁÉÍÓÚ][\w’'.-]*){0,3},\s+"
+                         r"[A-ZÁÉÍÓÚ][\w’'.-]*(?:\s+[A-ZÁÉÍÓÚ][\w’'.-]*){0,2}$")
+
+
+def _title_page(chunks: list[Chunk]) -> dict:
+    """{"date": fact?, "place": fact?} from the lines under the meeting's name on the report's title page."""
+    lines = [(chunk, start, end) for chunk in chunks for start, end in chunk.sentences]
+    for i, (chunk, start, end) in enumerate(lines):
+        if not _TITLE_LINE.match(chunk.text[start:end].strip()):
+            continue
+        facts: dict = {}
+        for chunk, start, end in lines[i + 1:i + 5]:
+            line = chunk.text[start:end].strip()
+            dates = find_entities(line)
+            if "date" not in facts and dates and dates[0].kind == "date" and len(dates[0].text) >= 0.8 * len(line):
+                facts["date"] = _from_text(dates[0].text, chunk, start, end)
+            elif "place" not in facts and _PLACE_LINE.match(line) and any(e.kind == "country" for e in dates):
+                facts["place"] = _from_text(line, chunk, start, end)
+            elif facts or not line[:1].islower() and not _TITLE_CONTINUES.match(line):
+                break  # past the title, its date and place
+        return facts
+    return {}
+
+
+_TITLE_CONTINUES = re.compile(r"^(?:on|of|in|sobre|de|en)\s+[A-ZÁÉÍÓÚ]")
 
 
 def _presiding_person(sentence: str, match: re.Match) -> str | None:
