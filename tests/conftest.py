@@ -122,3 +122,8 @@ def open_seed_assistant(root: Path, embedder, extra: dict[str, str] | None = Non
     for name, text in (extra or {}).items():
         (root / "corpus" / name).write_text(text, encoding="utf-8")
     return Assistant.open(root / "corpus", root / "index", embedder=embedder, progress=lambda f, m: None)
+
+
+def open_seed_and(root: Path, embedder, *reports: Path):
+    """An Assistant over the seed report (with its metadata) and copies of REPORTS (real files) in ROOT/corpus."""
+    return open_seed_assistant(root, embedder, {path.name: path.read_text(encoding="utf-8") for path in reports})

@@ -2,15 +2,12 @@
 what symbol ...?', read from what each is said to be; glosses from the real reports, answers with the real model."""
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
 from tipqa.answering import documents
 from tipqa.answering.documents import gloss
-from tipqa.assistant import Assistant
 
-from .conftest import EXTRA, SEED
+from .conftest import EXTRA, SEED, open_seed_and
 
 WORK_PLAN = EXTRA / "oea_ag_res_2551_plan_de_trabajo_trata_2010_es.txt"
 PROTOCOL = EXTRA / "un_palermo_protocol_2000_en.md"
@@ -41,13 +38,7 @@ def test_a_document_named_before_its_symbol_or_in_its_clause():
 
 @pytest.fixture(scope="module")
 def assistant(tmp_path_factory, real_embedder):
-    from tipqa.config import load_settings
-    root = tmp_path_factory.mktemp("documents")
-    (root / "corpus").mkdir()
-    for path in (SEED, SEED.with_name(SEED.name + ".meta.json"), WORK_PLAN, PROTOCOL):
-        shutil.copy(path, root / "corpus" / path.name)
-    settings = load_settings(corpus_dir=root / "corpus", index_dir=root / "index")
-    return Assistant.open(settings=settings, embedder=real_embedder, progress=lambda *_: None)
+    return open_seed_and(tmp_path_factory.mktemp("documents"), real_embedder, WORK_PLAN, PROTOCOL)
 
 
 @pytest.mark.parametrize("question, symbol", [

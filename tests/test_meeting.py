@@ -13,7 +13,7 @@ from tipqa.ingest.chunking import chunk_report
 from tipqa.ingest.meeting import meeting_facts, officers
 from tipqa.ingest.reports import load_report
 
-from .conftest import EXTRA, SEED
+from .conftest import EXTRA, SEED, open_seed_and
 
 
 @pytest.fixture(scope="module")
@@ -135,13 +135,7 @@ def test_which_questions_ask_about_an_officer(question, asked):
 @pytest.fixture(scope="module")
 def two_meetings(tmp_path_factory, real_embedder):
     """The 2009 report, the 2012 rapporteur's report and the 2006 press release, with the real model."""
-    from tipqa.config import load_settings
-    root = tmp_path_factory.mktemp("officers")
-    (root / "corpus").mkdir()
-    for path in (SEED, SEED.with_name(SEED.name + ".meta.json"), GUATEMALA, MARGARITA):
-        shutil.copy(path, root / "corpus" / path.name)
-    settings = load_settings(corpus_dir=root / "corpus", index_dir=root / "index")
-    return Assistant.open(settings=settings, embedder=real_embedder, progress=lambda *_: None)
+    return open_seed_and(tmp_path_factory.mktemp("officers"), real_embedder, GUATEMALA, MARGARITA)
 
 
 @pytest.mark.parametrize("question, expected", [
