@@ -20,7 +20,8 @@ def _glosses(path, marker: str) -> dict[str, str]:
 
 def test_each_resolution_of_a_list_is_read_with_its_own_title():
     glosses = _glosses(WORK_PLAN, "AG/RES. 2019")
-    assert glosses["AG/RES. 2026 (XXXIV-O/04)"] == "Lucha contra la delincuencia organizada transnacional en el Hemisferio"
+    assert glosses["AG/RES. 2026 (XXXIV-O/04)"] == ("Lucha contra la delincuencia organizada transnacional en el "
+                                                    "Hemisferio")
     assert glosses["AG/RES. 2511 (XXXIX-O/09)"].startswith("La protección de los solicitantes")
     # two resolutions that share one title both get it
     assert glosses["AG/RES. 2432 (XXXVIII-O/08)"] == glosses["AG/RES. 2486 (XXXIX-O/09)"]

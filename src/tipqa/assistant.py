@@ -21,8 +21,7 @@ from .answering import documents, kinds, scoring
 from .answering.answer import Answer, Passage, build_answer, document_answer, retrieval_text
 from .answering.extract import read_candidates
 from .answering.meeting_questions import (identity, meeting_answer, meeting_cues, meeting_question, meeting_reports,
-                                          named_reports,
-                                          officer_answer, officer_question)
+                                          named_reports, officer_answer, officer_question)
 from .answering.questions import analyse
 from .answering.retrieval import Hit, search
 from .answering.speaker_questions import speaker_question, statements_answer, topic_question, topical_answer
@@ -338,7 +337,7 @@ class Assistant:
             found = documents.pick(question, raw_query, hits, self.sentence_vectors, self.settings.model,
                                    self._named_reports(question, data))
             if found is not None:
-                return document_answer(question, *found, hits)
+                return document_answer(question, found[0], hits)
         return build_answer(question, hits, sentences, query, model=self.settings.model)
 
     def documents_considered(self, question: str) -> tuple[str, list]:

@@ -134,7 +134,7 @@ def retrieval_text(question: str) -> str:
     return extract.retrieval_text(question)
 
 
-def document_answer(question: str, cited, cosine: float, hits: list[Hit]) -> Answer:
+def document_answer(question: str, cited, hits: list[Hit]) -> Answer:
     """The document the document step picked (answering/documents.py), cited to the sentence that names it, its
     passage first; confidence: how often the step's picks were right on the development sets."""
     from .documents import precision

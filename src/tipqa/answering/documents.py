@@ -30,8 +30,8 @@ _QUOTE = r"[“\"«]([^”\"»]{8,400})[”\"»]"
 # 'AG/RES. 2026 (XXXIV-O/04), “title”'; 'AG/RES. 2432 (XXXVIII-O/08) y AG/RES. 2486 (XXXIX-O/09), “their title”'
 _AFTER_SYMBOL = re.compile(rf"^\s*(?:\([^()]{{1,30}}\))?\s*(?:(?:y|and)\s+[A-Z][^,“\"]{{2,40}}?)?,?\s*{_QUOTE}")
 # '“title,” contained in document RTP-II/doc.5/09 rev. 9'; '“title” (documento RTP-II/INF.12/09'
-_QUOTE_BEFORE = re.compile(rf"{_QUOTE}[,\s]*(?:(?:\w+\s+){{0,3}}?(?:documents?|documento)\s*|\(\s*(?:documents?|documento)?\s*)$",
-                           re.I)
+_QUOTE_BEFORE = re.compile(rf"{_QUOTE}[,\s]*(?:(?:\w+\s+){{0,3}}?(?:documents?|documento)\s*"
+                           r"|\(\s*(?:documents?|documento)?\s*)$", re.I)
 
 
 @dataclass(frozen=True)
@@ -50,8 +50,9 @@ def cited_documents(hits: list[Hit]) -> list[Cited]:
         text, seen = hit.chunk.text, set()
         for start, end in hit.chunk.sentences:
             sentence = text[start:end]
-            for symbol, a, b in _symbols(sentence):
-                if symbol in seen or any(re.fullmatch(r"\s*\(\s*", sentence[e:a]) for _, _, e in _symbols(sentence[:a])):
+            symbols = _symbols(sentence)
+            for i, (symbol, a, b) in enumerate(symbols):
+                if symbol in seen or any(re.fullmatch(r"\s*\(\s*", sentence[e:a]) for _, _, e in symbols[:i]):
                     continue  # 'RTP-II/INF.12/09 (RA00091)': the same document's other number
                 seen.add(symbol)
                 out.append(Cited(symbol, gloss(sentence, a, b), hit, start, end))

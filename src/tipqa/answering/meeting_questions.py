@@ -66,7 +66,8 @@ def _display_date(value: str) -> str:
 # who held it, who nominated them, the office they held, the country they came from. A post in another body
 # ('who chaired the working group', 'Chair of the Committee on Hemispheric Security', 'the rapporteur's report')
 # is an ordinary question.
-_VICE = r"\bvice[\s-]?(?:presiden\w*|chair\w*)|\bvicepresiden\w*|\bdeputy[\s-]+(?:chair\w*|presid\w*)|\bsecond[\s-]in[\s-]command"
+_VICE = (r"\bvice[\s-]?(?:presiden\w*|chair\w*)|\bvicepresiden\w*|\bdeputy[\s-]+(?:chair\w*|presid\w*)"
+         r"|\bsecond[\s-]in[\s-]command")
 _INTERIM = (r"\b(?:pro\s*t[eé]mpore|interim|provisional\w*|provisori\w*|temporar\w*|interin\w*)\b(?:\s+\w+){0,3}?\s+"
             r"(?:chair\w*|presid\w*)|\b(?:chair\w*|presid\w*)\s+(?:\w+\s+){0,3}?(?:pro\s*t[eé]mpore|interim|"
             r"provisional\w*|provisori\w*|temporar\w*|interin\w*)\b|\btemporar\w*\s+presided")
@@ -78,7 +79,8 @@ _OTHER_BODY = re.compile(r"\b(?:group|groups|grupos?|committee|comit[eé]|"
                          r"relator\w*\s+especial)\b"
                          r"|\b(?:chair\w*|presid\w*|led|head\w*)\s+(?:over\s+)?(?:the\s+|la\s+|el\s+)?(?:opening|closing|"
                          r"inaugural|ceremon\w*|apertura|clausura|inauguraci\w*)"
-                         r"|\bpresident[ea]?\s+(?:of|de)\s+(?:the\s+|la\s+)?(?:republic|rep[uú]blica|nation|naci[oó]n)", re.I)
+                         r"|\bpresident[ea]?\s+(?:of|de)\s+(?:the\s+|la\s+)?(?:republic|rep[uú]blica|nation|naci[oó]n)",
+                         re.I)
 _NOMINATE = re.compile(r"\b(?:nominat\w*|propos\w*|put\s+(?:[\w'’]+\s+){0,5}?(?:forward|up|in)|submitt?\w*|backed|"
                        r"back(?:s|ing)?|candida\w*|postul\w*|propus\w*|propuso|propone\w*|sponsor\w*|endors\w*|"
                        r"suggest\w*|present[oó]\s+(?:la\s+)?candidatura)\b", re.I)

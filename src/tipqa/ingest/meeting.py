@@ -34,7 +34,8 @@ _HELD = re.compile(rf"\b{_THIS_MEETING}\s+(?:was\s+|fue\s+)?(?:held|took\s+place
 # Vicepresidencia', 'como Relatora'; 'to chair the meeting' / 'para presidir la reunión'. A post held in another
 # body ('as chair of the working group') is not the meeting's.
 _RANK = r"first|second|third|primer[oa]?|segund[oa]|tercer[oa]?"
-_POST = (rf"(?:(?P<rank>{_RANK})\s+)?(?P<post>vice[\s-]?president[ea]?|vice[\s-]?presidency|vice[\s-]?chair(?:person|man|woman)?"
+_POST = (rf"(?:(?P<rank>{_RANK})\s+)?(?P<post>vice[\s-]?president[ea]?|vice[\s-]?presidency"
+         r"|vice[\s-]?chair(?:person|man|woman)?"
          r"|vicepresident[ea]|vicepresidencia|deputy\s+chair(?:person|man|woman)?"
          r"|(?:pro\s+tempore|interim|provisional|temporary)\s+(?:chair(?:person|man|woman)?|president)"
          r"|president[ea]?\s+(?:pro\s+t[eé]mpore|provisional|interin[oa])|presidencia\s+(?:pro\s+t[eé]mpore|provisional)"
