@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from tipqa.answering.meeting_questions import meeting_question, officer_question
+from tipqa.answering.meeting_questions import held_question, meeting_question, officer_question
 from tipqa.answering.questions import analyse
 from tipqa.assistant import Assistant
 from tipqa.ingest.chunking import chunk_report
@@ -176,3 +176,20 @@ def test_the_title_page_gives_the_meetings_dates_and_place_not_the_reports_own_d
 def test_when_the_meeting_of_a_report_was_held_comes_from_its_title_page(two_meetings):
     answer = two_meetings.ask("When was the meeting held?", report="oas-rtp3-rapporteurs-report-guatemala-2012-en")
     assert answer.answer == "October 15 to 16, 2012" and answer.evidence.sentence == "October 15 to 16, 2012"
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("On what dates did the third meeting of national authorities take place?", "October 15 to 16, 2012"),
+    ("¿En qué ciudad se celebró la tercera reunión de autoridades nacionales?", "Guatemala City"),
+])
+def test_where_and_when_a_named_meeting_was_held_come_from_its_reports_text(two_meetings, question, expected):
+    answer = two_meetings.ask(question)
+    assert answer.outcome == "answer" and expected in answer.answer
+    assert answer.evidence.report_id == "oas-rtp3-rapporteurs-report-guatemala-2012-en"
+
+
+def test_a_meeting_held_before_the_named_one_is_an_ordinary_question(two_meetings):
+    q = analyse("Where was the preparatory session ahead of the third meeting held?")
+    assert held_question(q.text, q.english, q.expected) is None
+    q = analyse("When did the 2012 meeting adopt its agenda?")
+    assert held_question(q.text, q.english, q.expected) is None  # something done at it, not its being held

@@ -21,7 +21,8 @@ from .answering import documents, kinds, scoring
 from .answering.answer import Answer, Passage, build_answer, document_answer, retrieval_text
 from .answering.extract import read_candidates
 from .answering.meeting_questions import (identity, meeting_answer, meeting_cues, meeting_question, meeting_reports,
-                                          named_reports, officer_answer, officer_question)
+                                          held_question, named_reports, officer_answer,
+                                          officer_question)
 from .answering.questions import analyse
 from .answering.retrieval import Hit, search
 from .answering.speaker_questions import speaker_question, statements_answer, topic_question, topical_answer
@@ -327,7 +328,7 @@ class Assistant:
             chunks = {c.chunk_id: c for c in data.chunks if c.report_id == chosen}
             return meeting_answer(question, *about_meeting, chosen, data.reports[chosen], chunks,
                                   [Passage.from_hit(h) for h in hits])
-        officer = self._officer_answer(question, data, hits, report)
+        officer = self._officer_answer(question, data, hits, report) or self._held_answer(question, data, hits)
         if officer is not None:
             return officer
         raw_query = query
@@ -381,6 +382,25 @@ class Assistant:
             if answer is not None and (answer.outcome == "answer" or (named and len(reports) == 1)):
                 return answer
         return None
+
+    def _held_answer(self, question: str, data: Generation, hits: list[Hit]) -> Answer | None:
+        """Where or when the meeting the question names was held, from the facts ingestion read in its report's
+        text (never its metadata: a report's date is not always its meeting's); None to answer the usual way."""
+        q = analyse(question)
+        fact = held_question(question, q.english, q.expected)
+        if fact is None or not hits:
+            return None
+        identities = {rid: identity({**meta, "report_id": rid}) for rid, meta in data.reports.items()}
+        named = named_reports(meeting_cues(question, q.english), identities)
+        if not named or len(named) != 1:
+            return None
+        chosen = next(iter(named))
+        found = (data.reports[chosen].get("meeting") or {}).get(fact)
+        if not found or found.get("source") != "text":
+            return None
+        chunks = {c.chunk_id: c for c in data.chunks if c.report_id == chosen}
+        return meeting_answer(question, fact, fact, chosen, data.reports[chosen], chunks,
+                              [Passage.from_hit(h) for h in hits])
 
     def _answer_inputs(self, data: Generation, query: np.ndarray):
         """(sentence vectors, question vector) for the answer step; e5's cosines put on the scale it was set on."""

@@ -229,3 +229,34 @@ def meeting_reports(cues: list[str], identities: dict[str, str], among: list[str
 
 
 NAMELESS_PASSAGES = 3  # a question that names no meeting: the reports of the first three passages
+
+
+# ---- where and when a named meeting was held ---------------------------------------------------------------
+# 'When was the 2012 Guatemala gathering held?', '¿En qué fechas se desarrolló la tercera reunión?': a meeting
+# the question names (by year, place or ordinal: named_reports()) and being held, not something done at it ('When
+# did the meeting adopt ...?' is an ordinary question).
+_A_MEETING = re.compile(r"\b(?:meeting|gathering|session|conference|summit|reuni[oó]n|encuentro|sesi[oó]n|"
+                        r"conferencia|cumbre|cita)\b", re.I)
+_HELD_VERB = re.compile(r"\b(?:held|hold|take\s+place|took\s+place|taken\s+place|convene[sd]?|met|meet|happen(?:ed)?|"
+                        r"celebr[oó]|celebrad[ao]|celebrar(?:on)?|realiz[oó]|realizad[ao]|desarroll[oó]|"
+                        r"tuvo\s+lugar|se\s+reuni[oó]|sesion[oó])\b", re.I)
+
+
+def held_question(question: str, english: str, expected: str) -> str | None:
+    """'place' or 'date' when the question asks where or when a meeting was held, else None."""
+    text = f"{question} || {english}"
+    if expected not in ("place", "date"):  # 'On what dates ...?' is read as 'other' by the question rules
+        expected = "date" if _ASKS_DATE.search(text) else "place" if _ASKS_PLACE.search(text) else ""
+    if not expected:
+        return None
+    if not (_A_MEETING.search(text) and _HELD_VERB.search(text)) or _ANOTHER.search(text):
+        return None
+    return expected
+
+
+_ASKS_DATE = re.compile(r"\b(?:when|cu[aá]ndo|(?:what|which|on\s+what)\s+(?:dates?|days?)|qu[eé]\s+(?:fechas?|d[ií]as?))\b",
+                        re.I)
+_ASKS_PLACE = re.compile(r"\b(?:where|d[oó]nde|(?:what|which)\s+(?:city|place)|qu[eé]\s+(?:ciudad|lugar))\b", re.I)
+# a meeting held before or for the one named ('the preparatory session ahead of the second meeting')
+_ANOTHER = re.compile(r"\b(?:preparator\w*|ahead\s+of|before|prior\s+to|previ[ao]s?|anterior|consultation|consulta)\b",
+                      re.I)
