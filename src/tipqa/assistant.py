@@ -20,9 +20,8 @@ import numpy as np
 from .answering import documents, kinds, scoring
 from .answering.answer import Answer, Passage, build_answer, document_answer, retrieval_text
 from .answering.extract import read_candidates
-from .answering.meeting_questions import (identity, meeting_answer, meeting_cues, meeting_question, meeting_reports,
-                                          held_question, named_reports, officer_answer,
-                                          officer_question)
+from .answering.meeting_questions import meeting_answer, meeting_question
+from .answering.meeting_replies import held_reply, officer_reply, reports_named
 from .answering.questions import analyse
 from .answering.retrieval import Hit, search
 from .answering.speaker_questions import speaker_question, statements_answer, topic_question, topical_answer
@@ -328,7 +327,7 @@ class Assistant:
             chunks = {c.chunk_id: c for c in data.chunks if c.report_id == chosen}
             return meeting_answer(question, *about_meeting, chosen, data.reports[chosen], chunks,
                                   [Passage.from_hit(h) for h in hits])
-        officer = self._officer_answer(question, data, hits, report) or self._held_answer(question, data, hits)
+        officer = officer_reply(question, data, hits, report) or held_reply(question, data, hits)
         if officer is not None:
             return officer
         raw_query = query
@@ -336,7 +335,7 @@ class Assistant:
         q = kinds.refine(analyse(question), self.settings.model, query, sentences)
         if q.expected == "document":
             found = documents.pick(question, raw_query, hits, self.sentence_vectors, self.settings.model,
-                                   self._named_reports(question, data))
+                                   reports_named(question, data))
             if found is not None:
                 return document_answer(question, found[0], hits)
         return build_answer(question, hits, sentences, query, model=self.settings.model)
@@ -352,55 +351,7 @@ class Assistant:
         sentences, calibrated_query = self._answer_inputs(data, query)
         q = kinds.refine(analyse(question), self.settings.model, calibrated_query, sentences)
         return q.expected, documents.scored(question, query, documents.cited_documents(hits), self.sentence_vectors,
-                                            self._named_reports(question, data))
-
-    @staticmethod
-    def _named_reports(question: str, data: Generation) -> set[str] | None:
-        """The reports whose meeting the question names by year, place or ordinal (None: it names none)."""
-        identities = {rid: identity({**meta, "report_id": rid}) for rid, meta in data.reports.items()}
-        return named_reports(meeting_cues(question, analyse(question).english), identities)
-
-    def _officer_answer(self, question: str, data: Generation, hits: list[Hit], report: str | None) -> Answer | None:
-        """The answer about one of the officers of the meeting the question means (who, nominated by whom, their
-        post, their country), from the officers ingestion read; None to answer the usual way."""
-        q = analyse(question)
-        asked = officer_question(question, q.english, q.expected)
-        if asked is None or not hits:
-            return None
-        among = [rid for rid, meta in data.reports.items() if (meta.get("meeting") or {}).get("officers")
-                 and report in (None, rid)]
-        if not among:
-            return None
-        identities = {rid: identity({**meta, "report_id": rid}) for rid, meta in data.reports.items()}
-        reports, named = meeting_reports(meeting_cues(question, q.english), identities, among,
-                                         [h.chunk.report_id for h in hits])
-        people = [e.name for e in q.entities if e.kind == "person"]
-        passages = [Passage.from_hit(h) for h in hits]
-        for chosen in reports:  # the first whose officers settle it; 'not in the reports' only for a named meeting
-            chunks = {c.chunk_id: c for c in data.chunks if c.report_id == chosen}
-            answer = officer_answer(question, asked, people, chosen, data.reports[chosen], chunks, passages)
-            if answer is not None and (answer.outcome == "answer" or (named and len(reports) == 1)):
-                return answer
-        return None
-
-    def _held_answer(self, question: str, data: Generation, hits: list[Hit]) -> Answer | None:
-        """Where or when the meeting the question names was held, from the facts ingestion read in its report's
-        text (never its metadata: a report's date is not always its meeting's); None to answer the usual way."""
-        q = analyse(question)
-        fact = held_question(question, q.english, q.expected)
-        if fact is None or not hits:
-            return None
-        identities = {rid: identity({**meta, "report_id": rid}) for rid, meta in data.reports.items()}
-        named = named_reports(meeting_cues(question, q.english), identities)
-        if not named or len(named) != 1:
-            return None
-        chosen = next(iter(named))
-        found = (data.reports[chosen].get("meeting") or {}).get(fact)
-        if not found or found.get("source") != "text":
-            return None
-        chunks = {c.chunk_id: c for c in data.chunks if c.report_id == chosen}
-        return meeting_answer(question, fact, fact, chosen, data.reports[chosen], chunks,
-                              [Passage.from_hit(h) for h in hits])
+                                            reports_named(question, data))
 
     def _answer_inputs(self, data: Generation, query: np.ndarray):
         """(sentence vectors, question vector) for the answer step; e5's cosines put on the scale it was set on."""
