@@ -2,7 +2,7 @@
 answer, wrong "not in the reports" on answerable questions and abstention on unanswerable ones, overall and by
 language.
 
-    python bench/answers.py [--sets dev,test,seed,heldout] [--json] [--misses dev]
+    python bench/answers.py [--sets dev,test,seed,heldout] [--json] [--misses dev] [--grep REGEX] [--by-type]
 
 dev_qa.jsonl and test_qa.jsonl were written over the nine reports (corpus/ plus tests/data/corpus-extra) by people
 who never saw the code; they are asked of an index of those nine. seed_qa.jsonl and heldout_qa.jsonl are asked
@@ -12,6 +12,7 @@ Indexes are cached under bench/.cache/answers (one per model) and refreshed incr
 from __future__ import annotations
 
 import argparse
+import re
 import shutil
 import sys
 import time
@@ -61,6 +62,9 @@ def main() -> None:
     parser.add_argument("--sets", default="dev,test,seed,heldout")
     parser.add_argument("--json", action="store_true", help="also print the figures as one JSON line")
     parser.add_argument("--misses", default="", help="print the wrong answers of these sets (never 'test' while tuning)")
+    parser.add_argument("--grep", default="", help="ask only the questions matching this regular expression "
+                        "(case-insensitive), e.g. the officer questions: 'rapporteur|relator|vice|presid|chair'")
+    parser.add_argument("--by-type", action="store_true", help="also print short-answer accuracy by answer type")
     args = parser.parse_args()
     from tipqa.assistant import Assistant
     from tipqa.config import load_settings
@@ -76,12 +80,16 @@ def main() -> None:
             settings = load_settings(corpus_dir=folder, index_dir=index_for(folder))
             assistants[kind] = Assistant.open(settings=settings, progress=lambda f, m: None)
         started = time.perf_counter()
-        result = evaluate(assistants[kind], load_items(ROOT / "eval" / file))
+        items = [i for i in load_items(ROOT / "eval" / file) if re.search(args.grep, i.question, re.I)]
+        result = evaluate(assistants[kind], items)
         log(f"{name}: {len(result['questions'])} questions in {time.perf_counter() - started:.1f} s")
         results[name] = result
         print(row(name, result["overall"]))
         for lang, summary in result["by_language"].items():
             print(row(f"  {lang}", summary))
+        if args.by_type:
+            for kind_asked, summary in sorted(result["by_type"].items(), key=lambda kv: -kv[1]["questions"]):
+                print(row(f"  {kind_asked}", summary))
     for name in filter(None, args.misses.split(",")):
         print(f"\n{name}: questions not answered right")
         for r in results[name]["questions"]:

@@ -5,7 +5,7 @@ most right answers of the product with the step (its pick where it fires, the us
 wrong ones, across the sets pooled. Prints the figures per set (cross-validated: each set scored with the pair
 fitted on the others) and writes documents.json.
 
-    python bench/fit_documents.py [--sets dev,dev2,dev3,dev4,seed,heldout] [--dry-run]
+    python bench/fit_documents.py [--sets dev,dev2,dev3,dev4,seed,heldout] [--dry-run] [--passages N]
 """
 from __future__ import annotations
 
@@ -23,12 +23,12 @@ FLOORS = [round(0.70 + 0.01 * i, 2) for i in range(21)]
 MARGINS = [0.0, 0.005, 0.01, 0.015, 0.02, 0.03, 0.04, 0.05, 0.06, 0.08]
 
 
-def rows_of(assistant, items) -> list[dict]:
+def rows_of(assistant, items, passages: int | None = None) -> list[dict]:
     """Per question asking for a document: whether the usual answer is right / given, and the step's candidates."""
     from tipqa.evaluate import answer_matches
     rows = []
     for item in items:
-        kind, ranked = assistant.documents_considered(item.question)
+        kind, ranked = assistant.documents_considered(item.question, passages)
         if kind != "document":
             continue
         usual = assistant.ask(item.question)  # documents.json absent or moved aside: the usual answer
@@ -39,6 +39,7 @@ def rows_of(assistant, items) -> list[dict]:
             "usual_given": usual.answer is not None,
             "cosines": [c for c, _ in ranked[:2]],
             "pick_ok": bool(golds) and bool(ranked) and answer_matches(ranked[0][1].symbol, golds),
+            "among": bool(golds) and any(answer_matches(cited.symbol, golds) for _, cited in ranked),
         })
     return rows
 
@@ -68,10 +69,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sets", default="dev,dev2,dev3,dev4,seed,heldout")
     parser.add_argument("--dry-run", action="store_true")
+    parser.add_argument("--passages", type=int, default=None,
+                        help="read the documents of this many passages (default: the step's own, documents.PASSAGES)")
     args = parser.parse_args()
     names = args.sets.split(",")
     if "test" in names:
         raise SystemExit("test is never fitted on")
+    if args.passages and not args.dry_run:
+        raise SystemExit("--passages measures; it writes nothing (use --dry-run)")
     from tipqa.answering import documents
     from tipqa.assistant import Assistant
     from tipqa.config import load_settings
@@ -89,7 +94,7 @@ def main() -> None:
                 folder = corpus(kind, ROOT / "bench" / ".cache" / "answers")
                 settings = load_settings(corpus_dir=folder, index_dir=index_for(folder))
                 assistants[kind] = Assistant.open(settings=settings, progress=lambda f, m: None)
-            per_set[name] = rows_of(assistants[kind], load_items(ROOT / "eval" / file))
+            per_set[name] = rows_of(assistants[kind], load_items(ROOT / "eval" / file), args.passages)
             log(f"{name}: {len(per_set[name])} questions ask for a document")
     finally:
         if aside.exists():
@@ -112,6 +117,9 @@ def main() -> None:
     usual = outcome(pooled, 9.0, 9.0)
     print(f"{'pooled':14}{len(pooled):>5}{usual[0]:>13}{right:>11}{usual[1]:>13}{wrong:>11}{fired:>7}"
           f"  floor {floor}, margin {margin}; picks right {precision:.3f}")
+    answerable = [r for r in pooled if r["answerable"]]
+    print(f"answerable: {len(answerable)}; the right document among those the passages cite: "
+          f"{sum(r['among'] for r in answerable)}; the best gloss's: {sum(r['pick_ok'] for r in answerable)}")
     if not args.dry_run:
         record = {"model": settings.model, "floor": floor, "margin": margin, "precision": round(precision, 3),
                   "fitted_on": names, "questions": len(pooled), "fired": fired}

@@ -18,10 +18,9 @@ from typing import Iterable
 import numpy as np
 
 from .answering import documents, kinds, scoring
-from .answering.answer import Answer, Passage, build_answer, document_answer, retrieval_text
+from .answering.answer import Answer, build_answer, document_answer, retrieval_text
 from .answering.extract import read_candidates
-from .answering.meeting_questions import meeting_answer, meeting_question
-from .answering.meeting_replies import held_reply, officer_reply, reports_named
+from .answering.meeting_replies import held_reply, meeting_reply, officer_reply, reports_named
 from .answering.questions import analyse
 from .answering.retrieval import Hit, search
 from .answering.speaker_questions import speaker_question, statements_answer, topic_question, topical_answer
@@ -319,17 +318,10 @@ class Assistant:
         hits = search(data, query, text, k or self.settings.top_k, report=report)
         if hasattr(data, "prefetch"):  # a store that reads passages from elsewhere: all of them at once
             data.prefetch([hit.row for hit in hits if hit.row >= 0])
-        about_meeting = meeting_question(question)
-        if about_meeting is not None and hits:
-            # 'the meeting' is the one the asked-about report records: the filtered one, the only one, or the
-            # report of the passage that matches the question best
-            chosen = report or (next(iter(data.reports)) if len(data.reports) == 1 else hits[0].chunk.report_id)
-            chunks = {c.chunk_id: c for c in data.chunks if c.report_id == chosen}
-            return meeting_answer(question, *about_meeting, chosen, data.reports[chosen], chunks,
-                                  [Passage.from_hit(h) for h in hits])
-        officer = officer_reply(question, data, hits, report) or held_reply(question, data, hits)
-        if officer is not None:
-            return officer
+        about_meeting = (meeting_reply(question, data, hits, report) or officer_reply(question, data, hits, report)
+                         or held_reply(question, data, hits))
+        if about_meeting is not None:
+            return about_meeting
         raw_query = query
         sentences, query = self._answer_inputs(data, query)
         q = kinds.refine(analyse(question), self.settings.model, query, sentences)
@@ -340,18 +332,20 @@ class Assistant:
                 return document_answer(question, found[0], hits)
         return build_answer(question, hits, sentences, query, model=self.settings.model)
 
-    def documents_considered(self, question: str) -> tuple[str, list]:
+    def documents_considered(self, question: str, passages: int | None = None) -> tuple[str, list]:
         """(the kind of answer the question asks for, [(cosine, Cited), ...] best first): what the document step
-        reads for QUESTION (bench/fit_documents.py fits its margin on it)."""
+        reads for QUESTION (bench/fit_documents.py fits its margin on it); PASSAGES: read that many passages
+        instead of the step's own number (documents.PASSAGES), to measure what more would bring."""
         question = self.check_question(question)
         data = self._answerable_data(None)
         text = retrieval_text(question)
         query = self.question_embedder.embed_query(question if self.encoders.multilingual else text)
-        hits = search(data, query, text, self.settings.top_k)
+        passages = passages or documents.PASSAGES
+        hits = search(data, query, text, max(passages, self.settings.top_k))
         sentences, calibrated_query = self._answer_inputs(data, query)
         q = kinds.refine(analyse(question), self.settings.model, calibrated_query, sentences)
-        return q.expected, documents.scored(question, query, documents.cited_documents(hits), self.sentence_vectors,
-                                            reports_named(question, data))
+        return q.expected, documents.scored(question, query, documents.cited_documents(hits, passages),
+                                            self.sentence_vectors, reports_named(question, data))
 
     def _answer_inputs(self, data: Generation, query: np.ndarray):
         """(sentence vectors, question vector) for the answer step; e5's cosines put on the scale it was set on."""

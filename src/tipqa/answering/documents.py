@@ -43,10 +43,10 @@ class Cited:
     end: int
 
 
-def cited_documents(hits: list[Hit]) -> list[Cited]:
-    """Every document the top passages cite, once per passage, with its gloss."""
+def cited_documents(hits: list[Hit], passages: int = PASSAGES) -> list[Cited]:
+    """Every document the top PASSAGES passages cite, once per passage, with its gloss."""
     out = []
-    for hit in hits[:PASSAGES]:
+    for hit in hits[:passages]:
         text, seen = hit.chunk.text, set()
         for start, end in hit.chunk.sentences:
             sentence = text[start:end]

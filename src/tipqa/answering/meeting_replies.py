@@ -1,13 +1,13 @@
 """Replies from the facts ingestion read about the meetings the reports record (ingest/meeting.py), for questions
-that name a meeting by its year, place or ordinal, or one of its officers: which report's meeting is meant
+about 'the meeting', about a meeting named by its year, place or ordinal, or about one of its officers: which report's meeting is meant
 (meeting_questions.named_reports / meeting_reports), then the fact from that report, cited to its sentence. Each
 returns None where the facts do not settle the question, for the usual answer step."""
 from __future__ import annotations
 
 from ..store.base import Generation
 from .answer import Answer, Passage
-from .meeting_questions import (held_question, identity, meeting_answer, meeting_cues, meeting_reports, named_reports,
-                                officer_answer, officer_question)
+from .meeting_questions import (held_question, identity, meeting_answer, meeting_cues, meeting_question,
+                                meeting_reports, named_reports, officer_answer, officer_question)
 from .questions import analyse
 from .retrieval import Hit
 
@@ -18,6 +18,18 @@ def _identities(data: Generation) -> dict[str, str]:
 
 def _chunks_of(data: Generation, report_id: str) -> dict:
     return {c.chunk_id: c for c in data.chunks if c.report_id == report_id}
+
+
+def meeting_reply(question: str, data: Generation, hits: list[Hit], report: str | None) -> Answer | None:
+    """Who presided over, where or when 'the meeting' was held (a bare 'the meeting': meeting_question): the one
+    the asked-about report records, that is the filtered one, the only one, or the report of the passage that
+    matches the question best."""
+    about = meeting_question(question)
+    if about is None or not hits:
+        return None
+    chosen = report or (next(iter(data.reports)) if len(data.reports) == 1 else hits[0].chunk.report_id)
+    return meeting_answer(question, *about, chosen, data.reports[chosen], _chunks_of(data, chosen),
+                          [Passage.from_hit(h) for h in hits])
 
 
 def reports_named(question: str, data: Generation) -> set[str] | None:
