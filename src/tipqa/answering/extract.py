@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..language.entities import find_entities, fold
-from . import kinds, scoring, span_ranker
+from . import appositives, kinds, scoring, span_ranker
 from .questions import Question, analyse, covers, passage_ordinals, stem, stems
 from .retrieval import Hit
 from .spans import KINDS, PRONOUN, UNIT, chunk_entities, named_in_question, short_answer
@@ -166,6 +166,9 @@ def _first_answering(q: Question, candidates, scores: np.ndarray, span_model: sc
 
 def _short(q: Question, item: tuple[Hit, tuple[int, int]], span_model: scoring.Logistic | None) -> span_ranker.Choice:
     hit, span = item
+    introduced = appositives.described(q, hit.chunk.text, span)  # 'What post did X hold?': how X is introduced
+    if introduced is not None:
+        return span_ranker.Choice(introduced, q.expected, None)
     answer, kind = short_answer(q, hit, span)
     return span_ranker.choose(q, hit.chunk.text, span, answer, kind, span_model)
 
