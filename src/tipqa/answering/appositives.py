@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import re
 
-from ..language.entities import Entity
-from .questions import Question
+from ..language.entities import ROLE_WORDS, Entity
+from .questions import Question, analyse
 from .spans import chunk_entities, named_in_question
 
 # What the question asks for: a body ('which ministry', 'represented', 'worked for') or a post ('which post', 'what
@@ -36,12 +36,17 @@ _RUN = rf"{_TITLE_WORD}(?:(?:\s+{_CONNECTIVE})*\s+{_TITLE_WORD})*"
 _APPOSITIVE = re.compile(rf"\s*,\s+(?:the\s+|el\s+|la\s+)?(?P<post>{_RUN}(?:,\s+(?:and\s+|y\s+)?{_RUN})*)")
 _PARENS = re.compile(r"\s*\((?P<body>[^()\d]{2,100})\)")
 _OF = re.compile(rf"\s+(?:of|from|de|del)\s+(?:the\s+|la\s+|el\s+)?(?P<body>{_RUN})")
-_OF_INSIDE = re.compile(rf"\b(?:of|de|del)\s+(?:the\s+|la\s+|el\s+)?(?P<body>{_RUN})")
+_OF_INSIDE = re.compile(r"\b(?:of|at|de|del)\s+(?:the\s+|la\s+|el\s+)?(?P<body>[A-ZÁÉÍÓÚÑ])")
+_BEFORE = re.compile(rf"\b(?:the|el|la)\s+(?P<post>{_RUN}(?:,\s+(?:and\s+|y\s+)?{_RUN})*),\s+$")
 
 
 def asked(q: Question) -> str | None:
-    """'body' or 'post' when q names a person and asks for their body or post (by its words), else None."""
-    if q.expected not in ("organisation", "other") or not any(e.kind == "person" for e in q.entities):
+    """'body' or 'post' when q names a person and asks for their body or post (by its words), else None. The kind
+    the question's words give counts, not only the kind read from its meaning (kinds.refine): 'What was X's
+    position?' reads as a question about a person."""
+    if not any(e.kind == "person" for e in q.entities):
+        return None
+    if q.expected not in ("organisation", "other") and analyse(q.text).expected not in ("organisation", "other"):
         return None
     text = f"{q.text} {q.english}"
     if q.expected == "organisation" or _BODY.search(text):
@@ -49,17 +54,20 @@ def asked(q: Question) -> str | None:
     return "post" if _POST.search(text) else None
 
 
-def described(q: Question, text: str, span: tuple[int, int]) -> str | None:
-    """The post or body of the person q names, as the sentence text[span] introduces them, else None."""
+def described(q: Question, text: str, span: tuple[int, int]) -> tuple[str, str] | None:
+    """(the post or body of the person q names, as the sentence text[span] introduces them; its kind: "other" for a
+    post, "organisation" for a body), else None."""
     wanted = asked(q)
     if wanted is None:
         return None
     for person in chunk_entities(text):
         if person.kind == "person" and span[0] <= person.start < span[1] and named_in_question(q, person):
             found = introduction(text, person, min(span[1], person.end + 300))
-            answer = found.get(wanted) or (found.get("post") if wanted == "body" else found.get("titled_body"))
-            if answer:
-                return answer
+            if found.get(wanted):
+                return found[wanted], "organisation" if wanted == "body" else "other"
+            fallback = found.get("post") if wanted == "body" else found.get("titled_body")
+            if fallback:
+                return fallback, "other"
     return None
 
 
@@ -69,29 +77,39 @@ def introduction(text: str, person: Entity, limit: int) -> dict[str, str]:
     with a body after it ('Undersecretary Felipe Michelini of the Ministry of ...'), the title with that body."""
     after = text[person.end:limit]
     out: dict[str, str] = {}
+    before = _BEFORE.search(text, max(0, person.start - 300), person.start)  # 'the Director of ..., Christopher ...'
+    if before and not _starts_with_person(text, before.start("post")):
+        out["post"] = before.group("post")
     parens = _PARENS.match(after)
     if parens:
         out["body"] = parens.group("body").strip()
         after = after[parens.end():]
     appositive = _APPOSITIVE.match(after)
     if appositive and not _starts_with_person(text, person.end + appositive.start("post")):
-        post = appositive.group("post").strip().rstrip(".,")
-        out["post"] = post
-        inside = _OF_INSIDE.search(post)
-        if inside and "body" not in out:
-            out["body"] = _without_country(inside.group("body"))
+        out["post"] = appositive.group("post").strip().rstrip(".,")
+    inside = _OF_INSIDE.search(out.get("post", ""))
+    if inside and "body" not in out:  # 'Director of the Department of Public Security': its body
+        out["body"] = _without_country(out["post"][inside.start("body"):])
     of = _OF.match(after)
     if of and "body" not in out:
         out["body"] = _without_country(of.group("body").strip().rstrip(".,"))
         title = person.text[:len(person.text) - len(person.name)].strip() if person.text.endswith(person.name) else ""
         if title and title.rstrip(".").lower() not in ("mr", "ms", "mrs", "dr", "sr", "sra", "srta"):
-            out["titled_body"] = f"{title} of {out['body']}"
+            said = of.group(0).strip()  # 'of the Ministry of ...' as the text says it, up to the body's end
+            out["titled_body"] = f"{title} {said[:said.index(out['body']) + len(out['body'])]}"
     return out
 
 
 def _starts_with_person(text: str, at: int) -> bool:
-    """'Patricia Seale, Ana Salvadó and ...': a list of people, not a post."""
-    return any(e.kind in ("person", "country") and e.start == at for e in chunk_entities(text))
+    """'Patricia Seale, Ana Salvadó and ...': a list of people (or countries), not a post. A post says whose it is
+    ('of', 'for') or opens with a word of office ('Director', 'Ambassador'); a name does neither."""
+    if any(e.kind in ("person", "country") and e.start == at for e in chunk_entities(text)):
+        return True
+    run = re.match(_RUN, text[at:at + 200])
+    return not (run and _POSTLIKE.search(run.group(0)))
+
+
+_POSTLIKE = re.compile(rf"\b(?:of|for|at|de|del|para)\b|^(?:{ROLE_WORDS})\b")
 
 
 _COUNTRY_TAIL = re.compile(r"\s+(?:of|de)\s+(?:the\s+|la\s+)?(?:(?:Eastern|Oriental|Argentine|Bolivarian|Plurinational|"

@@ -168,7 +168,7 @@ def _short(q: Question, item: tuple[Hit, tuple[int, int]], span_model: scoring.L
     hit, span = item
     introduced = appositives.described(q, hit.chunk.text, span)  # 'What post did X hold?': how X is introduced
     if introduced is not None:
-        return span_ranker.Choice(introduced, q.expected, None)
+        return span_ranker.Choice(*introduced, None)
     answer, kind = short_answer(q, hit, span)
     return span_ranker.choose(q, hit.chunk.text, span, answer, kind, span_model)
 

@@ -241,6 +241,7 @@ _NOT_NAMES = frozenset(
 
 
 NAME_PATTERN = _NAME  # for other modules: a personal name of 1-5 capitalised tokens with particles
+ROLE_WORDS = _ROLE_WORDS  # words that open a post ('Director', 'Ambassador', 'Ministra')
 NOT_NAMES = _NOT_NAMES
 
 
