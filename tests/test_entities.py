@@ -61,6 +61,20 @@ def test_dates_symbols_and_numbers():
     assert kinds_and_ids(text, "number") == [("number", "12")]
 
 
+@pytest.mark.parametrize("text, surface, value", [
+    ("victims repay up to US$2,250 for the crossing", "up to US$2,250", "2250"),  # the currency is the amount's
+    ("ransoms ranged from USD3,000 to USD30,000 last year", "from USD3,000 to USD30,000", "3000-30000"),
+    ("roughly 30–35 armed conflicts", "roughly 30–35", "30-35"),  # a range written with a dash
+    ("adoption requires a two-thirds majority", "two-thirds", "0.666667"),  # a fraction is one figure
+    ("one in five of the 746 respondents", "one in five", "0.2"),  # so is a ratio
+    ("uno de cada cinco encuestados", "uno de cada cinco", "0.2"),
+])
+def test_amounts_ranges_fractions_and_ratios_are_one_number(text, surface, value):
+    numbers = [e for e in find_entities(text) if e.kind == "number"]
+    assert (numbers[0].text, numbers[0].canonical_id) == (surface, value)
+    assert "US" not in {e.canonical_id for e in find_entities(text) if e.kind == "country"}
+
+
 def test_offsets_index_the_text_and_spans_do_not_overlap():
     text = "Mr. Víctor Hugo Peña, Director General of Special Affairs of the Republic of Paraguay, and UNODC."
     entities = find_entities(text)

@@ -86,3 +86,12 @@ def test_a_number_inside_the_sentence_is_still_offered():
 def test_a_name_in_parentheses_opening_a_sentence_is_still_offered():
     texts = _texts("Which organisation reported the figures?", "(UNODC) reported the figures to the meeting.")
     assert "UNODC" in texts, texts
+
+
+def test_fractions_ratios_and_amounts_are_offered_whole():
+    sentence = ("Changes need a three-quarters majority, one in four applicants is refused, and the fee is up to "
+                "US$1,500.")
+    texts = _texts("How large a majority do changes need?", sentence)
+    assert "three-quarters majority" in texts and "three" not in texts
+    assert "one in four" in _texts("What share of applicants is refused?", sentence)
+    assert "up to US$1,500" in _texts("How much is the fee?", sentence)

@@ -387,15 +387,21 @@ _NUMBER_WORDS.update({w: i + 1 for i, w in enumerate(
     "uno dos tres cuatro cinco seis siete ocho nueve diez".split())})
 _SCALES = {"thousand": 10**3, "million": 10**6, "billion": 10**9, "mil": 10**3, "millón": 10**6, "millon": 10**6,
            "millones": 10**6, "mil millones": 10**9}
-_ONE = (r"(?:\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?|" + "|".join(_NUMBER_WORDS) + r")"
+# A currency sign or code is part of an amount ('US$2,250', 'USD 300', '€15'); a fraction of its number word
+# ('two-thirds', 'one quarter'); a ratio is one figure ('one in five', '1 in 4', 'uno de cada cinco').
+_CURRENCY = r"(?:US\$|USD|US|EUR|GBP|\$|€|£)\s?"
+_FRACTION = r"(?:[-\s](?:thirds?|quarters?|fifths?|tenths?|halves))"
+_ONE = (rf"(?:{_CURRENCY})?(?:\d{{1,3}}(?:,\d{{3}})+|\d+(?:\.\d+)?|(?:" + "|".join(_NUMBER_WORDS) + rf"){_FRACTION}?)"
         r"(?:\s?(?:%|percent|per\s?cent|por\s+ciento))?"
-        r"(?:\s+(?:" + "|".join(sorted(_SCALES, key=len, reverse=True)) + r")\b)?")
+        r"(?:\s+(?:" + "|".join(sorted(_SCALES, key=len, reverse=True)) + r")\b)?"
+        r"(?:\s+(?:in|out\s+of|de\s+cada)\s+(?:\d+|" + "|".join(_NUMBER_WORDS) + r")\b)?")
 # How a report qualifies a figure is part of it: 'some 15,000', 'more than ten million', 'between 80 and 90'.
 _QUALIFIER = (r"(?:(?:some|about|around|approximately|roughly|nearly|almost|over|more\s+than|less\s+than|fewer\s+than|"
               r"at\s+least|up\s+to|close\s+to|an\s+estimated|estimated|only|just|unos|unas|cerca\s+de|alrededor\s+de|"
               r"más\s+de|menos\s+de|casi|aproximadamente|solo|sólo)\s+)*")
-_NUMBER = re.compile(rf"(?<![\w/.,])(?P<q>{_QUALIFIER})(?:(?P<between>between|from|entre|de)\s+(?P<lo>{_ONE})\s+"
-                     rf"(?P<link>and|to|y|a)\s+(?P<hi>{_ONE})|(?P<one>{_ONE}))(?![\w/])",
+_NUMBER = re.compile(rf"(?<![\w/.,$€£])(?P<q>{_QUALIFIER})(?:(?P<between>between|from|entre|de)\s+(?P<lo>{_ONE})\s+"
+                     rf"(?P<link>and|to|y|a)\s+(?P<hi>{_ONE})|(?P<lo2>{_ONE})\s?[–—-]\s?(?P<hi2>{_ONE})(?![\w])|"
+                     rf"(?P<one>{_ONE}))(?![\w/])",
                      re.IGNORECASE)
 _RANGE_LINKS = {"between": "and", "from": "to", "entre": "y", "de": "a"}
 
@@ -412,8 +418,21 @@ def _number_value(text: str) -> str:
     else:
         word = re.search(r"[a-záéíóú]+", low)
         number = float(_NUMBER_WORDS.get(word.group(0), 0)) if word else 0.0
-    value = number * scale
+    fraction = re.search(r"[-\s](third|quarter|fifth|tenth|half|halves)", low)
+    if fraction:  # 'two-thirds' -> 2/3
+        number /= {"third": 3, "quarter": 4, "fifth": 5, "tenth": 10}.get(fraction.group(1), 2)
+    ratio = re.search(r"\s(?:in|out\s+of|de\s+cada)\s+(\w+)$", low)
+    if ratio:  # 'one in five' -> 1/5
+        whole = ratio.group(1)
+        number /= float(whole) if whole.isdigit() else float(_NUMBER_WORDS.get(whole, 1) or 1)
+    value = round(number * scale, 6)
     return (f"{value:g}" if value != int(value) else str(int(value))) + ("%" if percent else "")
+
+
+def _currency_length(surface: str) -> int:
+    """How many leading characters of a number's surface are its currency ('US$' of 'US$2,250'), after any qualifier."""
+    m = re.match(rf"(?:{_QUALIFIER})(?:(?:between|from|entre|de)\s+)?({_CURRENCY})", surface, re.I)
+    return m.end() if m and m.group(1) else 0
 
 
 def find_numbers(text: str) -> list[Entity]:
@@ -422,6 +441,7 @@ def find_numbers(text: str) -> list[Entity]:
         if m.group("between") and _RANGE_LINKS[m.group("between").lower()] != m.group("link").lower():
             m = _NUMBER.match(text, m.start("lo"))  # 'de 2008 and 12': not a range; the first figure alone
         value = (f"{_number_value(m.group('lo'))}-{_number_value(m.group('hi'))}" if m.group("between")
+                 else f"{_number_value(m.group('lo2'))}-{_number_value(m.group('hi2'))}" if m.group("lo2")
                  else _number_value(m.group("one")))
         surface = m.group(0).strip()
         found.append(Entity("number", value, surface, m.start(), m.start() + len(surface), surface))
@@ -445,8 +465,12 @@ def find_entities(text: str, kinds: tuple[str, ...] | None = None, case_sensitiv
     """
     chosen = list(_entities_but_numbers(text, case_sensitive))
     if kinds is None or "number" in kinds:  # numbers come last, only where nothing else is: no other kind changes
+        numbers = find_numbers(text)
+        # ... but the 'US' of 'US$2,250' is the amount's currency, not a mention of the country
+        chosen = [e for e in chosen if not any(n.start <= e.start and e.end <= n.start + _currency_length(n.text)
+                                               for n in numbers)]
         spans = [(e.start, e.end) for e in chosen]
-        chosen = _resolve(chosen + [n for n in find_numbers(text) if not _overlaps(n.start, n.end, spans)])
+        chosen = _resolve(chosen + [n for n in numbers if not _overlaps(n.start, n.end, spans)])
     return [e for e in chosen if kinds is None or e.kind in kinds]
 
 
