@@ -460,7 +460,7 @@ class Indexer:
             if spans is None:
                 vectors[rows] = encoder.embed_documents(texts)
                 continue
-            shift = [len(chunks[i].section_text) + 1 for i in rows]  # embedding_text() = section path + newline + text
+            shift = [len(chunks[i].context_text) + 1 for i in rows]  # embedding_text() = context + newline + text
             vectors[rows], parts = spans(texts, [[(a + k, b + k) for a, b in chunks[i].sentences]
                                                  for i, k in zip(rows, shift)])
             for i, part in zip(rows, parts):

@@ -15,8 +15,9 @@ from .reports import Report, Section
 # ('population.3 Alongside'), 'etc.' before a capital too; a list item's number does not ('1. This Protocol').
 # 6: a text file's line that continues a sentence wrapped at the line above joins its paragraph ('Between 2021' /
 # 'and 2022, about 2,000 children ...'; ingest/reports/plain.py). 7: the meeting facts read at ingestion gained the
-# meeting's officers and the report's opening words (ingest/meeting.py), so every report is read again.
-CHUNKER_VERSION = 7
+# meeting's officers and the report's opening words (ingest/meeting.py), so every report is read again. 8: the report's
+# title is part of every passage's embedded (and BM25) text, before its section path (Chunk.context_text).
+CHUNKER_VERSION = 8
 
 
 @dataclass
@@ -33,12 +34,18 @@ class Chunk:
     position: int = 0  # order of the chunk inside its report
 
     @property
-    def section_text(self) -> str:
-        return " › ".join(self.section_path)
+    def context_text(self) -> str:
+        """What the passage is read in: its report's title, then its section path (the title once where the path
+        opens with it; 'Text', the section of a file without headings or title, says nothing and is left out).
+        A question names the report as often as the passage's words ('at the seventh meeting', 'the 2006 press
+        release', 'the UNODC chapter on Africa'), and most passages do not say which report they are from."""
+        path = [p for p in self.section_path if p != "Text"]
+        head = [self.report_title] if self.report_title and (not path or path[0] != self.report_title) else []
+        return " › ".join(head + path)
 
     def embedding_text(self) -> str:
-        """What the embedder sees: the section path as context, then the passage."""
-        return f"{self.section_text}\n{self.text}"
+        """What the embedder (and BM25) sees: the report's title and the section path as context, then the passage."""
+        return f"{self.context_text}\n{self.text}"
 
     def to_record(self) -> dict:
         # By hand, not dataclasses.asdict: its deep copy was a third of writing an index of 60k passages.
