@@ -493,3 +493,32 @@ def write_manifest(path, manifest: dict) -> None:
     from tipqa.store.checks import seal_manifest
     manifest = {k: v for k, v in manifest.items() if k != "manifest_sha256"}
     path.write_bytes(seal_manifest(json.dumps(manifest, ensure_ascii=False).encode()))
+
+
+def test_stored_sentence_vectors_are_read_where_each_sentence_is(settings):
+    """A passage is embedded after its context (its report's title, its section path); each sentence's stored
+    vector is pooled over that sentence's own characters in the embedded text, as the build encoder gives it."""
+    assistant = Assistant.open(settings=settings)
+    data = assistant.data
+    for chunk in data.chunks:
+        shift = len(chunk.context_text) + 1
+        assert chunk.report_title in chunk.context_text
+        assert all(chunk.embedding_text()[a + shift:b + shift] == chunk.text[a:b] for a, b in chunk.sentences)
+    row = max(range(len(data.chunks)), key=lambda i: len(data.chunks[i].sentences))
+    chunk = data.chunks[row]
+    _, parts = assistant.index_embedder.embed_passages(
+        [chunk.embedding_text()], [[(a + len(chunk.context_text) + 1, b + len(chunk.context_text) + 1)
+                                    for a, b in chunk.sentences]])
+    stored = data.sentences.rows(row, len(chunk.sentences)).astype(np.float32)
+    assert np.allclose(stored, parts[0].astype(np.float32), atol=2e-3)
+
+
+def test_a_passage_is_read_with_its_reports_title_once_and_without_a_placeholder_section():
+    from tipqa.ingest.chunking import Chunk
+
+    def chunk(title, path):
+        return Chunk("r/s/0", "r", title, path[-1], path, "Brazil proposed joint teams.", [(0, 28)], "h")
+
+    assert chunk("Second Meeting Report", ["OPENING CEREMONY"]).context_text == "Second Meeting Report › OPENING CEREMONY"
+    assert chunk("Protocol", ["Protocol", "Article 5"]).context_text == "Protocol › Article 5"
+    assert chunk("Oas press release 2006", ["Text"]).context_text == "Oas press release 2006"
