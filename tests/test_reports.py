@@ -126,6 +126,24 @@ def test_markdown_headings_nest(tmp_path):
     assert report.sections[-1].path == ["Protocol", "Part I", "Article 3", "Use of terms"]
 
 
+def _write(path, text):
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_markdown_headings_underlined_are_headings_and_a_rule_is_no_text(tmp_path):
+    path = tmp_path / "dataset.md"
+    path.write_text("Hotline calls - Complaints\n--------------------------\n\nCalls answered by the hotline.\n\n"
+                    "Resources\n---------\n\nOne file per month.\n\n---\n\n- a list item\n- ---\n")
+    report = load_report(path)
+    assert report.title == "Hotline calls - Complaints"  # no level-1 '#': the heading it opens with
+    assert [s.heading for s in report.sections][-1] == "Resources"
+    underlined = load_report(_write(tmp_path / "plan.md", "Work Plan\n=========\n\nAdopted in 2010.\n"))
+    assert underlined.title == "Work Plan" and underlined.sections[0].paragraphs == ["Adopted in 2010."]
+    assert not any("---" in p or "===" in p for s in report.sections for p in s.paragraphs)
+    assert any("a list item" in p for s in report.sections for p in s.paragraphs)
+
+
 def test_encodings_are_detected(tmp_path):
     text = "OPENING CEREMONY\nThe meeting was opened by Aníbal Fernández in Asunción.\nCLOSING\nEnd.\n"
     for encoding in ("utf-16", "cp1252", "utf-8-sig"):

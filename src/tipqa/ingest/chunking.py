@@ -16,8 +16,10 @@ from .reports import Report, Section
 # 6: a text file's line that continues a sentence wrapped at the line above joins its paragraph ('Between 2021' /
 # 'and 2022, about 2,000 children ...'; ingest/reports/plain.py). 7: the meeting facts read at ingestion gained the
 # meeting's officers and the report's opening words (ingest/meeting.py), so every report is read again. 8: the report's
-# title is part of every passage's embedded (and BM25) text, before its section path (Chunk.context_text).
-CHUNKER_VERSION = 8
+# title is part of every passage's embedded (and BM25) text, before its section path (Chunk.context_text). 9: Markdown
+# headings underlined with '===' or '---' are headings (a thematic break is no text), and a Markdown file without a
+# level-1 heading takes the heading it opens with as its title.
+CHUNKER_VERSION = 9
 
 
 @dataclass

@@ -50,7 +50,11 @@ def load_markdown(data: bytes, name: str):
     for raw in text.splitlines():
         line = clean_whitespace(raw)
         match = _MD_HEADING.match(line)
-        if match:
+        if _SETEXT.fullmatch(line) and len(paragraph) == 1:  # 'Title' underlined with '===' (level 1) or '---' (2)
+            blocks.append(Block("heading", paragraph.pop(), level=1 if line[0] == "=" else 2))
+        elif _RULE.fullmatch(line):  # a thematic break ('---', '* * *') is no text
+            flush()
+        elif match:
             flush()
             blocks.append(Block("heading", _strip_md(match.group(2)), level=len(match.group(1))))
         elif not line:
@@ -63,7 +67,13 @@ def load_markdown(data: bytes, name: str):
             paragraph.append(_strip_md(line))
     flush()
     title = next((b.text for b in blocks if b.kind == "heading" and b.level == 1), None)
+    if title is None and blocks and blocks[0].kind == "heading":  # no level-1 heading: the one it opens with
+        title = blocks[0].text
     return title, find_date(opening_text(blocks)), sections_from_blocks(blocks, default_heading=title or "Text")
+
+
+_SETEXT = re.compile(r"=+|-+")
+_RULE = re.compile(r"(?:-[ \t]*){3,}|(?:\*[ \t]*){3,}|(?:_[ \t]*){3,}")
 
 
 def _strip_md(text: str) -> str:
