@@ -57,6 +57,16 @@ def test_an_article_named_in_the_sentence_answers_which_article():
     assert spans.article_in(q, text, (0, len(text))) == "artículo 17"
 
 
+@pytest.mark.parametrize("question, expected", [
+    ("From which part of Bolivia do most recruits come?", "place"),  # a part of a place is a place
+    ("What part of the country are the victims taken from?", "place"),
+    ("Which part of Asia reported the most cases?", "place"),
+    ("Which part of the Convention covers extradition?", "section"),  # a part of a text is its heading
+])
+def test_a_part_of_a_place_is_a_place_and_a_part_of_a_text_a_section(question, expected):
+    assert analyse(question).expected == expected
+
+
 @pytest.fixture(scope="module")
 def assistant(tmp_path_factory, real_embedder):
     return open_seed_assistant(tmp_path_factory.mktemp("kinds"), real_embedder)

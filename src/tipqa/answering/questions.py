@@ -154,6 +154,8 @@ def _analyse(question: str) -> Question:
     english = to_english(question) if spanish else question
     low = english.lower()
     expected = next((kind for kind, rule in _TYPE_RULES if re.search(rule, low)), "other")
+    if expected == "section" and _part_of_a_place(english):  # 'which part of Argentina': a place, no heading
+        expected = "place"
     if expected == "person" and re.match(r"^\s*(?:(?:by|to|for|with|from) )?(?:who|whom)\b", low) \
             and not _PERSON_VERB.search(low):
         expected = "agent"  # 'Who wanted a directory ...?' -> the country that did it
@@ -164,6 +166,20 @@ def _analyse(question: str) -> Question:
     unique = list({(e.kind, e.canonical_id): e for e in entities}.values())
     return Question(question, english, "es" if spanish else "en", expected, plural, unique,
                     ordinals(low), content_terms(english), _focus(low), action_object(low))
+
+
+# 'Which part of Argentina / of the country ...?' asks for a place, not for a report's Part.
+_PART_OF = re.compile(r"\b(?:which|what)\s+parts?\s+of\s+(?:the\s+)?(?P<whole>.{1,40})", re.I)
+_PLACE_WORDS = re.compile(r"(?:country|world|region|continent|territory|city|hemisphere|province|state|Africa|"
+                          r"Europe|Asia|Oceania|(?:Latin |North |South |Central )?America|Americas|Caribbean)\b", re.I)
+
+
+def _part_of_a_place(english: str) -> bool:
+    m = _PART_OF.search(english)
+    if not m:
+        return False
+    whole = m.group("whole")
+    return bool(_PLACE_WORDS.match(whole)) or any(e.kind == "country" and e.start == 0 for e in find_entities(whole))
 
 
 # 'Which country proposed <object> ...?' / 'Who suggested <object> ...?': the words of the thing acted on, up to
