@@ -24,6 +24,18 @@ def _texts(question: str, sentence: str, rule: str | None = None) -> list[str]:
 def test_the_shipped_weights_have_a_span_model_over_its_features():
     model = scoring.models().span
     assert model is not None and model.names == span_ranker.SPAN_FEATURES
+    assert scoring.models().answer.names == scoring.ANSWER_FEATURES
+    assert scoring.models().sentence.names == scoring.SENTENCE_FEATURES
+
+
+def test_the_answer_model_knows_when_question_and_sentence_differ_in_language():
+    from tipqa.answering.extract import cross_lingual
+    english = "Brazil proposed the establishment of joint investigation teams."
+    spanish = "Brasil propuso la creación de equipos conjuntos de investigación para los casos de trata."
+    assert cross_lingual(analyse("¿Qué país propuso equipos conjuntos?"), english)
+    assert not cross_lingual(analyse("¿Qué país propuso equipos conjuntos?"), spanish)
+    assert not cross_lingual(analyse("Which country proposed joint teams?"), english)
+    assert cross_lingual(analyse("Which country proposed joint teams?"), spanish)
 
 
 def test_numbers_are_offered_with_the_noun_they_count_and_ordinals_with_theirs():

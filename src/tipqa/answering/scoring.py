@@ -22,7 +22,7 @@ SENTENCE_FEATURES = ("dense", "dense_gap", "dense_rank", "neighbour_gap", "passa
                      "symmetric", "symmetric_gap", "passage_coverage", "passage_coverage_gap")
 ANSWER_FEATURES = ("sentence_logit", "sentence_margin", "found", "found_sentence", "typed_question", "dense",
                    "passage_dense", "lexical", "unmet", "named", "names_something", "rivals", "answer_length",
-                   "span_ranked", "span_probability", "symmetric", "symmetric_gap")
+                   "span_ranked", "span_probability", "symmetric", "symmetric_gap", "cross_lingual")
 
 
 def quadratic(x: np.ndarray) -> np.ndarray:
