@@ -136,10 +136,10 @@ def answer_features(q: Question, x: np.ndarray, logits: np.ndarray, best: int, c
 
 
 def cross_lingual(q: Question, sentence: str) -> bool:
-    """Whether the question and the answering sentence are in different languages: a Spanish question's cosine
-    with an English sentence runs lower (gold sentences: 0.49 against 0.61 for English with English), so the answer
-    model reads the cosines knowing it. Left out, at the same thresholds, short answers 0.381 -> 0.389 with not found
-    0.038 -> 0.036 and declined 0.754 -> 0.780; ECE 0.106 -> 0.096 (bench/README.md)."""
+    """Whether the question and a sentence are in different languages: a Spanish question's cosine with an English
+    sentence runs lower (gold sentences: 0.49 against 0.61 for English with English), so the sentence and answer
+    models read the cosines knowing it. Left out, at the same thresholds (0.34, 0.04), short answers 0.381 -> 0.392,
+    not found 0.038 -> 0.034, declined 0.754 -> 0.805 (bench/README.md, "Context, structure and form")."""
     return (q.language == "es") != is_spanish(sentence)
 
 
@@ -220,7 +220,8 @@ def sentence_features(q: Question, candidates, sentence_vectors, query_vector) -
                      _named_here(q, hit, sources[i][1]),
                      float(hit.chunk.sentences[0] == span), scoring.log_length(sentence),
                      float(len(sentence.split()) < 5), float(not _FINISHED.search(sentence)),
-                     symmetric[i], symmetric[i] - symmetric.max(), coverage[i], coverage[i] - coverage.max()])
+                     symmetric[i], symmetric[i] - symmetric.max(), coverage[i], coverage[i] - coverage.max(),
+                     float(cross_lingual(q, sentence))])
     return np.array(rows, dtype=np.float64)
 
 
