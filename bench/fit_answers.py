@@ -9,8 +9,8 @@
 2. With those held-out logits the answering sentence and short answer are picked as at run time; a second
    logistic model (scoring.ANSWER_FEATURES) learns P(short answer right), 0 for every unanswerable question.
    Its held-out probabilities give the reliability table and ECE printed below, and the thresholds: a short
-   answer at the lowest probability that still withholds one from 75 % of unanswerable questions, and "not in
-   the reports" only below the sentence probability that keeps it under 5 % of answerable questions.
+   answer at the lowest probability that still withholds one from 77 % of unanswerable questions, and "not in
+   the reports" only below the sentence probability that keeps it under 4 % of answerable questions.
 eval/test_qa.jsonl is never read here.
 """
 from __future__ import annotations
@@ -44,6 +44,10 @@ SPAN_L2, SPAN_QUADRATIC = 3.0, False
 # A second sentence model that only orders the sentences (the first still gives the answer model its features), as
 # a function (records, idx) -> scoring.Logistic; None: the sentence model orders them (answer_variants.py "ranker").
 RANKER = None
+# "Not in the reports" on at most this share of answerable questions (held out). The issue's bar is 0.05; chosen
+# at 0.05, closest_at reached 0.07 with the cross-lingual features and Assistant.ask then said "not in the reports" to
+# 0.063 of dev2's and 0.074 of dev4's answerable questions: a margin, as for ABSTAIN_UNANSWERABLE.
+NOT_FOUND_ANSWERABLE = 0.04
 ABSTAIN_UNANSWERABLE = 0.77  # the issue's bar is 0.75; a little above it, as held-out estimates are noisy. With dev3 (86
 # unanswerable questions, 66 before) five-fold: 0.75 gives answer_at 0.38 and short answers 0.420, 0.77 gives 0.41 and 0.413,
 # 0.78-0.80 give 0.46 and 0.403 (and the Palermo "which article" answer, at 0.458, withheld)
@@ -254,14 +258,14 @@ def held_out(records: list[dict], splits: list[list[int]]) -> dict:
 def thresholds(h: dict, answerable: np.ndarray) -> tuple[float, float]:
     """answer_at: the lowest probability that still leaves ABSTAIN_UNANSWERABLE of the unanswerable questions without
     a short answer (held out); closest_at: the highest sentence probability below which "not in the reports" stays
-    under 5 % of answerable questions."""
+    under NOT_FOUND_ANSWERABLE (4 %) of answerable questions."""
     grid = np.linspace(0.05, 0.95, 91)
     unanswerable = ~answerable
     allowed_at = [t for t in grid if (~((h["p"] >= t) & h["found"]))[unanswerable].mean() >= ABSTAIN_UNANSWERABLE]
     answer_at = float(min(allowed_at)) if allowed_at and unanswerable.any() else 0.5
     answered = (h["p"] >= answer_at) & h["found"]
     allowed = [t for t in np.linspace(0.0, 0.9, 181)
-               if ((h["sentence_p"] < t) & ~answered & answerable).sum() <= 0.05 * answerable.sum()]
+               if ((h["sentence_p"] < t) & ~answered & answerable).sum() <= NOT_FOUND_ANSWERABLE * answerable.sum()]
     return answer_at, float(max(allowed)) if allowed else 0.0
 
 
