@@ -75,6 +75,12 @@ def test_amounts_ranges_fractions_and_ratios_are_one_number(text, surface, value
     assert "US" not in {e.canonical_id for e in find_entities(text) if e.kind == "country"}
 
 
+def test_a_figure_in_a_year_is_no_ratio_and_a_bare_us_is_the_country():
+    assert kinds_and_ids("the count rose to 10 in 2019", "number") == [("number", "10")]
+    assert kinds_and_ids("more than 40 million in 2023", "date") == [("date", "2023")]
+    assert kinds_and_ids("in the US 12 agencies signed", "country") == [("country", "US")]
+
+
 def test_offsets_index_the_text_and_spans_do_not_overlap():
     text = "Mr. Víctor Hugo Peña, Director General of Special Affairs of the Republic of Paraguay, and UNODC."
     entities = find_entities(text)

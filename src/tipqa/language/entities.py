@@ -389,12 +389,12 @@ _SCALES = {"thousand": 10**3, "million": 10**6, "billion": 10**9, "mil": 10**3, 
            "millones": 10**6, "mil millones": 10**9}
 # A currency sign or code is part of an amount ('US$2,250', 'USD 300', '€15'); a fraction of its number word
 # ('two-thirds', 'one quarter'); a ratio is one figure ('one in five', '1 in 4', 'uno de cada cinco').
-_CURRENCY = r"(?:US\$|USD|US|EUR|GBP|\$|€|£)\s?"
+_CURRENCY = r"(?:US\$|USD|EUR|GBP|\$|€|£)\s?"  # not a bare 'US' ('the US 12 agencies' names the country)
 _FRACTION = r"(?:[-\s](?:thirds?|quarters?|fifths?|tenths?|halves))"
 _ONE = (rf"(?:{_CURRENCY})?(?:\d{{1,3}}(?:,\d{{3}})+|\d+(?:\.\d+)?|(?:" + "|".join(_NUMBER_WORDS) + rf"){_FRACTION}?)"
         r"(?:\s?(?:%|percent|per\s?cent|por\s+ciento))?"
         r"(?:\s+(?:" + "|".join(sorted(_SCALES, key=len, reverse=True)) + r")\b)?"
-        r"(?:\s+(?:in|out\s+of|de\s+cada)\s+(?:\d+|" + "|".join(_NUMBER_WORDS) + r")\b)?")
+        r"(?:\s+(?:in|out\s+of|de\s+cada)\s+(?:\d{1,2}|" + "|".join(_NUMBER_WORDS) + r")\b)?")  # not '40 in 2023'
 # How a report qualifies a figure is part of it: 'some 15,000', 'more than ten million', 'between 80 and 90'.
 _QUALIFIER = (r"(?:(?:some|about|around|approximately|roughly|nearly|almost|over|more\s+than|less\s+than|fewer\s+than|"
               r"at\s+least|up\s+to|close\s+to|an\s+estimated|estimated|only|just|unos|unas|cerca\s+de|alrededor\s+de|"
