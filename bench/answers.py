@@ -3,6 +3,11 @@ answer, wrong "not in the reports" on answerable questions and abstention on una
 language.
 
     python bench/answers.py [--sets dev,test,seed,heldout] [--json] [--misses dev] [--grep REGEX] [--by-type]
+                            [--report FILE --corpus seed]
+
+--report FILE asks only the questions written on that report (one report, not two); --corpus seed asks them of
+the seed report alone, e.g. the fitting sets' questions on the seed, a stand-in for the held-back seed set:
+`--sets dev,dev2,dev3,dev4,officers --report oas-rtp-ii-2009-buenos-aires-report.txt --corpus seed`.
 
 dev_qa.jsonl and test_qa.jsonl were written over the nine reports (corpus/ plus tests/data/corpus-extra) by people
 who never saw the code; they are asked of an index of those nine. seed_qa.jsonl and heldout_qa.jsonl are asked
@@ -12,6 +17,7 @@ Indexes are cached under bench/.cache/answers (one per model) and refreshed incr
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import shutil
 import sys
@@ -52,6 +58,16 @@ def index_for(folder: Path) -> Path:
     return folder.parent / f"index-{slugify(load_settings().model)}"
 
 
+def reports_of(path: Path) -> list[list[str]]:
+    """The report(s) each question of a set was written on, in file order ([] where none is named)."""
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            report = json.loads(line).get("report") or []
+            out.append([report] if isinstance(report, str) else list(report))
+    return out
+
+
 def row(label: str, summary: dict) -> str:
     cells = " ".join(f"{summary[key]:>12.3f}" if summary.get(key) is not None else f"{'-':>12}" for _, key in COLUMNS)
     return f"{label:12}{summary['questions']:>5} {cells}"
@@ -65,6 +81,9 @@ def main() -> None:
     parser.add_argument("--grep", default="", help="ask only the questions matching this regular expression "
                         "(case-insensitive), e.g. the officer questions: 'rapporteur|relator|vice|presid|chair'")
     parser.add_argument("--by-type", action="store_true", help="also print short-answer accuracy by answer type")
+    parser.add_argument("--report", default="", help="ask only the questions written on this report (its file name)")
+    parser.add_argument("--corpus", choices=("seed", "nine"), default=None,
+                        help="ask every set of this corpus (default: each set's own)")
     args = parser.parse_args()
     from tipqa.assistant import Assistant
     from tipqa.config import load_settings
@@ -75,12 +94,14 @@ def main() -> None:
     print(f"{'set':12}{'n':>5} " + " ".join(f"{name:>12}" for name, _ in COLUMNS))
     for name in args.sets.split(","):
         file, kind = SETS[name]
+        kind = args.corpus or kind
         if kind not in assistants:
             folder = corpus(kind, cache)
             settings = load_settings(corpus_dir=folder, index_dir=index_for(folder))
             assistants[kind] = Assistant.open(settings=settings, progress=lambda f, m: None)
         started = time.perf_counter()
-        items = [i for i in load_items(ROOT / "eval" / file) if re.search(args.grep, i.question, re.I)]
+        items = [i for i, report in zip(load_items(ROOT / "eval" / file), reports_of(ROOT / "eval" / file))
+                 if re.search(args.grep, i.question, re.I) and (not args.report or report == [args.report])]
         result = evaluate(assistants[kind], items)
         log(f"{name}: {len(result['questions'])} questions in {time.perf_counter() - started:.1f} s")
         results[name] = result

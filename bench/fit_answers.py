@@ -1,6 +1,7 @@
 """Fit the answering models (src/tipqa/answering/weights.json) on labelled questions, cross-validated by report.
 
     python bench/fit_answers.py [--sets dev,dev2,dev3,dev4,seed,heldout] [--dry-run] [--span-ablation] [--shuffles 3]
+                                [--fixed 0.34,0.04]
 
 1. Every candidate sentence of every question (the sentences of its top passages, as Assistant.ask reads them) is
    a row of scoring.SENTENCE_FEATURES, labelled 1 when it is the question's evidence sentence. A logistic model
@@ -304,6 +305,27 @@ def shuffled_figures(records: list[dict], answerable: np.ndarray, shuffles: int)
           f"abstained (unanswerable) {mean[2]:.3f}, short answer in users' words {mean[3]:.3f}")
 
 
+def fixed_thresholds(records: list[dict], h: dict, answerable: np.ndarray, answer_at: float, closest_at: float) -> None:
+    """Left-out figures at the given thresholds, overall and per report left out (answerable questions: right short
+    answers and right sentences; unanswerable ones, in no report's fold of their own: declined)."""
+    print(f"leave one report out at answer_at {answer_at}, closest_at {closest_at}: "
+          f"{json.dumps(figures_of(h, answerable, answer_at, closest_at))}")
+    answered = (h["p"] >= answer_at) & h["found"]
+    rows: dict[str, list[int]] = {}
+    for i, r in enumerate(records):
+        row = rows.setdefault(r["group"][:44], [0, 0, 0, 0, 0])
+        if answerable[i]:
+            row[0] += 1
+            row[1] += int(answered[i] and h["right"][i] == 1)
+            row[2] += int(h["sentence_right"][i])
+        else:
+            row[3] += 1
+            row[4] += int(not answered[i])
+    print("  report left out                               answerable  right  sentence  unanswerable  declined")
+    for name, (n, right, sentence, unanswerable, declined) in sorted(rows.items()):
+        print(f"  {name:44} {n:10d} {right:6d} {sentence:9d} {unanswerable:13d} {declined:9d}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sets", default="dev,dev2,dev3,dev4,seed,heldout")
@@ -313,6 +335,9 @@ def main() -> None:
     parser.add_argument("--shuffles", type=int, default=1,
                         help="also print five-fold figures averaged over this many shuffles of the questions "
                              "(one shuffle moves short answers by ~0.01: compare changes on the mean)")
+    parser.add_argument("--fixed", default="", metavar="ANSWER_AT,CLOSEST_AT",
+                        help="also print the left-out figures at these thresholds (thresholds move with every refit: "
+                             "compare two versions at one pair) and per report")
     args = parser.parse_args()
     from tipqa.answering.scoring import save_models
     records = collect(args.sets.split(","))
@@ -350,6 +375,10 @@ def main() -> None:
         picked = sum(bool(random_cv["sentence_right"][i]) for i in mine)
         right = sum(bool(random_cv["sentence_right"][i]) and random_cv["right"][i] == 1 for i in mine)
         print(f"  {name:8} {len(mine):4d} answerable: {reachable} / {picked} / {right} of {picked}")
+    print(f"right short answers before the threshold, left out: {int(by_report['right'][answerable].sum())} of "
+          f"{int(answerable.sum())}")
+    if args.fixed:
+        fixed_thresholds(records, by_report, answerable, *(float(v) for v in args.fixed.split(",")))
     if args.shuffles > 1:
         shuffled_figures(records, answerable, args.shuffles)
     if args.dry_run:

@@ -467,8 +467,9 @@ def find_entities(text: str, kinds: tuple[str, ...] | None = None, case_sensitiv
     if kinds is None or "number" in kinds:  # numbers come last, only where nothing else is: no other kind changes
         numbers = find_numbers(text)
         # ... but the 'US' of 'US$2,250' is the amount's currency, not a mention of the country
-        chosen = [e for e in chosen if not any(n.start <= e.start and e.end <= n.start + _currency_length(n.text)
-                                               for n in numbers)]
+        currencies = [(n.start, n.start + length) for n in numbers if (length := _currency_length(n.text))]
+        if currencies:
+            chosen = [e for e in chosen if not any(a <= e.start and e.end <= b for a, b in currencies)]
         spans = [(e.start, e.end) for e in chosen]
         chosen = _resolve(chosen + [n for n in numbers if not _overlaps(n.start, n.end, spans)])
     return [e for e in chosen if kinds is None or e.kind in kinds]
