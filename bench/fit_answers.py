@@ -118,7 +118,7 @@ def span_rows(item, found, labels: np.ndarray) -> list[tuple[np.ndarray, np.ndar
         spans = span_ranker.candidates(q, hit.chunk.text, span, rule)
         y = np.array([answer_matches(s.text, golds) for s in spans], dtype=float)
         if y.any():
-            out.append((span_ranker.features(q, hit.chunk.text, span, spans, rule), y))
+            out.append((span_ranker.features(q, hit.chunk.text, span, spans, rule, found.similar), y))
     return out
 
 
@@ -184,7 +184,7 @@ def pick(record: dict, logits: np.ndarray, span_model, order: np.ndarray | None 
     from tipqa.evaluate import answer_matches
     found, item = record["found"], record["item"]
     best, choice = extract._first_answering(found.question, found.items, logits if order is None else order,
-                                            span_model)
+                                            span_model, similar=found.similar)
     answer = choice.answer
     row = extract.answer_features(found.question, found.features, logits, best, choice, found.items[best])
     golds = [item.answer, *item.aliases] if item.answer else []

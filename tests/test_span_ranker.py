@@ -2,6 +2,7 @@
 the shipped model, on sentences and wordings written for these tests (in no question set)."""
 from __future__ import annotations
 
+import functools
 from dataclasses import replace
 
 import pytest
@@ -107,3 +108,43 @@ def test_fractions_ratios_and_amounts_are_offered_whole():
     assert "three-quarters majority" in texts and "three" not in texts
     assert "one in four" in _texts("What share of applicants is refused?", sentence)
     assert "up to US$1,500" in _texts("How much is the fee?", sentence)
+
+
+@pytest.fixture(scope="module")
+def assistant(tmp_path_factory, real_embedder):
+    from .conftest import open_seed_assistant
+    return open_seed_assistant(tmp_path_factory.mktemp("span_ranker"), real_embedder)
+
+
+def _similar(assistant, question: str):
+    """What Assistant.ask hands the span model: texts -> their cosines with the question, by the real model."""
+    from tipqa.answering.extract import _similarity
+    sentences, query = assistant._answer_inputs(assistant.data, assistant.question_embedder.embed_query(question))
+    return functools.partial(_similarity, sentences, query)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("question, sentence, expected", [
+    ("What share of the fishermen said they never got the pay they had been promised?",
+     "Of 420 fishermen surveyed on the southern islands, 38 per cent owed money to boat owners and 61 per cent had "
+     "not received the wages agreed when they were hired.", "61 per cent"),
+    ("¿Qué porcentaje de los pescadores dijo no haber cobrado el salario prometido?",
+     "Of 420 fishermen surveyed on the southern islands, 38 per cent owed money to boat owners and 61 per cent had "
+     "not received the wages agreed when they were hired.", "61 per cent"),
+    ("How many of the rescued workers were later sent back to their home country?",
+     "Inspectors rescued 85 workers from the farms; 23 of them were later returned to their country of origin and "
+     "the rest stayed in shelters.", "23"),
+])
+def test_a_candidates_context_is_read_by_meaning(assistant, question, sentence, expected):
+    q = replace(analyse(question), expected="number")  # as kinds.refine reads '¿Qué porcentaje ...?' by meaning
+    span = (0, len(sentence))
+    spans = span_ranker.candidates(q, sentence, span, None)
+    similar = _similar(assistant, question)
+    x = span_ranker.features(q, sentence, span, spans, None, similar)
+    context = x[:, span_ranker.SPAN_FEATURES.index("context")]
+    right = [i for i, s in enumerate(spans) if s.text.startswith(expected)]
+    assert right and int(context.argmax()) in right, [(s.text, round(c, 3)) for s, c in zip(spans, context)]
+    # ... and the shipped span model gives the candidate whose context reads closest to the question the most for it
+    model = scoring.models().span
+    gain = model.logit(x) - model.logit(span_ranker.features(q, sentence, span, spans, None))
+    assert all(gain[i] > gain[j] for i in right for j in range(len(spans)) if j not in right), gain

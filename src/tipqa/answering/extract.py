@@ -49,6 +49,7 @@ class Candidates:
     question: Question
     items: list[tuple[Hit, tuple[int, int]]]
     features: np.ndarray  # float[n, len(SENTENCE_FEATURES)]
+    similar: span_ranker.Similar | None = None  # texts -> their cosines with the question (span_ranker.features)
 
 
 def retrieval_text(question: str) -> str:
@@ -71,7 +72,15 @@ def read_candidates(question: str, hits: list[Hit], sentence_vectors, query_vect
     items = [(hit, span) for hit in hits[:SENTENCE_PASSAGES] for span in hit.chunk.sentences]
     if not items:
         return None
-    return Candidates(q, items, sentence_features(q, items, sentence_vectors, query_vector))
+    return Candidates(q, items, sentence_features(q, items, sentence_vectors, query_vector),
+                      functools.partial(_similarity, sentence_vectors, query_vector))
+
+
+def _similarity(sentence_vectors, query_vector: np.ndarray, texts: list[str]) -> np.ndarray:
+    """Cosines of short texts with the question, each encoded as questions are (cached like the rescored sentences)."""
+    if not texts:
+        return np.zeros(0)
+    return _embed(sentence_vectors, texts, None, as_questions=True) @ query_vector
 
 
 def answer_question(question: str, hits: list[Hit], sentence_vectors, query_vector: np.ndarray,
@@ -88,7 +97,7 @@ def decide(found: Candidates, hits: list[Hit], learned: scoring.Models) -> Extra
     for), the short answer in it, and which of the three outcomes the answer model's probability allows."""
     q, items, x = found.question, found.items, found.features
     logits = learned.sentence.logit(x)
-    best, choice = _first_answering(q, items, logits, learned.span)
+    best, choice = _first_answering(q, items, logits, learned.span, similar=found.similar)
     answer, kind = choice.answer, choice.kind
     hit, span = items[best]
     row = answer_features(q, x, logits, best, choice, items[best])
@@ -161,7 +170,7 @@ def _rerank(hits: list[Hit], candidates, logits: np.ndarray) -> tuple[list[int],
 
 
 def _first_answering(q: Question, candidates, scores: np.ndarray, span_model: scoring.Logistic | None,
-                     margin: float = 1.0) -> tuple[int, span_ranker.Choice]:
+                     margin: float = 1.0, similar: span_ranker.Similar | None = None) -> tuple[int, span_ranker.Choice]:
     """The best sentence that holds a span of the expected type, if one scores within margin (in logits) of the
     best; its short answer chosen by the span model (span_ranker.py) among the sentence's candidates."""
     order = np.argsort(-scores, kind="stable")
@@ -170,20 +179,21 @@ def _first_answering(q: Question, candidates, scores: np.ndarray, span_model: sc
     for index in order[:6]:
         if scores[index] < scores[first] - margin:
             break
-        choice = _short(q, candidates[index], span_model)
+        choice = _short(q, candidates[index], span_model, similar)
         at_first = at_first or choice
         if choice.answer is not None and (choice.probability is None or choice.probability >= SPAN_ACCEPT):
             return int(index), choice
     return first, at_first
 
 
-def _short(q: Question, item: tuple[Hit, tuple[int, int]], span_model: scoring.Logistic | None) -> span_ranker.Choice:
+def _short(q: Question, item: tuple[Hit, tuple[int, int]], span_model: scoring.Logistic | None,
+           similar: span_ranker.Similar | None = None) -> span_ranker.Choice:
     hit, span = item
     introduced = appositives.described(q, hit.chunk.text, span)  # 'What post did X hold?': how X is introduced
     if introduced is not None:
         return span_ranker.Choice(*introduced, None)
     answer, kind = short_answer(q, hit, span)
-    return span_ranker.choose(q, hit.chunk.text, span, answer, kind, span_model)
+    return span_ranker.choose(q, hit.chunk.text, span, answer, kind, span_model, similar)
 
 
 # ---- the answering sentence -------------------------------------------------------------------------
