@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 from dataclasses import replace
 
+import numpy as np
 import pytest
 
 from tipqa.answering import scoring, span_ranker
@@ -148,3 +149,13 @@ def test_a_candidates_context_is_read_by_meaning(assistant, question, sentence, 
     model = scoring.models().span
     gain = model.logit(x) - model.logit(span_ranker.features(q, sentence, span, spans, None))
     assert all(gain[i] > gain[j] for i in right for j in range(len(spans)) if j not in right), gain
+
+
+def test_a_table_row_of_hundreds_of_figures_is_ranked_without_reading_each_ones_context():
+    sentence = " ".join(f"{1000 + i} cases in region {i} were recorded," for i in range(100)) + " all in 2021."
+    q = analyse("How many victims were detected in 2021?")
+    asked = []
+    x = span_ranker.features(q, sentence, (0, len(sentence)), span_ranker.candidates(q, sentence, (0, len(sentence)), None),
+                             None, lambda texts: asked.extend(texts) or np.ones(len(texts)))
+    assert len(x) > span_ranker.CONTEXT_LIMIT and not asked
+    assert not x[:, span_ranker.SPAN_FEATURES.index("context")].any()

@@ -31,6 +31,9 @@ SPAN_FEATURES = ("rule", "gazetteer", "by_form", "kind_first", "in_clause", "sub
                  "year_like", "with_noun", "ordinal", "time_unit", "context", "context_gap")
 Similar = Callable[[list[str]], np.ndarray]  # texts -> each one's cosine with the question
 CONTEXT_BEFORE, CONTEXT_AFTER = 2, 8  # words read around a candidate for its context (see _context)
+# Contexts are read only for a sentence with at most this many candidates: a table row read as one sentence can hold
+# hundreds (450: 2 s to encode), the most in the nine reports is 48; beyond it the span model goes without them.
+CONTEXT_LIMIT = 64
 
 
 @dataclass(frozen=True)
@@ -122,7 +125,7 @@ def _item_marker(text: str, span: tuple[int, int], a: int, b: int) -> bool:
 def features(q: Question, text: str, span: tuple[int, int], spans: list[Span], rule: str | None,
              similar: Similar | None = None) -> np.ndarray:
     """SPAN_FEATURES of each candidate. SIMILAR (texts -> cosines with the question) reads each candidate's
-    context by meaning (_context); without it those two columns are 0."""
+    context by meaning (_context); without it (or past CONTEXT_LIMIT candidates) those two columns are 0."""
     clause = _best_clause(q, text, span)
     roles = _role_spans(text) if q.expected in ("country", "agent") else []
     entities = [e for e in chunk_entities(text) if e.start >= clause[0] and e.end <= clause[1]]
@@ -155,7 +158,8 @@ def features(q: Question, text: str, span: tuple[int, int], spans: list[Span], r
             float(count and s.kind == "number" and not is_percent),
             float(bool(re.fullmatch(r"(?:19|20)\d\d", s.text))), float(s.source == "form" and s.kind == "number"),
             float(bool(_ORDINAL.fullmatch(s.text))), float(time_asked and bool(_TIME_UNIT.search(s.text)))])
-    context = similar([_context(text, span, s) for s in spans]) if similar is not None and spans else np.zeros(len(spans))
+    read = similar is not None and 0 < len(spans) <= CONTEXT_LIMIT
+    context = similar([_context(text, span, s) for s in spans]) if read else np.zeros(len(spans))
     for row, cosine in zip(rows, context.tolist()):
         row += [cosine, cosine - float(context.max())]
     return np.array(rows, dtype=np.float64).reshape(len(spans), len(SPAN_FEATURES))
