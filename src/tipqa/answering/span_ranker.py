@@ -168,9 +168,9 @@ def features(q: Question, text: str, span: tuple[int, int], spans: list[Span], r
 def _context(text: str, span: tuple[int, int], s: Span) -> str:
     """The candidate with what its sentence goes on to say of it (CONTEXT_AFTER words, and CONTEXT_BEFORE before
     it): '51 per cent were not paid as agreed before ...' and '550 miners in northern Chad, about 50 per cent ...'
-    read against 'what share had not received the wages promised?'. Five-fold over three shuffles, leaving one
-    report out: right short answers before the threshold 459 -> 471 of 885 (bench/README.md, "A candidate's
-    context by meaning"); six words each side: 462; six each side with the candidate masked: 464; ten: 460."""
+    read against 'what share had not received the wages promised?'. One report left out, right short answers
+    before the threshold 459 -> 471 of 885 (bench/README.md, "A candidate's context by meaning"); six words each
+    side: 462; six each side with the candidate masked: 464; ten each side: 460."""
     before = re.findall(r"\S+", text[span[0]:s.start])[-CONTEXT_BEFORE:]
     after = re.findall(r"\S+", text[s.end:span[1]])[:CONTEXT_AFTER]
     return " ".join([*before, s.text, *after])
