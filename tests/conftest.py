@@ -127,3 +127,9 @@ def open_seed_assistant(root: Path, embedder, extra: dict[str, str] | None = Non
 def open_seed_and(root: Path, embedder, *reports: Path):
     """An Assistant over the seed report (with its metadata) and copies of REPORTS (real files) in ROOT/corpus."""
     return open_seed_assistant(root, embedder, {path.name: path.read_text(encoding="utf-8") for path in reports})
+
+
+def assert_answered_from_its_sentence(answer, expected: str) -> None:
+    """A short answer holding EXPECTED, cited to a sentence of the first passage shown."""
+    assert answer.outcome == "answer" and expected in answer.answer, (answer.outcome, answer.answer)
+    assert answer.evidence.sentence in answer.passages[0].text

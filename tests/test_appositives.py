@@ -8,7 +8,7 @@ import pytest
 from tipqa.answering.appositives import asked, described
 from tipqa.answering.questions import analyse
 
-from .conftest import open_seed_assistant
+from .conftest import assert_answered_from_its_sentence, open_seed_assistant
 
 
 def _described(question: str, sentence: str):
@@ -73,6 +73,4 @@ def assistant(tmp_path_factory, real_embedder):
     ("¿Qué puesto tenía Pablo Tettamanti?", "Director of International Organizations"),
 ])
 def test_the_real_report_answers_with_how_it_introduces_the_person(assistant, question, expected):
-    answer = assistant.ask(question)
-    assert answer.outcome == "answer" and expected in answer.answer
-    assert answer.evidence.sentence in answer.passages[0].text  # cited to the sentence that introduces them
+    assert_answered_from_its_sentence(assistant.ask(question), expected)  # the sentence that introduces them
