@@ -92,6 +92,36 @@ def test_a_numbered_items_marker_is_never_a_short_answer(sentence):
         not in ("1", "2")
 
 
+_NOTES = ("...the survey was run again in 2021.\n"
+          "41 Ibid.\n"
+          "42 Marta Quiroga and others, Forced Labour on Coffee Farms in Nicaragua (Managua, 2019).\n"
+          "43 National Police of Nicaragua, Annual Report 2020.")
+
+
+def test_an_endnotes_number_is_a_marker_not_a_figure():
+    at = _NOTES.index("42 Marta")
+    sentence = (at, _NOTES.index("\n", at))
+    assert span_ranker.note_number(_NOTES, sentence) == (at, at + 2)
+    q = analyse("How many workers were freed from coffee farms in Nicaragua?")
+    assert "42" not in [s.text for s in span_ranker.candidates(q, _NOTES, sentence, None)]
+
+
+@pytest.mark.parametrize("text", [
+    "42 delegations attended the meeting, which closed with a declaration.",  # a count that opens a sentence
+    "The ministry counted 42 cases.\n43 more were reported later.",  # only one line opens with a number
+])
+def test_a_number_opening_a_line_is_a_note_only_beside_the_next_or_previous_note(text):
+    assert span_ranker.note_number(text, (0, len(text))) is None
+
+
+def test_how_many_is_not_answered_by_an_ordinal_that_names_something():
+    sentence = "The Second Meeting adopted the plan, which entered into force on the fortieth day after signature."
+    texts = _texts("How many days after signature did the plan enter into force?", sentence)
+    assert "fortieth day" in texts and not any(t.startswith("Second") for t in texts), texts
+    assert any(t.startswith("Second") for t in _texts("Which meeting adopted the plan?", sentence, None)
+               + _texts("What number did the meeting that adopted the plan carry?", sentence))
+
+
 def test_a_number_inside_the_sentence_is_still_offered():
     texts = _texts("How many delegations attended?", "In all, 3. delegations from 12 countries attended.")
     assert "12 countries" in texts or "12" in texts

@@ -234,7 +234,7 @@ def sentence_features(q: Question, candidates, sentence_vectors, query_vector) -
                      float(hit.chunk.sentences[0] == span), scoring.log_length(sentence),
                      float(len(sentence.split()) < 5), float(not _FINISHED.search(sentence)),
                      symmetric[i], symmetric[i] - symmetric.max(), coverage[i], coverage[i] - coverage.max(),
-                     float(cross_lingual(q, sentence))])
+                     float(cross_lingual(q, sentence)), float(span_ranker.note_number(hit.chunk.text, span) is not None)])
     return np.array(rows, dtype=np.float64)
 
 

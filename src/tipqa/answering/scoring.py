@@ -19,7 +19,7 @@ WEIGHTS = Path(__file__).with_name("weights.json")
 
 SENTENCE_FEATURES = ("dense", "dense_gap", "dense_rank", "neighbour_gap", "passage_dense", "passage_prior", "lexical",
                      "lexical_gap", "typed", "unmet", "named", "first_in_passage", "length", "few_words", "unfinished",
-                     "symmetric", "symmetric_gap", "passage_coverage", "passage_coverage_gap", "cross_lingual")
+                     "symmetric", "symmetric_gap", "passage_coverage", "passage_coverage_gap", "cross_lingual", "note")
 ANSWER_FEATURES = ("sentence_logit", "sentence_margin", "found", "found_sentence", "typed_question", "dense",
                    "passage_dense", "lexical", "unmet", "named", "names_something", "rivals", "answer_length",
                    "span_ranked", "span_probability", "symmetric", "symmetric_gap", "cross_lingual")

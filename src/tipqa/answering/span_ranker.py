@@ -75,7 +75,8 @@ def candidates(q: Question, text: str, span: tuple[int, int], rule: str | None) 
         piece = text[a:b].rstrip(" .,;:")
         b = a + len(piece)
         said = re.search(rf"(?<!\w){re.escape(fold(piece))}(?!\w)", asked)  # what the question says is no answer
-        if b > a and (a, b) not in found and not said and not _item_marker(text, span, a, b):
+        if b > a and (a, b) not in found and not said and not _item_marker(text, span, a, b) \
+                and note_number(text, span) != (a, b):
             found[(a, b)] = Span(piece, a, b, kind, source)
 
     for e in chunk_entities(text):
@@ -91,8 +92,12 @@ def candidates(q: Question, text: str, span: tuple[int, int], rule: str | None) 
     for e in _named_by_form(text, span, kinds):
         add(e.start, e.end, e.kind, "form")
     if q.expected == "number":
+        count = bool(_COUNT.search(asked))
         for m in _ORDINAL.finditer(text, span[0], span[1]):
-            add(m.start(), m.end(), "number", "form")
+            # 'how many' is answered by 'the fortieth instrument', never by an ordinal that is part of a name
+            # ('Second Meeting', 'Tercer Plan'): those answered 'how many recommendations ...' and 'cuántos días ...'
+            if not (count and m.group(0)[0].isupper()):
+                add(m.start(), m.end(), "number", "form")
     if q.expected in ("place", "organisation"):  # a title in quotation marks names a talk or a text, not these
         quoted = [(m.start(), m.end()) for m in _QUOTED.finditer(text, span[0], span[1])]
         # ... nor a piece of a document's symbol ('RTP-II' of 'RTP-II/INF.12/09')
@@ -120,6 +125,23 @@ def _item_marker(text: str, span: tuple[int, int], a: int, b: int) -> bool:
     languages), always wrongly."""
     return bool(_NUMERAL.fullmatch(text, a, b)) and not text[span[0]:a].strip(" \t\n(") \
         and bool(_MARKER_AFTER.match(text, b))
+
+
+_OPENING_NUMBER = re.compile(r"[ \t]*([1-9]\d{0,2})[ \t]+(?=[^\W\d])")
+
+
+def note_number(text: str, span: tuple[int, int]) -> tuple[int, int] | None:
+    """Where the sentence is a note ('137 Radoslaw L. Malinowski and others, Displacement, ... Kenya, (HAART,
+    2016).'), the note's number: a line that opens with a number when another line of the passage opens with the
+    number before or after it. It is a marker, not a figure the report gives; read as one it answered 'how many
+    traffickers were convicted in Kenya?' (the notes of the nine reports list their sources)."""
+    m = _OPENING_NUMBER.match(text, span[0])
+    if not m or text[text.rfind("\n", 0, m.start(1)) + 1:m.start(1)].strip():
+        return None
+    n = int(m.group(1))
+    if not re.search(rf"(?m)^[ \t]*(?:{n - 1}|{n + 1})[ \t]+[^\W\d]", text):
+        return None
+    return m.start(1), m.end(1)
 
 
 def features(q: Question, text: str, span: tuple[int, int], spans: list[Span], rule: str | None,
