@@ -30,6 +30,20 @@ def test_the_shipped_weights_have_a_span_model_over_its_features():
     assert scoring.models().sentence.names == scoring.SENTENCE_FEATURES
 
 
+def test_trees_are_read_as_scikit_learn_reads_them():
+    """The sentence model's trees are evaluated with numpy alone (scoring.Trees); here against scikit-learn's own
+    decision function, on interactions of three features, after a round trip through the stored form."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=(12000, 5))
+    y = (x[:, 0] * x[:, 1] * np.sign(x[:, 2]) + 0.3 * rng.normal(size=len(x)) > 0).astype(int)
+    model = HistGradientBoostingClassifier(max_iter=60, max_leaf_nodes=15, random_state=0).fit(x, y)
+    trees = scoring.model_from_dict(scoring.Trees.from_sklearn(model, tuple("abcde")).to_dict())
+    fresh = rng.normal(size=(500, 5))
+    assert np.allclose(trees.logit(fresh), model.decision_function(fresh), atol=1e-5)
+    assert isinstance(scoring.models().sentence, scoring.Blend)  # the shipped sentence model holds trees
+
+
 def test_the_answer_model_knows_when_question_and_sentence_differ_in_language():
     from tipqa.answering.extract import cross_lingual
     english = "Brazil proposed the establishment of joint investigation teams."

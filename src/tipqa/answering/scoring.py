@@ -92,8 +92,92 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, names: tuple[str, ...], l2: float
 
 
 @dataclass(frozen=True)
+class Trees:
+    """Gradient-boosted regression trees, fitted by scikit-learn's HistGradientBoostingClassifier (bench/
+    fit_answers.py) and evaluated here with numpy alone: logit = base + the sum over trees of the value of the leaf
+    each row reaches (a row goes left where its feature is <= the node's threshold). Every tree's nodes are padded
+    to one length; a leaf has feature -1."""
+
+    names: tuple[str, ...]
+    base: float
+    feature: np.ndarray  # int[trees, nodes], -1 at leaves
+    threshold: np.ndarray  # float[trees, nodes]
+    left: np.ndarray  # int[trees, nodes]
+    right: np.ndarray
+    value: np.ndarray  # float[trees, nodes]: the leaves' values
+
+    def logit(self, x: np.ndarray) -> np.ndarray:
+        x = np.atleast_2d(np.asarray(x, dtype=np.float64))
+        trees = np.arange(self.feature.shape[0])
+        node = np.zeros((len(x), len(trees)), dtype=np.int64)
+        for _ in range(self.feature.shape[1]):  # no tree is deeper than it has nodes
+            feature = self.feature[trees, node]
+            inner = feature >= 0
+            if not inner.any():
+                break
+            values = np.take_along_axis(x, np.maximum(feature, 0), axis=1)
+            step = np.where(values <= self.threshold[trees, node], self.left[trees, node], self.right[trees, node])
+            node = np.where(inner, step, node)
+        return self.base + self.value[trees, node].sum(axis=1)
+
+    def to_dict(self) -> dict:
+        return {"names": list(self.names), "kind": "trees", "base": round(self.base, 8),
+                "feature": self.feature.tolist(), "threshold": self.threshold.round(8).tolist(),
+                "left": self.left.tolist(), "right": self.right.tolist(), "value": self.value.round(8).tolist()}
+
+    @classmethod
+    def from_dict(cls, record: dict) -> "Trees":
+        return cls(tuple(record["names"]), float(record["base"]), np.array(record["feature"], dtype=np.int64),
+                   np.array(record["threshold"]), np.array(record["left"], dtype=np.int64),
+                   np.array(record["right"], dtype=np.int64), np.array(record["value"]))
+
+    @classmethod
+    def from_sklearn(cls, model, names: tuple[str, ...]) -> "Trees":
+        """From a fitted binary HistGradientBoostingClassifier on numeric features (its _predictors: one
+        TreePredictor per iteration, whose nodes hold the thresholds on raw values)."""
+        predictors = [tree[0].nodes for tree in model._predictors]
+        width = max(len(nodes) for nodes in predictors)
+        shape = (len(predictors), width)
+        feature, left, right = (np.full(shape, -1, dtype=np.int64), np.zeros(shape, dtype=np.int64),
+                                np.zeros(shape, dtype=np.int64))
+        threshold, value = np.zeros(shape), np.zeros(shape)
+        for t, nodes in enumerate(predictors):
+            n = len(nodes)
+            leaf = nodes["is_leaf"].astype(bool)
+            feature[t, :n] = np.where(leaf, -1, nodes["feature_idx"])
+            threshold[t, :n], left[t, :n], right[t, :n] = nodes["num_threshold"], nodes["left"], nodes["right"]
+            value[t, :n] = np.where(leaf, nodes["value"], 0.0)
+        return cls(tuple(names), float(np.ravel(model._baseline_prediction)[0]), feature, threshold, left, right, value)
+
+
+@dataclass(frozen=True)
+class Blend:
+    """The mean of two models' logits (the sentence model: the quadratic logistic model and trees over the same
+    features; see bench/README.md, "Trees beside the logistic sentence model")."""
+
+    first: Logistic
+    second: Trees
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return self.first.names
+
+    def logit(self, x: np.ndarray) -> np.ndarray:
+        return 0.5 * (self.first.logit(x) + self.second.logit(x))
+
+    def to_dict(self) -> dict:
+        return {"kind": "blend", "first": self.first.to_dict(), "second": self.second.to_dict()}
+
+
+def model_from_dict(record: dict):
+    if record.get("kind") == "blend":
+        return Blend(Logistic.from_dict(record["first"]), Trees.from_dict(record["second"]))
+    return Trees.from_dict(record) if record.get("kind") == "trees" else Logistic.from_dict(record)
+
+
+@dataclass(frozen=True)
 class Models:
-    sentence: Logistic  # P(this candidate sentence is the answering one)
+    sentence: Logistic | Blend  # P(this candidate sentence is the answering one)
     answer: Logistic  # P(the short answer picked from the best sentence is right)
     answer_at: float  # give a short answer at or above this probability
     closest_at: float  # else show the best sentence as the closest the reports come, at or above this
@@ -104,12 +188,12 @@ class Models:
 @functools.lru_cache(maxsize=1)
 def models() -> Models:
     record = json.loads(WEIGHTS.read_text(encoding="utf-8"))
-    return Models(Logistic.from_dict(record["sentence"]), Logistic.from_dict(record["answer"]),
+    return Models(model_from_dict(record["sentence"]), Logistic.from_dict(record["answer"]),
                   float(record["answer_at"]), float(record["closest_at"]), record.get("fitted", {}),
                   Logistic.from_dict(record["span"]) if record.get("span") else None)
 
 
-def save_models(sentence: Logistic, answer: Logistic, answer_at: float, closest_at: float, fitted: dict,
+def save_models(sentence: Logistic | Blend, answer: Logistic, answer_at: float, closest_at: float, fitted: dict,
                 path: Path = WEIGHTS, span: Logistic | None = None) -> None:
     record = {"sentence": sentence.to_dict(), "answer": answer.to_dict(), "answer_at": round(answer_at, 4),
               "closest_at": round(closest_at, 4), "fitted": fitted, **({"span": span.to_dict()} if span else {})}
