@@ -13,7 +13,9 @@ with the one before it ("demonstrative"); Spanish cognate endings in the glossar
 sentence model fitted to
 rank (a softmax over each question's candidates, then Platt-scaled: "listwise"), or such a ranker choosing the
 sentence beside the pointwise model that feeds the answer model ("ranker"); a learned question adapter
-(slow: a few minutes per fold on two cores; only when named). Each variant runs in its own process, so no patch
+(slow: a few minutes per fold on two cores; only when named); the sentence model without its trees
+("logistic-sentence"), trees alone ("trees-sentence"), trees only ordering the sentences ("trees-ranker"), trees as
+the answer model ("trees-answer"). Each variant runs in its own process, so no patch
 leaks into the next. eval/test_qa.jsonl is never read.
 """
 from __future__ import annotations
@@ -34,7 +36,8 @@ from _common import ROOT  # noqa: E402
 
 VARIANTS = ("product", "top-k-8", "rescore-15", "l2-sentence-1", "l2-sentence-10", "l2-sentence-30", "l2-answer-30",
             "spanish-words", "sentence-idf", "sentence-idf-nogap", "sentence-idf-replace", "answer-coverage",
-            "answer-unmet", "demonstrative", "cognates", "listwise", "ranker", "adapter")
+            "answer-unmet", "demonstrative", "cognates", "listwise", "ranker", "logistic-sentence", "trees-sentence",
+            "trees-ranker", "trees-answer", "adapter")
 
 
 def lexical_of(record: dict):
@@ -210,6 +213,34 @@ def patch_answer_unmet() -> None:
     scoring.ANSWER_FEATURES = scoring.ANSWER_FEATURES + ("sentence_unmet",)
 
 
+def patch_trees(variant: str) -> None:
+    """Gradient-boosted trees (fit_answers.fit_trees) alone as the sentence model; or ordering the sentences while the
+    logistic model alone gives the answer model its features; or as the answer model (8 leaves, 150 rounds; the
+    sentence model the logistic one alone). The figures in bench/README.md, "Notes, ordinals and trees"."""
+    from tipqa.answering import scoring
+    fa.SENTENCE_TREES = False
+
+    def trees(records: list[dict], idx: list[int]):
+        x = np.vstack([records[i]["found"].features for i in idx])
+        y = np.concatenate([records[i]["labels"] for i in idx])
+        weight = np.concatenate([np.full(len(records[i]["labels"]), w / len(records[i]["labels"]))
+                                 for i, w in zip(idx, fa.set_weights(records, idx))])
+        return fa.fit_trees(x, y, weight * len(idx))
+
+    def answer_trees(rows: np.ndarray, labels: np.ndarray, weights: np.ndarray):
+        from sklearn.ensemble import HistGradientBoostingClassifier
+        model = HistGradientBoostingClassifier(max_iter=150, learning_rate=0.05, max_leaf_nodes=8, min_samples_leaf=30,
+                                               l2_regularization=1.0, random_state=0)
+        return scoring.Trees.from_sklearn(model.fit(rows, labels, sample_weight=weights), scoring.ANSWER_FEATURES)
+
+    if variant == "trees-sentence":
+        fa.fit_sentence = trees
+    elif variant == "trees-ranker":
+        fa.RANKER = trees
+    else:
+        fa.fit_answer = answer_trees
+
+
 def adapter_figures(records: list[dict], l2: float = 1e-2) -> None:
     """Sentence@1 and short answers before the threshold, random five-fold and one report left out, with and
     without the adapter (nested: the sentence model is fitted on cross-fitted adapter features)."""
@@ -373,6 +404,10 @@ def run(variant: str) -> None:
         fa.fit_sentence = listwise_sentences
     elif variant == "ranker":
         fa.RANKER = listwise_sentences
+    elif variant == "logistic-sentence":  # the sentence model before the trees joined it
+        fa.SENTENCE_TREES = False
+    elif variant in ("trees-sentence", "trees-ranker", "trees-answer"):
+        patch_trees(variant)
     records = fa.collect(list(fa.ANSWER_SETS))
     if variant == "sentence-idf":
         records = with_features(records, idf_share, ("sentence_coverage", "sentence_coverage_gap"))

@@ -120,6 +120,9 @@ class Trees:
             node = np.where(inner, step, node)
         return self.base + self.value[trees, node].sum(axis=1)
 
+    def probability(self, x: np.ndarray) -> np.ndarray:
+        return 1.0 / (1.0 + np.exp(-self.logit(x)))
+
     def to_dict(self) -> dict:
         return {"names": list(self.names), "kind": "trees", "base": round(self.base, 8),
                 "feature": self.feature.tolist(), "threshold": self.threshold.round(8).tolist(),
