@@ -3,6 +3,7 @@ the shipped model, on sentences and wordings written for these tests (in no ques
 from __future__ import annotations
 
 import functools
+import json
 from dataclasses import replace
 
 import numpy as np
@@ -42,6 +43,8 @@ def test_trees_are_read_as_scikit_learn_reads_them():
     fresh = rng.normal(size=(500, 5))
     assert np.allclose(trees.logit(fresh), model.decision_function(fresh), atol=1e-5)
     assert isinstance(scoring.models().sentence, scoring.Blend)  # the shipped sentence model holds trees
+    stored = json.loads(scoring.WEIGHTS.read_text(encoding="utf-8"))
+    assert json.loads(scoring._dumps(stored)) == stored  # how save_models writes it: a tree's array on one line
 
 
 def test_the_answer_model_knows_when_question_and_sentence_differ_in_language():

@@ -200,8 +200,19 @@ def save_models(sentence: Logistic | Blend, answer: Logistic, answer_at: float, 
                 path: Path = WEIGHTS, span: Logistic | None = None) -> None:
     record = {"sentence": sentence.to_dict(), "answer": answer.to_dict(), "answer_at": round(answer_at, 4),
               "closest_at": round(closest_at, 4), "fitted": fitted, **({"span": span.to_dict()} if span else {})}
-    path.write_text(json.dumps(record, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    path.write_text(_dumps(record) + "\n", encoding="utf-8")
     models.cache_clear()
+
+
+def _dumps(value, indent: str = "") -> str:
+    """JSON, one key per line, a list of numbers on one line (the trees' arrays: one line per tree)."""
+    inner = indent + " "
+    if isinstance(value, dict) and value:
+        items = [f"{inner}{json.dumps(k, ensure_ascii=False)}: {_dumps(v, inner)}" for k, v in value.items()]
+        return "{\n" + ",\n".join(items) + "\n" + indent + "}"
+    if isinstance(value, list) and value and isinstance(value[0], list):
+        return "[\n" + ",\n".join(inner + _dumps(v, inner) for v in value) + "\n" + indent + "]"
+    return json.dumps(value, ensure_ascii=False)
 
 
 def log_length(text: str) -> float:
