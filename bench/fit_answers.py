@@ -181,8 +181,8 @@ def fit_sentence(records: list[dict], idx: list[int]):
 
 def fit_trees(x: np.ndarray, y: np.ndarray, weight: np.ndarray):
     """Gradient-boosted trees over the sentence features (their logits averaged with the logistic model's: the
-    trees read interactions of more than two features; bench/README.md, "Trees beside the logistic sentence
-    model"). Early stopping on a tenth of the rows (scikit-learn's default past 10,000 rows), seeded."""
+    trees read interactions of more than two features; bench/README.md, "Notes, ordinals
+    and trees"). Early stopping on a tenth of the rows (scikit-learn's default past 10,000 rows), seeded."""
     from sklearn.ensemble import HistGradientBoostingClassifier
     from tipqa.answering.scoring import SENTENCE_FEATURES, Trees
     model = HistGradientBoostingClassifier(max_iter=300, learning_rate=0.05, max_leaf_nodes=15, min_samples_leaf=40,

@@ -126,9 +126,11 @@ def test_an_endnotes_number_is_a_marker_not_a_figure():
 @pytest.mark.parametrize("text", [
     "42 delegations attended the meeting, which closed with a declaration.",  # a count that opens a sentence
     "The ministry counted 42 cases.\n43 more were reported later.",  # only one line opens with a number
+    "Before 2019:\n12 Member States ratified it.\n19 Member States had signed it.",  # numbers far apart
 ])
-def test_a_number_opening_a_line_is_a_note_only_beside_the_next_or_previous_note(text):
-    assert span_ranker.note_number(text, (0, len(text))) is None
+def test_a_number_opening_a_line_is_a_note_only_beside_lines_numbered_near_it(text):
+    line = text.rfind("\n") + 1
+    assert span_ranker.note_number(text, (line, len(text))) is None
 
 
 def test_how_many_is_not_answered_by_an_ordinal_that_names_something():

@@ -156,7 +156,7 @@ class Trees:
 @dataclass(frozen=True)
 class Blend:
     """The mean of two models' logits (the sentence model: the quadratic logistic model and trees over the same
-    features; see bench/README.md, "Trees beside the logistic sentence model")."""
+    features; see bench/README.md, "Notes, ordinals and trees")."""
 
     first: Logistic
     second: Trees
