@@ -208,3 +208,42 @@ def test_a_table_row_of_hundreds_of_figures_is_ranked_without_reading_each_ones_
                              None, lambda texts: asked.extend(texts) or np.ones(len(texts)))
     assert len(x) > span_ranker.CONTEXT_LIMIT and not asked
     assert not x[:, span_ranker.SPAN_FEATURES.index("context")].any()
+
+
+_NOTED_REPORT = """REPORT ON LABOUR EXPLOITATION IN CENTRAL AMERICA
+
+Findings
+
+Inspectors visited coffee farms in Nicaragua and Honduras during the harvest of 2021. Most workers had been
+recruited by intermediaries who kept part of their wages, and many could not leave before the debt was repaid.41
+Labour inspectors recommended joint inspections with the police in the border regions.42
+
+Notes
+
+40 Ministry of Labour of Honduras, Informe anual de inspecciones 2021 (Tegucigalpa, 2022).
+41 Marta Quiroga and others, Forced Labour on Coffee Farms in Nicaragua (Managua, 2019).
+42 National Police of Nicaragua, Annual Report 2020 (Managua, 2021).
+43 Ibid.
+"""
+
+
+def test_a_reports_notes_never_give_their_number_as_an_answer(tmp_path, real_embedder):
+    """Through Assistant.ask, the real model and a real index: the note that best matches a count question is known
+    as a note (the sentence model's 'note' column), and its number is never the short answer."""
+    from tipqa.answering import extract
+    from tipqa.answering.retrieval import search
+    from .conftest import open_seed_assistant
+    assistant = open_seed_assistant(tmp_path, real_embedder, {"labour-report.txt": _NOTED_REPORT})
+    question = "How many workers were freed from coffee farms in Nicaragua in 2019?"
+    answer = assistant.ask(question)
+    assert answer.answer is None or not answer.answer.strip().startswith(("40", "41", "42", "43")), answer.answer
+    query = assistant.question_embedder.embed_query(question)
+    hits = search(assistant.data, query, question, assistant.settings.top_k)
+    sentences, query = assistant._answer_inputs(assistant.data, query)
+    found = extract.read_candidates(question, hits, sentences, query, assistant.settings.model)
+    column = scoring.SENTENCE_FEATURES.index("note")
+    notes = {hit.chunk.text[a:b][:2] for (hit, (a, b)), row in zip(found.items, found.features) if row[column]}
+    assert "41" in notes, notes  # the note naming coffee farms in Nicaragua is among the candidates, read as a note
+    prose = [row[column] for (hit, (a, b)), row in zip(found.items, found.features)
+             if hit.chunk.text[a:b].startswith("Inspectors visited")]
+    assert prose == [0.0]
