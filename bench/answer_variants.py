@@ -2,7 +2,8 @@
 bench/fit_answers.py scores the product: every model refitted per fold, five-fold over three shuffles, and one
 report left out at a time (the figure that tells whether a change carries to a report the models never saw).
 
-    python bench/answer_variants.py [--variant NAME ...]     # default: every variant but "adapter", each in turn
+    python bench/answer_variants.py [--variant NAME ...] [--fixed 0.33,0.04 ...]
+                                    # default: every variant but "adapter", each in turn
 
 Variants (see VARIANTS): the product as it is; sentences read from 8 passages instead of 5; the second view for
 the best 15 sentences instead of 10; other L2 penalties of the sentence and answer models; a Spanish question's own
@@ -15,7 +16,9 @@ rank (a softmax over each question's candidates, then Platt-scaled: "listwise"),
 sentence beside the pointwise model that feeds the answer model ("ranker"); a learned question adapter
 (slow: a few minutes per fold on two cores; only when named); the sentence model without its trees
 ("logistic-sentence"), trees alone ("trees-sentence"), trees only ordering the sentences ("trees-ranker"), trees as
-the answer model ("trees-answer"). Each variant runs in its own process, so no patch
+the answer model ("trees-answer"), the trees' weight in the sentence model's mean ("trees-weight-0.3", "-0.7"),
+trees beside the span model ("span-trees"), the short answer's support in the other candidate sentences as answer
+features ("answer-support"), short answers withheld from 80 % of unanswerable questions ("abstain-0.80"). Each variant runs in its own process, so no patch
 leaks into the next. eval/test_qa.jsonl is never read.
 """
 from __future__ import annotations
@@ -37,7 +40,8 @@ from _common import ROOT  # noqa: E402
 VARIANTS = ("product", "top-k-8", "rescore-15", "l2-sentence-1", "l2-sentence-10", "l2-sentence-30", "l2-answer-30",
             "spanish-words", "sentence-idf", "sentence-idf-nogap", "sentence-idf-replace", "answer-coverage",
             "answer-unmet", "demonstrative", "cognates", "listwise", "ranker", "logistic-sentence", "trees-sentence",
-            "trees-ranker", "trees-answer", "adapter")
+            "trees-ranker", "trees-answer", "trees-weight-0.3", "trees-weight-0.7", "span-trees", "answer-support",
+            "abstain-0.80", "adapter")
 
 
 def lexical_of(record: dict):
@@ -241,6 +245,72 @@ def patch_trees(variant: str) -> None:
         fa.fit_answer = answer_trees
 
 
+def patch_trees_weight(weight: float) -> None:
+    """The sentence model's logit: (1 - WEIGHT) * the logistic model's + WEIGHT * the trees' (the product: 0.5)."""
+    fa.SENTENCE_TREES = False
+    logistic = fa.fit_sentence
+
+    class Weighted:
+        def __init__(self, first, second):
+            self.first, self.second, self.names = first, second, first.names
+
+        def logit(self, x):
+            return (1 - weight) * self.first.logit(x) + weight * self.second.logit(x)
+
+    def fit(records: list[dict], idx: list[int]):
+        x = np.vstack([records[i]["found"].features for i in idx])
+        y = np.concatenate([records[i]["labels"] for i in idx])
+        w = np.concatenate([np.full(len(records[i]["labels"]), q / len(records[i]["labels"]))
+                            for i, q in zip(idx, fa.set_weights(records, idx))])
+        return Weighted(logistic(records, idx), fa.fit_trees(x, y, w * len(idx)))
+    fa.fit_sentence = fit
+
+
+def patch_span_trees() -> None:
+    """The span model's logit: the mean of the logistic model's and trees' (8 leaves, 200 rounds) on its rows."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from tipqa.answering import scoring
+    from tipqa.answering.span_ranker import SPAN_FEATURES
+    logistic = fa.fit_span
+
+    def fit(records: list[dict], idx: list[int]):
+        xs, ys, ws = [], [], []
+        for i, w in zip(idx, fa.set_weights(records, idx)):
+            for x, y in records[i]["spans"]:
+                xs.append(x)
+                ys.append(y)
+                ws.append(np.full(len(y), w / len(y) / len(records[i]["spans"])))
+        model = HistGradientBoostingClassifier(max_iter=200, learning_rate=0.05, max_leaf_nodes=8, min_samples_leaf=20,
+                                               l2_regularization=1.0, random_state=0)
+        model.fit(np.vstack(xs), np.concatenate(ys), sample_weight=np.concatenate(ws) * len(idx))
+        return scoring.Blend(logistic(records, idx), scoring.Trees.from_sklearn(model, SPAN_FEATURES))
+    fa.fit_span = fit
+
+
+def patch_answer_support() -> None:
+    """Two more answer features: the sum of the probabilities of the other candidate sentences that hold the short
+    answer (at most 3), and how many other passages hold it (at most 3)."""
+    from tipqa.answering import extract, scoring
+    from tipqa.language.entities import fold
+    original, pick = extract.answer_features, fa.pick
+    current = {}
+
+    def picking(record, logits, span_model, order=None):
+        current["items"] = record["found"].items
+        return pick(record, logits, span_model, order)
+
+    def features(q, x, logits, chosen, choice, item):
+        answer, p = fold(choice.answer or ""), 1 / (1 + np.exp(-logits))
+        support, passages = 0.0, set()
+        for j, (hit, (a, b)) in enumerate(current["items"]):
+            if len(answer) > 1 and j != chosen and answer in fold(hit.chunk.text[a:b]):
+                support += p[j]
+                passages |= {id(hit)} - {id(item[0])}
+        return np.append(original(q, x, logits, chosen, choice, item), [min(support, 3.0), min(len(passages), 3)])
+    fa.pick, extract.answer_features = picking, features
+    scoring.ANSWER_FEATURES = scoring.ANSWER_FEATURES + ("support", "support_passages")
+
+
 def adapter_figures(records: list[dict], l2: float = 1e-2) -> None:
     """Sentence@1 and short answers before the threshold, random five-fold and one report left out, with and
     without the adapter (nested: the sentence model is fitted on cross-fitted adapter features)."""
@@ -324,10 +394,19 @@ def figures(records: list[dict]) -> None:
     shuffled = np.random.default_rng(0).permutation(len(records))
     random_cv = fa.held_out(records, [sorted(shuffled[k::5].tolist()) for k in range(5)])
     answer_at, closest_at = fa.thresholds({k: v[target] for k, v in random_cv.items()}, answerable[target])
-    left_out = fa.figures_of(fa.held_out(records, fa.folds(records)), answerable, answer_at, closest_at)
+    by_report = fa.held_out(records, fa.folds(records))
+    left_out = fa.figures_of(by_report, answerable, answer_at, closest_at)
     print(f"one report left out: short answer {left_out['answer_accuracy']:.3f}, sentence@1 {left_out['sentence@1']:.3f}, "
           f"not found (answerable) {left_out['not_found_answerable']:.3f}, abstained (unanswerable) "
           f"{left_out['abstain_unanswerable']:.3f}; answer_at {answer_at:.2f}", flush=True)
+    for answer_at, closest_at in FIXED:  # thresholds move with every refit: compare variants at one pair
+        print(f"  left out at {answer_at} / {closest_at}:", fa.figures_of(by_report, answerable, answer_at, closest_at),
+              flush=True)
+    print(f"  right short answers before the threshold, left out: {int(by_report['right'][answerable].sum())}",
+          flush=True)
+
+
+FIXED: list[tuple[float, float]] = []  # --fixed
 
 
 def fit_listwise(x: np.ndarray, y: np.ndarray, groups: np.ndarray, names: tuple[str, ...], l2: float = 1.0,
@@ -408,6 +487,14 @@ def run(variant: str) -> None:
         fa.SENTENCE_TREES = False
     elif variant in ("trees-sentence", "trees-ranker", "trees-answer"):
         patch_trees(variant)
+    elif variant.startswith("trees-weight-"):
+        patch_trees_weight(float(variant.rsplit("-", 1)[1]))
+    elif variant == "span-trees":
+        patch_span_trees()
+    elif variant == "answer-support":
+        patch_answer_support()
+    elif variant.startswith("abstain-"):
+        fa.ABSTAIN_UNANSWERABLE = float(variant.split("-", 1)[1])
     records = fa.collect(list(fa.ANSWER_SETS))
     if variant == "sentence-idf":
         records = with_features(records, idf_share, ("sentence_coverage", "sentence_coverage_gap"))
@@ -429,13 +516,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--variant", nargs="*", choices=VARIANTS,
                         help="the variants to score (default: all but 'adapter', each in its own process)")
+    parser.add_argument("--fixed", nargs="*", default=[], metavar="ANSWER_AT,CLOSEST_AT",
+                        help="also print the left-out figures at these thresholds (e.g. 0.29,0.045 0.33,0.04)")
     args = parser.parse_args()
+    FIXED.extend(tuple(float(v) for v in pair.split(",")) for pair in args.fixed)
     if args.variant and len(args.variant) == 1:
         print(f"== {args.variant[0]}", flush=True)
         run(args.variant[0])
         return
     for variant in args.variant or [v for v in VARIANTS if v != "adapter"]:
-        subprocess.run([sys.executable, __file__, "--variant", variant], check=True)
+        subprocess.run([sys.executable, __file__, "--variant", variant, "--fixed", *args.fixed], check=True)
 
 
 if __name__ == "__main__":
