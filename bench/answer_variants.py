@@ -225,11 +225,7 @@ def patch_trees(variant: str) -> None:
     fa.SENTENCE_TREES = False
 
     def trees(records: list[dict], idx: list[int]):
-        x = np.vstack([records[i]["found"].features for i in idx])
-        y = np.concatenate([records[i]["labels"] for i in idx])
-        weight = np.concatenate([np.full(len(records[i]["labels"]), w / len(records[i]["labels"]))
-                                 for i, w in zip(idx, fa.set_weights(records, idx))])
-        return fa.fit_trees(x, y, weight * len(idx))
+        return fa.fit_trees(*fa.sentence_rows(records, idx))
 
     def answer_trees(rows: np.ndarray, labels: np.ndarray, weights: np.ndarray):
         from sklearn.ensemble import HistGradientBoostingClassifier
@@ -258,11 +254,7 @@ def patch_trees_weight(weight: float) -> None:
             return (1 - weight) * self.first.logit(x) + weight * self.second.logit(x)
 
     def fit(records: list[dict], idx: list[int]):
-        x = np.vstack([records[i]["found"].features for i in idx])
-        y = np.concatenate([records[i]["labels"] for i in idx])
-        w = np.concatenate([np.full(len(records[i]["labels"]), q / len(records[i]["labels"]))
-                            for i, q in zip(idx, fa.set_weights(records, idx))])
-        return Weighted(logistic(records, idx), fa.fit_trees(x, y, w * len(idx)))
+        return Weighted(logistic(records, idx), fa.fit_trees(*fa.sentence_rows(records, idx)))
     fa.fit_sentence = fit
 
 

@@ -167,16 +167,22 @@ def set_weights(records: list[dict], idx: list[int]) -> np.ndarray:
     return np.array([len(idx) * share[records[i]["set"]] / sizes[records[i]["set"]] for i in idx])
 
 
-def fit_sentence(records: list[dict], idx: list[int]):
-    from tipqa.answering.scoring import SENTENCE_FEATURES, Blend, fit_logistic
+def sentence_rows(records: list[dict], idx: list[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The sentence model's rows of these questions: features, labels, and weights (each question's set_weights
+    share split among its candidates, times the number of questions: the scale the models were fitted at)."""
     x = np.vstack([records[i]["found"].features for i in idx])
     y = np.concatenate([records[i]["labels"] for i in idx])
-    question = set_weights(records, idx)
     weight = np.concatenate([np.full(len(records[i]["labels"]), w / len(records[i]["labels"]))
-                             for i, w in zip(idx, question)])
+                             for i, w in zip(idx, set_weights(records, idx))])
+    return x, y, weight * len(idx)
+
+
+def fit_sentence(records: list[dict], idx: list[int]):
+    from tipqa.answering.scoring import SENTENCE_FEATURES, Blend, fit_logistic
+    x, y, weight = sentence_rows(records, idx)
     # quadratic features (scoring.quadratic): answering sentence picked for 327 of 517 questions against 299
-    logistic = fit_logistic(x, y, SENTENCE_FEATURES, l2=3.0, sample_weight=weight * len(idx), expand=True)
-    return Blend(logistic, fit_trees(x, y, weight * len(idx))) if SENTENCE_TREES else logistic
+    logistic = fit_logistic(x, y, SENTENCE_FEATURES, l2=3.0, sample_weight=weight, expand=True)
+    return Blend(logistic, fit_trees(x, y, weight)) if SENTENCE_TREES else logistic
 
 
 def fit_trees(x: np.ndarray, y: np.ndarray, weight: np.ndarray):
