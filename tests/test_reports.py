@@ -5,7 +5,7 @@ import pytest
 from tipqa.errors import ReportError
 from tipqa.ingest.chunking import chunk_report
 from tipqa.ingest.reports import load_report
-from tipqa.ingest.reports.plain import is_text_heading
+from tipqa.ingest.reports.plain import is_text_heading, load_text
 from tipqa.text import split_sentences
 
 from .conftest import EXTRA, SEED
@@ -93,9 +93,33 @@ def test_a_list_items_sentence_starts_after_its_bullet():
     ("The candidate was elected by acclamation.", False),
     ("12", False),
     ("Review of the progress made by OAS member states in implementing", False),
+    ("Center for Human Trafficking Research and Outreach, available at https://cenhtro.uga.edu/", False),
 ])
 def test_heading_detection(line, heading):
     assert is_text_heading(line) is heading
+
+
+def test_a_pdf_texts_wrapped_lines_and_notes_are_not_headings():
+    """The UNODC chapter's lines cut mid-sentence ('... documented in the' / 'Sahel, usually ...') and its endnotes
+    wrapped over lines ('... Secretariat,' / 'Working Group on ...') had been read as section headings: their text
+    left the passages and the passages after them were cited under a wrong section. Its titles after a sentence
+    closed by a note's number ('... territories.22') are headings."""
+    chunks = chunk_report(load_report(EXTRA / "unodc_glotip2024_ch2_africa_en.txt"))
+    sections = {c.section for c in chunks}
+    assert {"Armed groups engaging in sexual slavery and forced marriage", "Forced labour by armed groups",
+            "Trafficking in agriculture: the case of cocoa industry", "CHILD TRAFFICKING IN EASTERN DRC"} <= sections
+    wrong = [s for s in sections if s.startswith(("Sahel, usually", "Europe.", "Working Group on Trafficking in Persons (",
+                                                  "Case ", "Delina Goxho", "Member States also agreed"))
+             or "http" in s]
+    assert not wrong
+    text = " ".join(c.text for c in chunks)
+    assert "documented in the Sahel, usually perpetrated by armed groups" in text
+    # a line in capitals after a comma still opens a section: a resolution's 'RESUELVE:' after its last 'CONSIDERANDO'
+    resolution = ("LA ASAMBLEA GENERAL,\n\nCONSIDERANDO que la trata de personas es un delito grave que afecta a todos "
+                  "los Estados Miembros,\nRESUELVE:\n1. Aprobar el Plan de Trabajo contra la Trata de Personas en el "
+                  "Hemisferio Occidental.\n").encode()
+    _, _, sections = load_text(resolution, "resolucion.txt")
+    assert [s.heading for s in sections][-1] == "RESUELVE"
 
 
 def test_lines_wrapped_mid_sentence_join_their_paragraph():

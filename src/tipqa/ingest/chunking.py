@@ -18,8 +18,10 @@ from .reports import Report, Section
 # meeting's officers and the report's opening words (ingest/meeting.py), so every report is read again. 8: the report's
 # title is part of every passage's embedded (and BM25) text, before its section path (Chunk.context_text). 9: Markdown
 # headings underlined with '===' or '---' are headings (a thematic break is no text), and a Markdown file without a
-# level-1 heading takes the heading it opens with as its title.
-CHUNKER_VERSION = 9
+# level-1 heading takes the heading it opens with as its title. 10: a text file's line after a line ending on a
+# function word, a comma or a semicolon continues it, a line with a web address is no heading, and a note's number
+# after a closing mark ends a sentence ('territories.22'): a PDF text's wrapped lines and endnotes are no headings.
+CHUNKER_VERSION = 10
 
 
 @dataclass

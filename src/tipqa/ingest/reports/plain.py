@@ -9,7 +9,9 @@ from .base import register_loader
 from .headings import Block, find_date, opening_text, sections_from_blocks
 
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
-_SENTENCE_END = re.compile(r"""[.!?;,…]["'”’»)\]]*$""")
+# A closing mark, perhaps with a note's number after it ('... in these territories.22').
+_SENTENCE_END = re.compile(r"""[.!?;,…]["'”’»)\]]*$|(?<=[^\W\d_])[.!?…]["'”’»)\]]*\d{1,3}$""")
+_LINK = re.compile(r"https?://|www\.", re.IGNORECASE)  # a line with a web address is a note or text, never a heading
 _PAGE_NUMBER = re.compile(r"^[-–\s]*\d{1,4}[-–\s]*$")
 
 
@@ -84,7 +86,7 @@ def _strip_md(text: str) -> str:
 
 def is_text_heading(line: str) -> bool:
     """A line the report uses as a heading: all capitals, 'PART ONE - ...', or a short unpunctuated title."""
-    if not line or _PAGE_NUMBER.match(line) or len(line) > 260:
+    if not line or _PAGE_NUMBER.match(line) or len(line) > 260 or _LINK.search(line):
         return False
     words = re.findall(r"[^\W\d_]+", line)
     if not words:
@@ -200,6 +202,7 @@ def _confirmed_headings(lines: list[str]) -> set[int]:
 # A line ending on a function word was wrapped mid-sentence; it is not a title.
 _WRAPPED_END = re.compile(r"\b(a|an|the|of|and|or|in|on|for|to|with|by|from|at|as|that|de|la|el|los|las|y|en|del)$",
                           re.IGNORECASE)
+_OPEN_END = re.compile(r"""[,;]["'”’»)\]]*$|["'”’»)\]][,;]$""")
 _CAPTION = re.compile(r"^(fig\.?|figure|table|map|chart|box|source|sources|note|notes)\b", re.IGNORECASE)
 
 
@@ -211,11 +214,18 @@ def _is_prose(line: str) -> bool:
 
 
 def _continues_sentence(lines: list[str], present: list[int], pos: int) -> bool:
-    """The line right above (no blank line between) is a long line cut mid-sentence: this line continues it."""
+    """The line right above (no blank line between) was cut mid-sentence, so this line continues it: a long
+    line without a closing mark, or a line ending on a function word ('... documented in the' / 'Sahel, ...') or
+    on a comma or semicolon ('... Secretariat,' / 'Working Group on ...', a note wrapped over lines). A line in
+    capitals still opens something new after a comma ('... of its Member States,' / 'RESOLVES:')."""
     if pos == 0 or present[pos - 1] != present[pos] - 1:
         return False
-    above = lines[present[pos - 1]]
-    return len(above) >= 50 and not _SENTENCE_END.search(above)
+    above, line = lines[present[pos - 1]], lines[present[pos]]
+    if len(above) >= 50 and not _SENTENCE_END.search(above):
+        return True
+    letters = [c for c in line if c.isalpha()]
+    capitals = len(letters) >= 4 and all(c.isupper() for c in letters)
+    return len(above) >= 20 and not capitals and bool(_WRAPPED_END.search(above) or _OPEN_END.search(above))
 
 
 def _is_sentence_case_title(lines: list[str], present: list[int], pos: int) -> bool:
