@@ -41,7 +41,7 @@ VARIANTS = ("product", "top-k-8", "rescore-15", "l2-sentence-1", "l2-sentence-10
             "spanish-words", "sentence-idf", "sentence-idf-nogap", "sentence-idf-replace", "answer-coverage",
             "answer-unmet", "demonstrative", "cognates", "listwise", "ranker", "logistic-sentence", "trees-sentence",
             "trees-ranker", "trees-answer", "trees-weight-0.3", "trees-weight-0.7", "span-trees", "answer-support",
-            "abstain-0.80", "adapter")
+            "abstain-0.80", "two-stage", "adapter")
 
 
 def lexical_of(record: dict):
@@ -303,6 +303,47 @@ def patch_answer_support() -> None:
     scoring.ANSWER_FEATURES = scoring.ANSWER_FEATURES + ("support", "support_passages")
 
 
+def patch_two_stage() -> None:
+    """The answer model as two: P(the question is answerable) fitted on every question, times P(the short answer is
+    right | answerable) fitted on the answerable ones; the product is the probability the threshold reads."""
+    from tipqa.answering.scoring import ANSWER_FEATURES, fit_logistic
+    original = fa.held_out
+
+    def held_out(records: list[dict], splits: list[list[int]]) -> dict:
+        answerable = np.array([r["item"].answer is not None for r in records], dtype=float)
+        current: dict = {}
+
+        def fit_answer(rows, labels, weights):
+            train = current["train"]
+            first = fit_logistic(rows, answerable[train], ANSWER_FEATURES, l2=10.0, sample_weight=weights, expand=True)
+            mask = answerable[train] > 0
+            second = fit_logistic(rows[mask], labels[mask], ANSWER_FEATURES, l2=10.0, sample_weight=weights[mask],
+                                  expand=True)
+            return Product(first, second)
+
+        def set_weights(records_, idx):
+            current["train"] = list(idx)
+            return weights_of(records_, idx)
+
+        fa.fit_answer, fa.set_weights = fit_answer, set_weights
+        try:
+            return original(records, splits)
+        finally:
+            fa.fit_answer, fa.set_weights = fit_original, weights_of
+
+    fit_original, weights_of = fa.fit_answer, fa.set_weights
+    fa.held_out = held_out
+
+
+@dataclasses.dataclass
+class Product:
+    first: object
+    second: object
+
+    def probability(self, x):
+        return self.first.probability(x) * self.second.probability(x)
+
+
 def adapter_figures(records: list[dict], l2: float = 1e-2) -> None:
     """Sentence@1 and short answers before the threshold, random five-fold and one report left out, with and
     without the adapter (nested: the sentence model is fitted on cross-fitted adapter features)."""
@@ -485,6 +526,8 @@ def run(variant: str) -> None:
         patch_span_trees()
     elif variant == "answer-support":
         patch_answer_support()
+    elif variant == "two-stage":
+        patch_two_stage()
     elif variant.startswith("abstain-"):
         fa.ABSTAIN_UNANSWERABLE = float(variant.split("-", 1)[1])
     records = fa.collect(list(fa.ANSWER_SETS))
