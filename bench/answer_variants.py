@@ -41,7 +41,7 @@ VARIANTS = ("product", "top-k-8", "rescore-15", "l2-sentence-1", "l2-sentence-10
             "spanish-words", "sentence-idf", "sentence-idf-nogap", "sentence-idf-replace", "answer-coverage",
             "answer-unmet", "demonstrative", "cognates", "listwise", "ranker", "logistic-sentence", "trees-sentence",
             "trees-ranker", "trees-answer", "trees-weight-0.3", "trees-weight-0.7", "span-trees", "answer-support",
-            "abstain-0.80", "two-stage", "adapter")
+            "abstain-0.80", "two-stage", "answer-blend", "adapter")
 
 
 def lexical_of(record: dict):
@@ -303,6 +303,28 @@ def patch_answer_support() -> None:
     scoring.ANSWER_FEATURES = scoring.ANSWER_FEATURES + ("support", "support_passages")
 
 
+def patch_answer_blend() -> None:
+    """The answer model's logit: the mean of the quadratic logistic model's and trees' (8 leaves, 150 rounds at most,
+    as "trees-answer"), as the sentence model's is."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from tipqa.answering import scoring
+    logistic = fa.fit_answer
+
+    class Mean:
+        def __init__(self, first, second):
+            self.first, self.second = first, second
+
+        def probability(self, x):
+            return 1.0 / (1.0 + np.exp(-0.5 * (self.first.logit(x) + self.second.logit(x))))
+
+    def fit(rows: np.ndarray, labels: np.ndarray, weights: np.ndarray):
+        model = HistGradientBoostingClassifier(max_iter=150, learning_rate=0.05, max_leaf_nodes=8, min_samples_leaf=30,
+                                               l2_regularization=1.0, random_state=0)
+        trees = scoring.Trees.from_sklearn(model.fit(rows, labels, sample_weight=weights), scoring.ANSWER_FEATURES)
+        return Mean(logistic(rows, labels, weights), trees)
+    fa.fit_answer = fit
+
+
 def patch_two_stage() -> None:
     """The answer model as two: P(the question is answerable) fitted on every question, times P(the short answer is
     right | answerable) fitted on the answerable ones; the product is the probability the threshold reads."""
@@ -526,6 +548,8 @@ def run(variant: str) -> None:
         patch_span_trees()
     elif variant == "answer-support":
         patch_answer_support()
+    elif variant == "answer-blend":
+        patch_answer_blend()
     elif variant == "two-stage":
         patch_two_stage()
     elif variant.startswith("abstain-"):
