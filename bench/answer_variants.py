@@ -18,7 +18,9 @@ sentence beside the pointwise model that feeds the answer model ("ranker"); a le
 ("logistic-sentence"), trees alone ("trees-sentence"), trees only ordering the sentences ("trees-ranker"), trees as
 the answer model ("trees-answer"), the trees' weight in the sentence model's mean ("trees-weight-0.3", "-0.7"),
 trees beside the span model ("span-trees"), the short answer's support in the other candidate sentences as answer
-features ("answer-support"), short answers withheld from 80 % of unanswerable questions ("abstain-0.80"). Each variant runs in its own process, so no patch
+features ("answer-support"), short answers withheld from 80 % of unanswerable questions ("abstain-0.80"), the
+answer model as two ("two-stage") or as a blend of the logistic model and trees ("answer-blend"), a person introduced
+with the body the question names as a span feature ("span-introduced"). Each variant runs in its own process, so no patch
 leaks into the next. eval/test_qa.jsonl is never read.
 """
 from __future__ import annotations
@@ -41,7 +43,7 @@ VARIANTS = ("product", "top-k-8", "rescore-15", "l2-sentence-1", "l2-sentence-10
             "spanish-words", "sentence-idf", "sentence-idf-nogap", "sentence-idf-replace", "answer-coverage",
             "answer-unmet", "demonstrative", "cognates", "listwise", "ranker", "logistic-sentence", "trees-sentence",
             "trees-ranker", "trees-answer", "trees-weight-0.3", "trees-weight-0.7", "span-trees", "answer-support",
-            "abstain-0.80", "two-stage", "answer-blend", "adapter")
+            "abstain-0.80", "two-stage", "answer-blend", "span-introduced", "adapter")
 
 
 def lexical_of(record: dict):
@@ -303,6 +305,40 @@ def patch_answer_support() -> None:
     scoring.ANSWER_FEATURES = scoring.ANSWER_FEATURES + ("support", "support_passages")
 
 
+def patch_span_introduced() -> None:
+    """One more span feature, `introduced_as_asked`: 1 when the candidate is a person the sentence introduces with a
+    body or country the question names (of 'Mr. A of UNODC ... and Mr. B of IOM', B for 'Which IOM representative
+    ...?'); the introduction runs from the name to the next person's (at most 160 characters, within the sentence),
+    with the title and post the entity reader gave the name."""
+    from tipqa.answering import span_ranker
+    from tipqa.language.entities import find_entities
+    plain = span_ranker.features
+
+    def introduced(q, text, span, s, people) -> float:
+        for i, person in enumerate(people):
+            if person.start <= s.start < person.end:
+                stop = min([p.start for p in people[i + 1:]] + [person.end + 160, span[1]])
+                introduction = f"{text[person.end:stop]} {person.role or ''}"
+                return float(any(e.canonical_id in q.entity_ids for e in find_entities(introduction)
+                                 if e.kind in ("organisation", "country")))
+        return 0.0
+
+    def features(q, text, span, spans, rule, similar=None):
+        people = sorted((e for e in span_ranker.chunk_entities(text)
+                         if e.kind == "person" and span[0] <= e.start < span[1]), key=lambda e: e.start)
+        column = [introduced(q, text, span, s, people) if q.entity_ids else 0.0 for s in spans]
+        span_ranker.SPAN_FEATURES = base  # the product's features read their own count from it
+        try:
+            x = plain(q, text, span, spans, rule, similar)
+        finally:
+            span_ranker.SPAN_FEATURES = extended
+        return np.hstack([x, np.array(column).reshape(-1, 1)])
+
+    base = span_ranker.SPAN_FEATURES
+    extended = span_ranker.SPAN_FEATURES = base + ("introduced_as_asked",)
+    span_ranker.features = features
+
+
 def patch_answer_blend() -> None:
     """The answer model's logit: the mean of the quadratic logistic model's and trees' (8 leaves, 150 rounds at most,
     as "trees-answer"), as the sentence model's is."""
@@ -518,6 +554,12 @@ def listwise_sentences(records: list[dict], idx: list[int], l2: float = 10.0):
                         expand=True)
 
 
+# Variants that are one patch each, applied before the questions are collected.
+PATCHES = {"spanish-words": patch_spanish_words, "demonstrative": patch_demonstrative, "cognates": patch_cognates,
+           "span-trees": patch_span_trees, "answer-support": patch_answer_support, "answer-blend": patch_answer_blend,
+           "two-stage": patch_two_stage, "span-introduced": patch_span_introduced}
+
+
 def run(variant: str) -> None:
     from tipqa.answering import extract
     if variant == "top-k-8":
@@ -528,12 +570,8 @@ def run(variant: str) -> None:
     elif variant.startswith("l2-"):
         _, which, value = variant.split("-")
         patch_l2(**{which: float(value)})
-    elif variant == "spanish-words":
-        patch_spanish_words()
-    elif variant == "demonstrative":
-        patch_demonstrative()
-    elif variant == "cognates":
-        patch_cognates()
+    elif variant in PATCHES:
+        PATCHES[variant]()
     elif variant == "listwise":
         fa.fit_sentence = listwise_sentences
     elif variant == "ranker":
@@ -544,14 +582,6 @@ def run(variant: str) -> None:
         patch_trees(variant)
     elif variant.startswith("trees-weight-"):
         patch_trees_weight(float(variant.rsplit("-", 1)[1]))
-    elif variant == "span-trees":
-        patch_span_trees()
-    elif variant == "answer-support":
-        patch_answer_support()
-    elif variant == "answer-blend":
-        patch_answer_blend()
-    elif variant == "two-stage":
-        patch_two_stage()
     elif variant.startswith("abstain-"):
         fa.ABSTAIN_UNANSWERABLE = float(variant.split("-", 1)[1])
     records = fa.collect(list(fa.ANSWER_SETS))
