@@ -164,6 +164,24 @@ def test_officers_of_one_meeting_never_answer_for_another(two_meetings, question
     assert not any(name in (answer.answer or "") for name in officers_named)
 
 
+@pytest.mark.parametrize("question", [
+    "Who chaired the fourth meeting of national authorities?",
+    "¿Quién presidió la quinta reunión de autoridades nacionales en materia de trata?",
+])
+def test_an_officer_of_a_meeting_no_report_records_is_not_in_the_reports(two_meetings, question):
+    answer = two_meetings.ask(question)
+    assert (answer.outcome, answer.answer, answer.evidence) == ("not_found", None, None)
+    assert answer.passages  # the closest passages are still shown
+
+
+def test_an_officer_question_naming_two_meetings_is_read_in_the_reports_of_both(two_meetings):
+    answer = two_meetings.ask("Which delegation proposed a Paraguayan official for a vice-chair post at both the "
+                              "2009 and the 2012 meetings?")
+    reports = {"oas-rtp-ii-2009-buenos-aires-report", "oas-rtp3-rapporteurs-report-guatemala-2012-en"}
+    assert {p.report_id for p in answer.passages} <= reports
+    assert answer.evidence is not None and answer.evidence.report_id in reports
+
+
 def test_the_title_page_gives_the_meetings_dates_and_place_not_the_reports_own_date():
     loaded = load_report(GUATEMALA)
     facts = meeting_facts(loaded, chunk_report(loaded, 700))

@@ -18,9 +18,9 @@ from typing import Iterable
 import numpy as np
 
 from .answering import documents, kinds, scoring
-from .answering.answer import Answer, build_answer, document_answer, retrieval_text
+from .answering.answer import Answer, Passage, build_answer, document_answer, retrieval_text
 from .answering.extract import read_candidates
-from .answering.meeting_replies import held_reply, meeting_reply, officer_reply, reports_named
+from .answering.meeting_replies import held_reply, meeting_reply, officer_reply, officer_scope, reports_named
 from .answering.questions import analyse
 from .answering.retrieval import Hit, search
 from .answering.speaker_questions import speaker_question, statements_answer, topic_question, topical_answer
@@ -315,13 +315,17 @@ class Assistant:
         # A multilingual model reads the question as asked (its English rendering lost 0.05-0.2 hit@1 on Spanish
         # dev questions: bench/qa_retrieval.py); an English-only one reads the rendering.
         query = self.question_embedder.embed_query(question if self.encoders.multilingual else text)
-        hits = search(data, query, text, k or self.settings.top_k, report=report)
-        if hasattr(data, "prefetch"):  # a store that reads passages from elsewhere: all of them at once
-            data.prefetch([hit.row for hit in hits if hit.row >= 0])
+        hits = self._passages(data, query, text, k, report)
         about_meeting = (meeting_reply(question, data, hits, report) or officer_reply(question, data, hits, report)
                          or held_reply(question, data, hits))
         if about_meeting is not None:
             return about_meeting
+        scope = officer_scope(question, data, report)
+        if scope is not None:  # an officer of the meeting the question names: only from the reports that name it
+            scoped = self._passages(data, query, text, k, scope) if scope else []
+            if not scoped:
+                return Answer(question, None, None, 0.0, None, [Passage.from_hit(h) for h in hits], outcome="not_found")
+            hits = scoped
         raw_query = query
         sentences, query = self._answer_inputs(data, query)
         q = kinds.refine(analyse(question), self.settings.model, query, sentences)
@@ -331,6 +335,12 @@ class Assistant:
             if found is not None:
                 return document_answer(question, found[0], hits)
         return build_answer(question, hits, sentences, query, model=self.settings.model)
+
+    def _passages(self, data: Generation, query: np.ndarray, text: str, k: int | None, report) -> list[Hit]:
+        hits = search(data, query, text, k or self.settings.top_k, report=report)
+        if hasattr(data, "prefetch"):  # a store that reads passages from elsewhere: all of them at once
+            data.prefetch([hit.row for hit in hits if hit.row >= 0])
+        return hits
 
     def documents_considered(self, question: str, passages: int | None = None) -> tuple[str, list]:
         """(the kind of answer the question asks for, [(cosine, Cited), ...] best first): what the document step

@@ -202,16 +202,18 @@ def identity(meta: dict) -> str:
     return fold(text) + " " + " ".join(sorted(numbers))
 
 
-def named_reports(cues: list[str], identities: dict[str, str]) -> set[str] | None:
-    """The reports whose own words (IDENTITIES) hold every cue of the question that some report's words hold;
-    None when no cue is in any report's words (the question names no meeting)."""
+def named_reports(cues: list[str], identities: dict[str, str], each: bool = True) -> set[str] | None:
+    """The reports whose own words (IDENTITIES) hold every cue of the question that some report's words hold (each
+    False: any of them, for a question that may name two meetings); None when no cue is in any report's words (the
+    question names no meeting)."""
     every = " ".join(identities.values())
     telling = [c for c in cues if c.startswith("#") or re.search(rf"\b{re.escape(c)}\b", every)]
     if not telling:
         return None
+    holds = all if each else any
     return {rid for rid, words in identities.items()
-            if all(c in words.split() if c.startswith("#") else re.search(rf"\b{re.escape(c)}\b", words)
-                   for c in telling)}
+            if holds(c in words.split() if c.startswith("#") else re.search(rf"\b{re.escape(c)}\b", words)
+                     for c in telling)}
 
 
 def meeting_reports(cues: list[str], identities: dict[str, str], among: list[str],

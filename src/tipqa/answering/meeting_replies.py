@@ -60,6 +60,21 @@ def officer_reply(question: str, data: Generation, hits: list[Hit], report: str 
     return None
 
 
+def officer_scope(question: str, data: Generation, report: str | None) -> set[str] | None:
+    """The reports a question about a meeting's officers may be answered from, when it names the meeting (by year,
+    place or ordinal) and the officers ingestion read do not settle it: the reports that name that meeting ('Who
+    presided over the seventh meeting?' -> the speech given at it). Empty when none does ('Who chaired the fifth
+    meeting?' of reports on the first three): an officer of another meeting, or of a working group, is never the
+    answer. None when the question asks about no officer or names no meeting."""
+    q = analyse(question)
+    if officer_question(question, q.english, q.expected) is None:
+        return None
+    named = named_reports(meeting_cues(question, q.english), _identities(data), each=False)  # 'at both 2009 and 2012'
+    if named is None:
+        return None
+    return {rid for rid in named if report in (None, rid)}
+
+
 def held_reply(question: str, data: Generation, hits: list[Hit]) -> Answer | None:
     """Where or when the meeting the question names was held, from the facts ingestion read in its report's text
     (never its metadata: a report's date is not always its meeting's)."""

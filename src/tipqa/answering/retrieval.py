@@ -13,6 +13,7 @@ A model without fitted weights is fused by RRF.
 """
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import numpy as np
@@ -156,12 +157,13 @@ def _examples(data: Generation, questions: list[tuple[np.ndarray, str, np.ndarra
 
 
 def search(data: Generation, query_vector: np.ndarray, question: str, k: int = 5,
-           report: str | None = None, mode: str = "hybrid", depth: int = 50, fusion: str | None = None) -> list[Hit]:
+           report: str | Collection[str] | None = None, mode: str = "hybrid", depth: int = 50,
+           fusion: str | None = None) -> list[Hit]:
     """Top-k passages for the question.
 
     Args:
         mode: "hybrid" (dense and BM25 fused), "dense" or "lexical".
-        report: only passages of this report id.
+        report: only passages of this report id (or of these).
         fusion: "learned" (the model's fitted weights; the default when it has them) or "rrf".
     """
     n = len(data.chunks)
@@ -169,7 +171,8 @@ def search(data: Generation, query_vector: np.ndarray, question: str, k: int = 5
         return []
     allowed = None
     if report is not None:
-        allowed = np.array([i for i, c in enumerate(data.chunks) if c.report_id == report], dtype=np.int64)
+        wanted = {report} if isinstance(report, str) else set(report)
+        allowed = np.array([i for i, c in enumerate(data.chunks) if c.report_id in wanted], dtype=np.int64)
         if len(allowed) == 0:
             return []
     depth = min(max(depth, k), n)
