@@ -90,3 +90,22 @@ def test_offsets_index_the_text_and_spans_do_not_overlap():
 
 def test_common_words_are_not_countries():
     assert kinds_and_ids("we met us in the afternoon; chile peppers; the US delegation", "country") == [("country", "US")]
+    # a Spanish meeting's title is no island: 'Reunión' is not Réunion, which keeps its full name
+    assert kinds_and_ids("la Séptima Reunión de Autoridades Nacionales", "country") == []
+    assert kinds_and_ids("victims on the Île de la Réunion", "country") == [("country", "RE")]
+
+
+@pytest.mark.parametrize("text, code", [
+    ("Senegalese mining districts", "SN"), ("Eritreans", "ER"), ("Sudanese", "SD"), ("South Sudanese", "SS"),
+    ("Somali", "SO"), ("Nigerien", "NE"), ("Nigerian", "NG"), ("Ivorian", "CI"), ("Burkinabe", "BF"),
+    ("Emirati", "AE"), ("Saudi", "SA"), ("Afghan", "AF"), ("Syrian", "SY"), ("New Zealander", "NZ"),
+])
+def test_every_states_demonym_is_its_country(text, code):
+    assert kinds_and_ids(text, "country") == [("country", code)]
+
+
+def test_spanish_demonyms_of_states_beyond_the_americas():
+    found = [(e.canonical_id, e.text) for e in find_entities("víctimas eritreas y sudanesas, un tratante libio",
+                                                             case_sensitive=False) if e.kind == "country"]
+    assert found == [("ER", "eritreas"), ("SD", "sudanesas"), ("LY", "libio")]
+

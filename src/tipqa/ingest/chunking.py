@@ -21,7 +21,9 @@ from .reports import Report, Section
 # level-1 heading takes the heading it opens with as its title. 10: a text file's line after a line ending on a
 # function word, a comma or a semicolon continues it, a line with a web address is no heading, and a note's number
 # after a closing mark ends a sentence ('territories.22'): a PDF text's wrapped lines and endnotes are no headings.
-CHUNKER_VERSION = 10
+# 11: the gazetteer knows every state's demonyms ('Senegalese', 'eritreo') and no longer reads 'Reunión' (a meeting)
+# as Réunion; the speakers and meeting facts read at ingestion use it, so every report is read again.
+CHUNKER_VERSION = 11
 
 
 @dataclass

@@ -30,7 +30,8 @@ class Entity:
 
 # Names that are also common words or first names in running text.
 _NAME_DENYLIST = frozenset({"Maurice", "Grenade", "Man", "Jersey", "Guernsey", "Chad", "Jordan", "Georgia", "Niger",
-                            "Turkey", "Norfolk", "Christmas", "Congo", "Guinea", "Granada", "America", "Virgin"})
+                            "Turkey", "Norfolk", "Christmas", "Congo", "Guinea", "Granada", "America", "Virgin",
+                            "Réunion", "Reunión"})  # 'la Séptima Reunión' is a meeting: the island is 'Île de la Réunion'
 _KEEP_ANYWAY = {"Chad": "TD", "Jordan": "JO", "Georgia": "GE", "Niger": "NE", "Turkey": "TR"}
 # ...but a person is more likely after a first name or a title: "Michael Jordan" is handled by the person pass.
 

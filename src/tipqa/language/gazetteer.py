@@ -55,6 +55,37 @@ KE Kenyan|keniano  ET Ethiopian|etíope  PH Filipino|filipino  TH Thai|tailandé
 ID Indonesian|indonesio  MY Malaysian|malasio  AU Australian|australiano  IL Israeli|israelí  SE Swedish|sueco
 NO Norwegian|noruego  AT Austrian|austriaco  CH Swiss|suizo  BE Belgian|belga  GR Greek|griego  IE Irish|irlandés
 MD Moldovan|moldavo  AL Albanian|albanés  NP Nepalese,Nepali|nepalí  BD Bangladeshi|bangladesí  PK Pakistani|paquistaní
+DZ Algerian|argelino  AO Angolan|angoleño  BJ Beninese|beninés  BW Motswana,Botswanan|botsuano
+BF Burkinabe,Burkinabè|burkinés,burkinabé  BI Burundian|burundés  CV Cape Verdean,Cabo Verdean|caboverdiano
+CM Cameroonian|camerunés  TD Chadian|chadiano  KM Comoran,Comorian|comorense  CD Congolese|congoleño,congolés
+DJ Djiboutian|yibutiano  GQ Equatoguinean,Equatorial Guinean|ecuatoguineano  ER Eritrean|eritreo  SZ Swazi|suazi
+GA Gabonese|gabonés  GM Gambian|gambiano  GN Guinean|guineano  GW Bissau-Guinean|bisauguineano  CI Ivorian|marfileño
+LS Basotho,Mosotho|lesotense  LR Liberian|liberiano  LY Libyan|libio  MG Malagasy|malgache
+MW Malawian|malauí,malawiano  ML Malian|maliense  MR Mauritanian|mauritano  MU Mauritian|mauriciano
+MZ Mozambican|mozambiqueño  NA Namibian|namibio  NE Nigerien|nigerino  RW Rwandan|ruandés
+ST Santomean,São Toméan|santotomense  SN Senegalese|senegalés  SC Seychellois|seychellense
+SL Sierra Leonean|sierraleonés  SO Somali|somalí  SS South Sudanese|sursudanés,sudsudanés  SD Sudanese|sudanés
+TZ Tanzanian|tanzano  TG Togolese|togolés  TN Tunisian|tunecino  UG Ugandan|ugandés  ZM Zambian|zambiano
+ZW Zimbabwean|zimbabuense  AF Afghan|afgano  AM Armenian|armenio  AZ Azerbaijani,Azeri|azerbaiyano,azerí
+BH Bahraini|bareiní  BT Bhutanese|butanés  BN Bruneian|bruneano  KH Cambodian|camboyano  CY Cypriot|chipriota
+GE Georgian|georgiano  IR Iranian|iraní  IQ Iraqi|iraquí  JO Jordanian|jordano
+KZ Kazakh,Kazakhstani|kazajo,kazajistano  KW Kuwaiti|kuwaití  KG Kyrgyz,Kyrgyzstani|kirguís,kirguiso
+LA Laotian|laosiano  LB Lebanese|libanés  MV Maldivian|maldivo  MN Mongolian|mongol  MM Burmese|birmano
+KP North Korean|norcoreano  OM Omani|omaní  QA Qatari|catarí  SA Saudi,Saudi Arabian|saudí,saudita
+SG Singaporean|singapurense  LK Sri Lankan|esrilanqués,srilanqués,ceilanés  SY Syrian|sirio
+TJ Tajik,Tajikistani|tayiko  TL Timorese,East Timorese|timorense  TM Turkmen|turkmeno,turcomano  AE Emirati|emiratí
+UZ Uzbek,Uzbekistani|uzbeko  YE Yemeni|yemení  PS Palestinian|palestino  TW Taiwanese|taiwanés
+HK Hong Konger,Hongkonger|hongkonés  AD Andorran|andorrano  BY Belarusian|bielorruso
+BA Bosnian|bosnio,bosnioherzegovino  HR Croatian,Croat|croata  CZ Czech|checo  DK Danish,Dane|danés
+EE Estonian|estonio  FI Finnish|finlandés  HU Hungarian|húngaro  IS Icelandic,Icelander|islandés  LV Latvian|letón
+LI Liechtensteiner|liechtensteiniano  LT Lithuanian|lituano  LU Luxembourger,Luxembourgish|luxemburgués
+MT Maltese|maltés  MC Monegasque|monegasco  ME Montenegrin|montenegrino
+MK Macedonian,North Macedonian|macedonio,normacedonio  RS Serbian,Serb|serbio
+SM Sammarinese,San Marinese|sanmarinense  SK Slovak,Slovakian|eslovaco  SI Slovenian,Slovene|esloveno
+FJ Fijian|fiyiano  KI I-Kiribati|kiribatiano  MH Marshallese|marshalés  FM Micronesian|micronesio
+NR Nauruan|nauruano  NZ New Zealander|neozelandés  PW Palauan|palauano  PG Papua New Guinean|papú,papuano
+WS Samoan|samoano  SB Solomon Islander|salomonense  TO Tongan|tongano  TV Tuvaluan|tuvaluano
+VU Ni-Vanuatu|vanuatuense  PR Puerto Rican|puertorriqueño,boricua
 """
 
 # Common names pycountry lacks, and acronyms (matched case-sensitively like every name).
