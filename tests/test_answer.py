@@ -220,3 +220,22 @@ def test_the_sentence_overlap_weighs_a_word_by_how_few_candidates_hold_it():
     assert shares.max() < 1.0  # 'Quito' is in none of them: no sentence holds the whole question
     assert _weighted_overlap(analyse("Who?"), texts).tolist() == [0.0] * 5
     assert _weighted_overlap(q, []).shape == (0,)
+
+
+@pytest.mark.parametrize("question, answer, echoed", [
+    ("What post does Egidi Crotti hold at UNICEF?", "UNICEF", True),
+    ("¿Qué cargo ocupaba Patricia Seale dentro del Business and Professional Women's Club?",
+     "Business and Professional Women’s Club", True),  # the question's straight apostrophe, the report's curly one
+    ("What did the Canadian delegation stress?", "Canada", True),  # named by its demonym
+    ("Which country proposed joint investigation teams?", "Brazil", False),
+    ("Who chaired the meeting?", "Ambassador Raúl Ricardes", False),
+    ("What post did Ricardes hold?", "Coordinator General of International Issues of the Argentine Republic", False),
+])
+def test_a_short_answer_that_only_repeats_the_question_is_no_answer(question, answer, echoed):
+    from tipqa.answering.extract import echoes
+    assert echoes(analyse(question), answer) is echoed
+
+
+def test_the_assistant_never_answers_with_what_the_question_names(assistant):
+    answer = assistant.ask("Which organisation did Eugenio Ambrossi represent at IOM?")  # was: the IOM's full name
+    assert answer.answer is None and answer.evidence is not None

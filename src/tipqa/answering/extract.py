@@ -191,9 +191,25 @@ def _short(q: Question, item: tuple[Hit, tuple[int, int]], span_model: scoring.L
     hit, span = item
     introduced = appositives.described(q, hit.chunk.text, span)  # 'What post did X hold?': how X is introduced
     if introduced is not None:
-        return span_ranker.Choice(*introduced, None)
-    answer, kind = short_answer(q, hit, span)
-    return span_ranker.choose(q, hit.chunk.text, span, answer, kind, span_model, similar)
+        choice = span_ranker.Choice(*introduced, None)
+    else:
+        answer, kind = short_answer(q, hit, span)
+        choice = span_ranker.choose(q, hit.chunk.text, span, answer, kind, span_model, similar)
+    if choice.answer is not None and echoes(q, choice.answer):
+        return span_ranker.Choice(None, choice.kind, 0.0)
+    return choice
+
+
+def echoes(q: Question, answer: str) -> bool:
+    """Whether the short answer is only what the question already names ('UNICEF' for 'What post does X hold at
+    UNICEF?'): its words, or the country, organisation or person it names, are the question's own. The span model's
+    candidates leave those out already (span_ranker.candidates); the rules' picks and appositives did not."""
+    words = fold(answer).strip(" .,;:")
+    if words and re.search(rf"(?<!\w){re.escape(words)}(?!\w)", fold(q.text + " " + q.english)):
+        return True
+    named = [e for e in find_entities(answer) if e.kind in ("country", "organisation", "person")]
+    covered = sum(e.end - e.start for e in named)
+    return bool(named) and covered >= 0.8 * len(answer.strip()) and all(named_in_question(q, e) for e in named)
 
 
 # ---- the answering sentence -------------------------------------------------------------------------
