@@ -43,7 +43,7 @@ VARIANTS = ("product", "top-k-8", "rescore-15", "l2-sentence-1", "l2-sentence-10
             "spanish-words", "sentence-idf", "sentence-idf-nogap", "sentence-idf-replace", "answer-coverage",
             "answer-unmet", "demonstrative", "cognates", "listwise", "ranker", "logistic-sentence", "trees-sentence",
             "trees-ranker", "trees-answer", "trees-weight-0.3", "trees-weight-0.7", "span-trees", "answer-support",
-            "abstain-0.80", "two-stage", "answer-blend", "span-introduced", "adapter")
+            "abstain-0.80", "two-stage", "answer-blend", "span-introduced", "answer-substitute", "adapter")
 
 
 def lexical_of(record: dict):
@@ -555,9 +555,36 @@ def listwise_sentences(records: list[dict], idx: list[int], l2: float = 10.0):
 
 
 # Variants that are one patch each, applied before the questions are collected.
+def patch_answer_substitute() -> None:
+    """One more answer feature, `substitute`: the short answer names a country, organisation or person of a kind
+    the question names too, but not the one it names, and the answering sentence (with the one it leans on) does
+    not name the question's: 'Colombia' for 'What position did Canada take in Working Group 1?', from a sentence
+    about Colombia."""
+    from tipqa.answering import extract, scoring
+    from tipqa.answering.spans import chunk_entities, named_in_question
+    from tipqa.language.entities import find_entities
+    original = extract.answer_features
+
+    def substitute(q, answer, hit, span) -> float:
+        kinds = ("country", "organisation", "person")
+        asked = {e.kind for e in q.entities if e.kind in kinds}
+        given = [e for e in find_entities(answer or "") if e.kind in asked and not named_in_question(q, e)]
+        if not given:
+            return 0.0
+        spans = extract._context_spans(hit, span)
+        held = [e for e in chunk_entities(hit.chunk.text) if any(a <= e.start < b for a, b in spans)]
+        return float(not any(e.kind in asked and named_in_question(q, e) for e in held))
+
+    def features(q, x, logits, chosen, choice, item):
+        return np.append(original(q, x, logits, chosen, choice, item), substitute(q, choice.answer, *item))
+    extract.answer_features = features
+    scoring.ANSWER_FEATURES = scoring.ANSWER_FEATURES + ("substitute",)
+
+
 PATCHES = {"spanish-words": patch_spanish_words, "demonstrative": patch_demonstrative, "cognates": patch_cognates,
            "span-trees": patch_span_trees, "answer-support": patch_answer_support, "answer-blend": patch_answer_blend,
-           "two-stage": patch_two_stage, "span-introduced": patch_span_introduced}
+           "two-stage": patch_two_stage, "span-introduced": patch_span_introduced,
+           "answer-substitute": patch_answer_substitute}
 
 
 def run(variant: str) -> None:
