@@ -43,7 +43,7 @@ VARIANTS = ("product", "top-k-8", "rescore-15", "l2-sentence-1", "l2-sentence-10
             "spanish-words", "sentence-idf", "sentence-idf-nogap", "sentence-idf-replace", "answer-coverage",
             "answer-unmet", "demonstrative", "cognates", "listwise", "ranker", "logistic-sentence", "trees-sentence",
             "trees-ranker", "trees-answer", "trees-weight-0.3", "trees-weight-0.7", "span-trees", "answer-support",
-            "abstain-0.80", "two-stage", "answer-blend", "span-introduced", "answer-substitute", "adapter")
+            "abstain-0.80", "two-stage", "answer-blend", "span-introduced", "answer-substitute", "answer-form", "adapter")
 
 
 def lexical_of(record: dict):
@@ -581,10 +581,38 @@ def patch_answer_substitute() -> None:
     scoring.ANSWER_FEATURES = scoring.ANSWER_FEATURES + ("substitute",)
 
 
+def patch_answer_form() -> None:
+    """One more answer feature, `form_mismatch`: the short answer lacks the form the question asks for: a share
+    asked ('what share', 'qué porcentaje') and no percentage or fraction in the answer; a duration asked ('how
+    long', 'cuántos meses') and no unit of time; a count asked ('how many') and a year or a percentage given."""
+    import re
+    from tipqa.answering import extract, scoring, span_ranker
+    from tipqa.answering.spans import _COUNT, _SHARE
+    original = extract.answer_features
+
+    def mismatch(q, answer) -> float:
+        if not answer:
+            return 0.0
+        asked = q.text + " " + q.english
+        if _SHARE.search(asked) and not (span_ranker._PERCENT.search(answer)
+                                         or re.search(r"\b(?:half|third|quarter|one in|uno de cada|mitad|tercio)", answer, re.I)):
+            return 1.0
+        if span_ranker._TIME_ASKED.search(asked) and not span_ranker._TIME_UNIT.search(answer):
+            return 1.0
+        if _COUNT.search(asked) and (re.fullmatch(r"(?:19|20)\d\d", answer.strip()) or span_ranker._PERCENT.search(answer)):
+            return 1.0
+        return 0.0
+
+    def features(q, x, logits, chosen, choice, item):
+        return np.append(original(q, x, logits, chosen, choice, item), mismatch(q, choice.answer))
+    extract.answer_features = features
+    scoring.ANSWER_FEATURES = scoring.ANSWER_FEATURES + ("form_mismatch",)
+
+
 PATCHES = {"spanish-words": patch_spanish_words, "demonstrative": patch_demonstrative, "cognates": patch_cognates,
            "span-trees": patch_span_trees, "answer-support": patch_answer_support, "answer-blend": patch_answer_blend,
            "two-stage": patch_two_stage, "span-introduced": patch_span_introduced,
-           "answer-substitute": patch_answer_substitute}
+           "answer-substitute": patch_answer_substitute, "answer-form": patch_answer_form}
 
 
 def run(variant: str) -> None:
