@@ -111,10 +111,11 @@ def test_a_damaged_chunk_record_is_caught_when_read_and_the_previous_generation_
     path.write_bytes(path.read_bytes().replace(b"Brazil", b"Canada"))
     fresh = Assistant.open(settings=settings, embedder=hash_embedder, refresh=False)
     answer = fresh.ask("Which country proposed joint investigation teams?")
-    # the previous generation's text is what answers (with a hash embedder the learned answer models, fitted on a
-    # real encoder's cosines, may withhold the short answer: what matters here is which text is read)
+    # the previous generation's text is what answers: with a hash embedder the learned models (fitted on a real
+    # encoder's cosines) may pick any short answer, so what is checked is which text is read
     assert fresh.data.generation == previous
-    assert answer.answer in ("Brazil", None) and any("Brazil proposed" in p.text for p in answer.passages)
+    assert any("Brazil proposed" in p.text for p in answer.passages)
+    assert not any("Canada proposed" in text for text in [p.text for p in answer.passages] + [answer.answer or ""])
     assert "Canada" not in json.dumps(answer.to_dict())
 
 
@@ -139,7 +140,8 @@ def test_nan_rows_in_sentence_vectors_are_caught_before_an_answer_uses_them(sett
     del vectors
     fresh = Assistant.open(settings=settings, embedder=SentenceHash(), refresh=False)
     answer = fresh.ask("Which country proposed joint investigation teams?")
-    # the previous generation's text is what answers (with a hash embedder the learned answer models, fitted on a
-    # real encoder's cosines, may withhold the short answer: what matters here is which text is read)
+    # the previous generation's text and vectors are what answers: with a hash embedder the learned models (fitted on
+    # a real encoder's cosines) may pick any short answer, so what is checked is what is read
     assert fresh.data.generation == previous
-    assert answer.answer in ("Brazil", None) and any("Brazil proposed" in p.text for p in answer.passages)
+    assert any("Brazil proposed" in p.text for p in answer.passages)
+    assert all(np.isfinite(p.score) for p in answer.passages) and np.isfinite(answer.confidence)
