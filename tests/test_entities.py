@@ -108,4 +108,3 @@ def test_spanish_demonyms_of_states_beyond_the_americas():
     found = [(e.canonical_id, e.text) for e in find_entities("víctimas eritreas y sudanesas, un tratante libio",
                                                              case_sensitive=False) if e.kind == "country"]
     assert found == [("ER", "eritreas"), ("SD", "sudanesas"), ("LY", "libio")]
-
