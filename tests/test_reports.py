@@ -187,3 +187,24 @@ def test_bad_files_get_clear_errors(tmp_path, name, data, message):
     path.write_bytes(data)
     with pytest.raises(ReportError, match=message):
         load_report(path)
+
+
+def test_a_text_without_a_title_is_named_by_its_file_as_the_text_writes_those_words(tmp_path):
+    speech = _write(tmp_path / "oea_discurso_septima_reunion_autoridades_2024_es.txt",
+                    "Bienvenidos a la Séptima Reunión de Autoridades Nacionales de la OEA.\n\n"
+                    "La OEA agradece a las autoridades su trabajo.\n")
+    assert load_report(speech).title == "OEA discurso Séptima Reunión Autoridades 2024"
+    # a heading in capitals does not make a word an acronym; a word the text lacks stays as the name has it;
+    # a code of hyphens stays one word where underscores part the name
+    report = _write(tmp_path / "oas_rtp3_rapporteurs_report_E-063-06_en.txt",
+                    "RAPPORTEUR’S REPORT\n\nThe OAS report was adopted by the Member States of the OAS.\n")
+    assert load_report(report).title == "OAS rtp3 rapporteurs report E-063-06"
+    assert load_report(_write(tmp_path / "annual-review-2020.txt", "Nothing here names it.\n")).title \
+        == "Annual review 2020"
+
+
+def test_a_title_the_report_gives_wins_over_its_file_name(tmp_path):
+    sidecar = _write(tmp_path / "notes_2024_en.txt", "The notes of the meeting.\n")
+    _write(tmp_path / "notes_2024_en.txt.meta.json", '{"title": "Notes of the Seventh Meeting"}')
+    assert load_report(sidecar).title == "Notes of the Seventh Meeting"
+    assert load_report(_write(tmp_path / "plan_es.md", "# Plan de Trabajo\n\nAprobado.\n")).title == "Plan de Trabajo"

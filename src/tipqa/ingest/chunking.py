@@ -22,8 +22,10 @@ from .reports import Report, Section
 # function word, a comma or a semicolon continues it, a line with a web address is no heading, and a note's number
 # after a closing mark ends a sentence ('territories.22'): a PDF text's wrapped lines and endnotes are no headings.
 # 11: the gazetteer knows every state's demonyms ('Senegalese', 'eritreo') and no longer reads 'Reunión' (a meeting)
-# as Réunion; the speakers and meeting facts read at ingestion use it, so every report is read again.
-CHUNKER_VERSION = 11
+# as Réunion; the speakers and meeting facts read at ingestion use it, so every report is read again. 12: a report
+# without a title of its own is titled by its file name's words as its text writes them ('OAS ... Guatemala 2012',
+# not 'Oas ... guatemala 2012 en'), and the title is embedded with every passage.
+CHUNKER_VERSION = 12
 
 
 @dataclass

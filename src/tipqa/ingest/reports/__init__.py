@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+import unicodedata
+from collections import Counter
 from pathlib import Path
 
 from ...errors import ReportError, UnsupportedFormat
@@ -55,7 +58,7 @@ def load_report(path: Path, data: bytes | None = None, max_bytes: int | None = N
         raise ReportError(f"{path.name}: no text could be read from the file. If it is a scan, run OCR on it first.")
     meta = read_sidecar(path)
     return Report(
-        report_id=report_id_for(path), title=meta.get("title") or title or _title_from_name(path),
+        report_id=report_id_for(path), title=meta.get("title") or title or title_from_name(path, sections),
         sections=sections, source=path.name, content_hash=file_hash(data), format=ext.lstrip("."),
         date=meta.get("date") or date, language=meta.get("language"), place=meta.get("place"),
     )
@@ -100,8 +103,45 @@ def read_sidecar(path: Path) -> dict:
     return {k: str(v) for k, v in meta.items() if k in ("title", "date", "language", "place") and v}
 
 
-def _title_from_name(path: Path) -> str:
-    return path.stem.replace("_", " ").replace("-", " ").strip().capitalize()
+# A file name's last word that only says the report's language ('..._2024_es.txt'): no part of its title.
+_LANGUAGE_CODE = re.compile(r"(?:en|es|fr|pt)", re.I)
+
+
+def title_from_name(path: Path, sections: list[Section] = ()) -> str:
+    """The title of a report that states none: its file name's words, each written as the report writes it.
+
+    'oea_discurso_septima_reunion_autoridades_trata_2024_es.txt' -> 'OEA discurso Séptima Reunión Autoridades trata
+    2024': a word takes the form the text uses most (accents, capitals) outside lines in capitals (a heading's 'REPORT' is
+    no acronym); a word the text lacks stays as the name has it.
+    Words are the name's pieces between underscores or spaces (between hyphens only where it has neither, so
+    'E-063-06' stays one); a last piece that is a language code is left out."""
+    stem = path.stem.strip()
+    pieces = [p for p in re.split(r"[_\s]+" if re.search(r"[_\s]", stem) else r"-+", stem) if p]
+    if len(pieces) > 1 and _LANGUAGE_CODE.fullmatch(pieces[-1]):
+        pieces.pop()
+    forms: dict[str, Counter] = {}
+    for section in sections:
+        for text in (section.heading, *section.paragraphs):
+            if _in_capitals(text):  # 'RAPPORTEUR’S REPORT' says nothing of how 'report' is written
+                continue
+            for word in re.findall(r"[^\W_]+(?:-[^\W_]+)*", text):
+                forms.setdefault(_folded(word), Counter())[word] += 1
+    words = [_written(piece, forms.get(_folded(piece))) for piece in pieces]
+    title = " ".join(words) or path.name
+    return title[0].upper() + title[1:]
+
+
+def _folded(word: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c)).casefold()
+
+
+def _in_capitals(text: str) -> bool:
+    letters = [c for c in text if c.isalpha()]
+    return sum(c.isupper() for c in letters) > 0.6 * len(letters)
+
+
+def _written(piece: str, seen: Counter | None) -> str:
+    return seen.most_common(1)[0][0] if seen else piece
 
 
 def _import_loaders() -> None:
