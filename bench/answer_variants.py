@@ -20,7 +20,10 @@ the answer model ("trees-answer"), the trees' weight in the sentence model's mea
 trees beside the span model ("span-trees"), the short answer's support in the other candidate sentences as answer
 features ("answer-support"), short answers withheld from 80 % of unanswerable questions ("abstain-0.80"), the
 answer model as two ("two-stage") or as a blend of the logistic model and trees ("answer-blend"), a person introduced
-with the body the question names as a span feature ("span-introduced"). Each variant runs in its own process, so no patch
+with the body the question names as a span feature ("span-introduced"), a question's bare name where a place stands
+read as no person ("place-names"), names read from their form as a person question's span candidates ("person-form"),
+and with them a post where the sentence names no one ("person-role"), whether the short answer is, whole, an entity
+the gazetteer knows as an answer feature ("answer-known"), and both ("person-role-known"). Each variant runs in its own process, so no patch
 leaks into the next. eval/test_qa.jsonl is never read.
 """
 from __future__ import annotations
@@ -43,7 +46,7 @@ VARIANTS = ("product", "top-k-8", "rescore-15", "l2-sentence-1", "l2-sentence-10
             "spanish-words", "sentence-idf", "sentence-idf-nogap", "sentence-idf-replace", "answer-coverage",
             "answer-unmet", "demonstrative", "cognates", "listwise", "ranker", "logistic-sentence", "trees-sentence",
             "trees-ranker", "trees-answer", "trees-weight-0.3", "trees-weight-0.7", "span-trees", "answer-support",
-            "abstain-0.80", "two-stage", "answer-blend", "span-introduced", "answer-substitute", "answer-form", "adapter")
+            "abstain-0.80", "two-stage", "answer-blend", "span-introduced", "answer-substitute", "answer-form", "place-names", "person-form", "person-role", "answer-known", "person-role-known", "adapter")
 
 
 def lexical_of(record: dict):
@@ -609,10 +612,112 @@ def patch_answer_form() -> None:
     scoring.ANSWER_FEATURES = scoring.ANSWER_FEATURES + ("form_mismatch",)
 
 
+def patch_place_names() -> None:
+    """A question's bare name where a place stands is no person: after 'in', 'at', 'on' or 'the meeting of' ('held
+    in Buenos Aires', 'la reunión de Buenos Aires' as rendered), or before a meeting word ('the Buenos Aires
+    meeting'), unless possessive ('In Felipe Michelini's view'). 120 fitting questions name 'Buenos Aires' as a
+    person, which no passage names."""
+    import re
+    from tipqa.answering import questions
+    before = re.compile(r"\b(?:in|at|on|(?:meeting|gathering|session|conference|encounter) of)\s+(?:the\s+)?$", re.I)
+    after = re.compile(r"\s+(?:meeting|gathering|session|conference|summit|talks|proceedings|venue|group)\b", re.I)
+    original = questions._bare_names
+
+    def bare_names(text, known):
+        text = text.strip()
+        return [e for e in original(text, known)
+                if not ((before.search(text, 0, e.start) or after.match(text, e.end))
+                        and not re.search(r"['’]s?$", e.text) and not re.match(r"['’]s?\b", text[e.end:]))]
+    questions._bare_names = bare_names
+    questions._analyse.cache_clear()
+
+
+def patch_person_form() -> None:
+    """Names read from their form as span candidates of a person question: two to four capitalised words (a middle
+    initial and particles allowed: 'Albert R. Ramdin', 'Felipe de la Torre'), none of them a word that is no name,
+    overlapping nothing the gazetteer read. The gazetteer finds people by their titles and roles; 'The Assistant
+    Secretary General of the OAS, Albert R. Ramdin, today brought ...' and a note's 'Marcena Hunter, “Pulling at
+    golden webs” ...' gave no person candidate at all."""
+    import re
+    from tipqa.answering import span_ranker
+    from tipqa.answering.spans import chunk_entities
+    from tipqa.language.entities import NOT_NAMES, fold
+    from tipqa.language.entities import _NAME_TOKEN, _PARTICLE
+    name = re.compile(rf"(?<![\w.’'-]){_NAME_TOKEN}(?:\s+(?:[A-Z]\.\s+)?(?:{_PARTICLE}\s+)?{_NAME_TOKEN}){{1,3}}")
+    original = span_ranker.candidates
+
+    def candidates(q, text, span, rule):
+        found = original(q, text, span, rule)
+        if q.expected not in ("person", "agent"):
+            return found
+        taken = [(e.start, e.end) for e in chunk_entities(text)] + [(s.start, s.end) for s in found]
+        asked = fold(q.text + " " + q.english)
+        for m in name.finditer(text, span[0], span[1]):
+            words = [w for w in m.group(0).split() if w[:1].isupper()]
+            if any(fold(w.rstrip(".")) in NOT_NAMES for w in words) or re.search(r"['’]s?$", m.group(0)):
+                continue
+            if any(a < m.end() and m.start() < b for a, b in taken) or fold(m.group(0)) in asked:
+                continue
+            found.append(span_ranker.Span(m.group(0), m.start(), m.end(), "person", "form"))
+        return sorted(found, key=lambda s: s.start)
+    span_ranker.candidates = candidates
+
+
+def patch_person_role() -> None:
+    """person-form, and a post as the answer of a person question whose sentence names no one ('The
+    Secretary-General of the United Nations is designated depositary of this Protocol'; 'the Ministers of Justice of
+    the Americas'): a role word, then 'of' and a name in Title Case."""
+    import re
+    from tipqa.answering import span_ranker
+    from tipqa.language.entities import ROLE_WORDS
+    patch_person_form()
+    role = re.compile(rf"(?:(?:{ROLE_WORDS})s?[\s-]+)*(?:{ROLE_WORDS})s?\s+of\s+(?:the\s+)?[A-Z][\w’'-]*"
+                      r"(?:\s+(?:(?:of|and|for|on|against)\s+(?:the\s+)?)?[A-Z][\w’'-]*)*")
+    with_names = span_ranker.candidates
+
+    def candidates(q, text, span, rule):
+        found = with_names(q, text, span, rule)
+        if q.expected not in ("person", "agent") or any(s.kind == "person" for s in found):
+            return found
+        for m in role.finditer(text, span[0], span[1]):
+            if not any(s.start < m.end() and m.start() < s.end for s in found if s.kind == "person"):
+                found.append(span_ranker.Span(m.group(0), m.start(), m.end(), "person", "form"))
+        return sorted(found, key=lambda s: s.start)
+    span_ranker.candidates = candidates
+
+
+def patch_answer_known() -> None:
+    """One more answer feature, `known`: the short answer is, whole, something the gazetteer knows (a country,
+    organisation, person with a title, date, number, symbol), not a span read from its form or a clause the
+    rules cut out. With person-form or person-role: whether the answer model can tell the names they add."""
+    from tipqa.answering import extract, scoring
+    from tipqa.language.entities import find_entities
+    original = extract.answer_features
+
+    def known(answer) -> float:
+        if not answer:
+            return 0.0
+        found = find_entities(answer)
+        return float(any(e.end - e.start >= 0.8 * len(answer.strip()) for e in found))
+
+    def features(q, x, logits, chosen, choice, item):
+        return np.append(original(q, x, logits, chosen, choice, item), known(choice.answer))
+    extract.answer_features = features
+    scoring.ANSWER_FEATURES = scoring.ANSWER_FEATURES + ("known",)
+
+
+def patch_person_role_known() -> None:
+    patch_person_role()
+    patch_answer_known()
+
+
 PATCHES = {"spanish-words": patch_spanish_words, "demonstrative": patch_demonstrative, "cognates": patch_cognates,
            "span-trees": patch_span_trees, "answer-support": patch_answer_support, "answer-blend": patch_answer_blend,
            "two-stage": patch_two_stage, "span-introduced": patch_span_introduced,
-           "answer-substitute": patch_answer_substitute, "answer-form": patch_answer_form}
+           "answer-substitute": patch_answer_substitute, "answer-form": patch_answer_form,
+           "place-names": patch_place_names, "person-form": patch_person_form,
+           "person-role": patch_person_role,
+           "answer-known": patch_answer_known, "person-role-known": patch_person_role_known}
 
 
 def run(variant: str) -> None:
