@@ -23,8 +23,8 @@ answer model as two ("two-stage") or as a blend of the logistic model and trees 
 with the body the question names as a span feature ("span-introduced"), a question's bare name where a place stands
 read as no person ("place-names"), names read from their form as a person question's span candidates ("person-form"),
 and with them a post where the sentence names no one ("person-role"), whether the short answer is, whole, an entity
-the gazetteer knows as an answer feature ("answer-known"), and both ("person-role-known"). Each variant runs in its own process, so no patch
-leaks into the next. eval/test_qa.jsonl is never read.
+the gazetteer knows as an answer feature ("answer-known"), and both ("person-role-known"). Each variant runs in its
+own process, so no patch leaks into the next. eval/test_qa.jsonl is never read.
 """
 from __future__ import annotations
 
@@ -46,7 +46,8 @@ VARIANTS = ("product", "top-k-8", "rescore-15", "l2-sentence-1", "l2-sentence-10
             "spanish-words", "sentence-idf", "sentence-idf-nogap", "sentence-idf-replace", "answer-coverage",
             "answer-unmet", "demonstrative", "cognates", "listwise", "ranker", "logistic-sentence", "trees-sentence",
             "trees-ranker", "trees-answer", "trees-weight-0.3", "trees-weight-0.7", "span-trees", "answer-support",
-            "abstain-0.80", "two-stage", "answer-blend", "span-introduced", "answer-substitute", "answer-form", "place-names", "person-form", "person-role", "answer-known", "person-role-known", "adapter")
+            "abstain-0.80", "two-stage", "answer-blend", "span-introduced", "answer-substitute", "answer-form",
+            "place-names", "person-form", "person-role", "answer-known", "person-role-known", "adapter")
 
 
 def lexical_of(record: dict):

@@ -111,10 +111,10 @@ def title_from_name(path: Path, sections: list[Section] = ()) -> str:
     """The title of a report that states none: its file name's words, each written as the report writes it.
 
     'oea_discurso_septima_reunion_autoridades_trata_2024_es.txt' -> 'OEA discurso Séptima Reunión Autoridades trata
-    2024': a word takes the form the text uses most (accents, capitals) outside lines in capitals (a heading's 'REPORT' is
-    no acronym); a word the text lacks stays as the name has it.
-    Words are the name's pieces between underscores or spaces (between hyphens only where it has neither, so
-    'E-063-06' stays one); a last piece that is a language code is left out."""
+    2024': a word takes the form the text uses most (accents, capitals) outside lines in capitals (a heading's
+    'REPORT' is no acronym); a word the text lacks stays as the name has it. Words are the name's pieces between
+    underscores or spaces (between hyphens only where it has neither, so 'E-063-06' stays one); a last piece that
+    is a language code is left out."""
     stem = path.stem.strip()
     pieces = [p for p in re.split(r"[_\s]+" if re.search(r"[_\s]", stem) else r"-+", stem) if p]
     if len(pieces) > 1 and _LANGUAGE_CODE.fullmatch(pieces[-1]):
