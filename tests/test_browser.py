@@ -150,7 +150,7 @@ def test_uploaded_report_is_answerable(tab):
     assert "added as 'rtp-iii-2012-guatemala-rapporteur'" in outcome or "unchanged" in outcome, outcome
     reply = tab.ask("Which delegation nominated Zulma Subillaga Dubón to chair the meeting?")
     assert "The delegation of Nicaragua nominated Zulma Subillaga Dubón" in reply
-    assert "Rtp iii 2012 guatemala rapporteur › ELECTION OF OFFICERS OF THE MEETING" in reply  # its citation
+    assert "RTP III 2012 Guatemala rapporteur › ELECTION OF OFFICERS OF THE MEETING" in reply  # its citation
     tab.screenshot("uploaded-report.png")
 
 

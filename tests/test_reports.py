@@ -201,6 +201,9 @@ def test_a_text_without_a_title_is_named_by_its_file_as_the_text_writes_those_wo
     assert load_report(report).title == "OAS rtp3 rapporteurs report E-063-06"
     assert load_report(_write(tmp_path / "annual-review-2020.txt", "Nothing here names it.\n")).title \
         == "Annual review 2020"
+    # a name in hyphens takes its words' forms from the text's hyphenated ones ('RTP-III/doc.2/12')
+    assert load_report(_write(tmp_path / "rtp-iii-2012-report.txt", "It adopted its agenda (RTP-III/doc.2/12).\n")) \
+        .title == "RTP III 2012 report"
 
 
 def test_a_title_the_report_gives_wins_over_its_file_name(tmp_path):

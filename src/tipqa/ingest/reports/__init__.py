@@ -124,8 +124,9 @@ def title_from_name(path: Path, sections: list[Section] = ()) -> str:
         for text in (section.heading, *section.paragraphs):
             if _in_capitals(text):  # 'RAPPORTEUR’S REPORT' says nothing of how 'report' is written
                 continue
-            for word in re.findall(r"[^\W_]+(?:-[^\W_]+)*", text):
-                forms.setdefault(_folded(word), Counter())[word] += 1
+            for word in re.findall(r"[^\W_]+(?:-[^\W_]+)*", text):  # 'RTP-III', and its 'RTP' and 'III'
+                for form in {word, *word.split("-")}:
+                    forms.setdefault(_folded(form), Counter())[form] += 1
     words = [_written(piece, forms.get(_folded(piece))) for piece in pieces]
     title = " ".join(words) or path.name
     return title[0].upper() + title[1:]
