@@ -219,9 +219,10 @@ def test_bm25_scores_are_the_folders_bit_for_bit_after_adds_and_removes(tmp_path
 def test_both_stores_give_the_same_answers_on_the_evaluation_sets(tmp_path, database_url):
     """Seed + corpus-extra (the reports the evaluation sets were written from), indexed in each store: the same
     top passage, short answer and evidence for every question, and the same scores within float tolerance for all
-    but a few questions in a thousand. Those few: each store builds (and embeds) its own index, and the sentence
-    model's trees are step functions, so a feature a hair's breadth from one of their splits moves a passage's score
-    by more than float noise, and the passages below the first may reorder (4 of 1608 questions with the tenth
+    but a few questions in a thousand. Those few: the passage vectors are the same (two builds on one machine are
+    bit-identical), but the database's dense search is approximate (HNSW over halfvec) and sums its inner products
+    in another order than FAISS, and the sentence model's trees are step functions, so a feature a hair's breadth
+    from one of their splits moves a passage's score by more than float noise, and the passages below the first may reorder (4 of 1608 questions with the tenth
     session's models, by 0.005-0.015; their answers, first passages and evidence the same). The encoders `tipqa
     serve` uses (ONNX builds, warmed-up question encoder): the torch ones take ~10x longer."""
     corpus = tmp_path / "corpus"
