@@ -222,9 +222,10 @@ def test_both_stores_give_the_same_answers_on_the_evaluation_sets(tmp_path, data
     but a few questions in a thousand. Those few: the passage vectors are the same (two builds on one machine are
     bit-identical), but the database's dense search is approximate (HNSW over halfvec) and sums its inner products
     in another order than FAISS, and the sentence model's trees are step functions, so a feature a hair's breadth
-    from one of their splits moves a passage's score by more than float noise, and the passages below the first may reorder (4 of 1608 questions with the tenth
-    session's models, by 0.005-0.015; their answers, first passages and evidence the same). The encoders `tipqa
-    serve` uses (ONNX builds, warmed-up question encoder): the torch ones take ~10x longer."""
+    from one of their splits moves a passage's score by more than float noise, and the passages below the first
+    may reorder (4 of 1608 questions with the tenth session's models, by 0.005-0.015; their answers, first passages
+    and evidence the same). The encoders `tipqa serve` uses (ONNX builds, warmed-up question encoder): the torch
+    ones take ~10x longer."""
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     for source in [*EXTRA.iterdir(), *(ROOT / "corpus").iterdir()]:
