@@ -4,12 +4,11 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import unicodedata
 from collections import Counter
 from pathlib import Path
 
 from ...errors import ReportError, UnsupportedFormat
-from ...text import slugify
+from ...text import fold, slugify
 from .base import _LOADERS, Loader, Report, Section, register_loader
 
 
@@ -119,21 +118,19 @@ def title_from_name(path: Path, sections: list[Section] = ()) -> str:
     pieces = [p for p in re.split(r"[_\s]+" if re.search(r"[_\s]", stem) else r"-+", stem) if p]
     if len(pieces) > 1 and _LANGUAGE_CODE.fullmatch(pieces[-1]):
         pieces.pop()
-    forms: dict[str, Counter] = {}
+    wanted = {fold(piece) for piece in pieces}
+    forms: dict[str, Counter] = {}  # only the name's words are counted: a report may hold millions of others
     for section in sections:
         for text in (section.heading, *section.paragraphs):
             if _in_capitals(text):  # 'RAPPORTEUR’S REPORT' says nothing of how 'report' is written
                 continue
             for word in re.findall(r"[^\W_]+(?:-[^\W_]+)*", text):  # 'RTP-III', and its 'RTP' and 'III'
-                for form in {word, *word.split("-")}:
-                    forms.setdefault(_folded(form), Counter())[form] += 1
-    words = [_written(piece, forms.get(_folded(piece))) for piece in pieces]
+                for form in dict.fromkeys([word, *word.split("-")]):
+                    if fold(form) in wanted:
+                        forms.setdefault(fold(form), Counter())[form] += 1
+    words = [_written(piece, forms.get(fold(piece))) for piece in pieces]
     title = " ".join(words) or path.name
     return title[0].upper() + title[1:]
-
-
-def _folded(word: str) -> str:
-    return "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c)).casefold()
 
 
 def _in_capitals(text: str) -> bool:
