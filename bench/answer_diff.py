@@ -3,6 +3,7 @@
     python bench/answer_diff.py dump OUT.jsonl [--sets dev,dev2,...] [--answer-at 0]
     python bench/answer_diff.py diff BEFORE.jsonl AFTER.jsonl
     python bench/answer_diff.py signals DUMP.jsonl
+    python bench/answer_diff.py losses DUMP.jsonl
 
 dump asks every question of the sets (default: the fitting sets and officers, never test) through Assistant.ask
 and writes one line per question (its set, report, answer, whether it is right, the sentence, the confidence).
@@ -16,6 +17,10 @@ sentence with one of its words removed (`drop`: a word the sentence lacks), and 
 question and the sentence (e5's contextual token vectors, both encoded as questions; ONNX encoder only). It prints
 each one's AUC added to the probability, and alone. Neither was kept (bench/README.md, "Meetings named, every
 state's demonyms, echoes").
+
+losses counts where a dump's answerable questions are lost (made with --answer-at 0, so the threshold is not one
+of the causes): the evidence in none of the passages, in a passage below the first or in the first but another
+sentence chosen, the right sentence with a wrong short answer or none.
 """
 from __future__ import annotations
 
@@ -149,6 +154,22 @@ def signals(path: Path) -> None:
               f" answerable {roc_auc_score(answerable, values):.4f}")
 
 
+def losses(path: Path) -> None:
+    rows = [r for r in load(path) if r["answerable"]]
+    causes = {
+        "evidence in none of the passages": [r for r in rows if not r["sentence_ok"] and r["rank"] is None],
+        "evidence in passage 2-5, another sentence chosen": [r for r in rows if not r["sentence_ok"] and r["rank"]
+                                                              and r["rank"] > 1],
+        "evidence in passage 1, another sentence chosen": [r for r in rows if not r["sentence_ok"] and r["rank"] == 1],
+        "right sentence, wrong short answer": [r for r in rows if r["sentence_ok"] and r["answer"]
+                                               and not r["answer_ok"]],
+        "right sentence, no short answer": [r for r in rows if r["sentence_ok"] and not r["answer"]],
+    }
+    print(f"{len(rows)} answerable, {sum(r['answer_ok'] for r in rows)} right")
+    for cause, lost in causes.items():
+        print(f"  {cause:50} {len(lost):5}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -161,11 +182,15 @@ def main() -> None:
     c.add_argument("after", type=Path)
     s = commands.add_parser("signals")
     s.add_argument("dump", type=Path)
+    losses_parser = commands.add_parser("losses")
+    losses_parser.add_argument("dump", type=Path)
     args = parser.parse_args()
     if args.command == "dump":
         dump(args.out, args.sets, args.answer_at)
     elif args.command == "diff":
         diff(args.before, args.after)
+    elif args.command == "losses":
+        losses(args.dump)
     else:
         signals(args.dump)
 
