@@ -23,30 +23,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import fit_answers as fa  # noqa: E402
 
 
-def held_out(records: list[dict], answerable: np.ndarray, splits: list[list[int]]) -> dict:
-    """fit_answers.held_out, with the gate's held-out probability beside the answer model's."""
-    logits, order, spans = {}, {}, {}
-    for held in splits:
-        train = sorted(set(range(len(records))) - set(held))
-        model, ranker = fa.fit_sentence(records, train), fa.fit_ranker(records, train)
-        span = fa.fit_span(records, train) if fa.SPAN_MODEL else None
-        for i in held:
-            logits[i] = model.logit(records[i]["found"].features)
-            order[i] = ranker.logit(records[i]["found"].features) if ranker else None
-            spans[i] = span
-    picked = [fa.pick(records[i], logits[i], spans[i], order[i]) for i in range(len(records))]
-    rows = np.vstack([p[0] for p in picked])
-    right = np.array([p[2] for p in picked], dtype=float)
-    p, gate = np.zeros(len(records)), np.zeros(len(records))
+def with_gate(records: list[dict], answerable: np.ndarray, splits: list[list[int]]) -> dict:
+    """fit_answers.held_out, with the gate's held-out probability beside the answer model's (fitted on the same
+    held-out picks' rows, without the answerable questions whose pick is wrong)."""
+    h = fa.held_out(records, splits)
+    rows, right, gate = h["rows"], h["right"], np.zeros(len(records))
     for held in splits:
         keep = set(held)
         train = [i for i in range(len(records)) if i not in keep and records[i]["set"] in fa.ANSWER_SETS]
-        weights = fa.set_weights(records, train)
-        p[held] = fa.fit_answer(rows[train], right[train], weights).probability(rows[held])
+        weights = fa.set_weights(records, train)  # each set's weight as the answer model's, before the wrong go
         sure = [j for j, i in enumerate(train) if right[i] == 1 or not answerable[i]]
-        gate[held] = fa.fit_answer(rows[[train[j] for j in sure]], right[[train[j] for j in sure]],
-                                   weights[sure]).probability(rows[held])
-    return {"p": p, "gate": gate, "right": right, "found": np.array([q[1] is not None for q in picked])}
+        train = [train[j] for j in sure]
+        gate[held] = fa.fit_answer(rows[train], right[train], weights[sure]).probability(rows[held])
+    return {**h, "gate": gate}
 
 
 def logit(p: np.ndarray) -> np.ndarray:
@@ -71,8 +60,8 @@ def main() -> None:
     args = parser.parse_args()
     records = fa.collect(args.sets.split(","))
     answerable = np.array([r["item"].answer is not None for r in records])
-    runs = {f"five-fold, shuffle {seed}": held_out(records, answerable, fa.five_fold(records, seed)) for seed in range(3)}
-    runs["one report left out"] = held_out(records, answerable, fa.folds(records))
+    runs = {f"five-fold, shuffle {seed}": with_gate(records, answerable, fa.five_fold(records, seed)) for seed in range(3)}
+    runs["one report left out"] = with_gate(records, answerable, fa.folds(records))
     print(f"{int(answerable.sum())} answerable, {int((~answerable).sum())} unanswerable; right short answers "
           "(precision of those given) at the declined share: P(right) / gate / both logits summed")
     for share in (0.75, 0.78, 0.80):

@@ -252,7 +252,8 @@ def reliability(p: np.ndarray, y: np.ndarray, bins: int = 5) -> tuple[list[tuple
 
 
 def held_out(records: list[dict], splits: list[list[int]]) -> dict:
-    """Held-out figures and probabilities when each split's questions are scored by models fitted without them."""
+    """Held-out figures and probabilities when each split's questions are scored by models fitted without them
+    ("rows": the answer features of each question's held-out pick, for other answer models: answer_gate.py)."""
     oof_logits: dict[int, np.ndarray] = {}
     oof_order: dict[int, np.ndarray | None] = {}
     span_models: dict[int, object] = {}
@@ -274,7 +275,7 @@ def held_out(records: list[dict], splits: list[list[int]]) -> dict:
         train = [i for i in range(len(records)) if i not in keep and records[i]["set"] in ANSWER_SETS]
         model = fit_answer(rows[train], right[train], set_weights(records, train))
         oof_p[held] = model.probability(rows[held])
-    return {"p": oof_p, "right": right, "found": np.array([p[1] is not None for p in picked]),
+    return {"p": oof_p, "right": right, "found": np.array([p[1] is not None for p in picked]), "rows": rows,
             "sentence_right": np.array([p[3] for p in picked]),
             "sentence_p": 1 / (1 + np.exp(-np.array([p[4] for p in picked])))}
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 from pathlib import Path
 
@@ -32,6 +31,7 @@ TEMPERATURE = 0.01
 
 def rows():
     from tipqa.evaluate import contains_evidence, sentence_matches
+    from tipqa.ingest.reports import report_id_for
     assistant = assistant_for("nine")
     data = assistant.data
     chunks = data.chunks
@@ -51,8 +51,8 @@ def rows():
     evidence = [r["evidence"] if isinstance(r["evidence"], list) else [r["evidence"]] for r in items]
     in_passage = np.array([[any(contains_evidence(c.text, e) for e in ev) for c in chunks] for ev in evidence])
     in_sentence = np.array([[any(sentence_matches(t, e) for e in ev) for t in texts] for ev in evidence])
-    report = [r["report"][0] if isinstance(r["report"], list) else r["report"] for r in items]
-    report = np.array([re.sub(r"\.(txt|md)$", "", name).lower().replace("_", "-") for name in report])
+    report = np.array([report_id_for(Path(r["report"][0] if isinstance(r["report"], list) else r["report"]))
+                       for r in items])  # a question that needs two reports belongs to the first
     return (questions, report, (passages, in_passage, np.array([c.report_id for c in chunks])),
             (np.array(sentences, dtype=np.float32), in_sentence, np.array(owner)))
 
