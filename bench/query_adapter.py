@@ -35,7 +35,7 @@ def rows():
     assistant = assistant_for("nine")
     data = assistant.data
     chunks = data.chunks
-    passages = np.stack([data.vector(i) for i in range(len(chunks))]).astype(np.float32)
+    passages = np.asarray(data.all_vectors(), dtype=np.float32)
     sentences, owner, texts = [], [], []
     for i, chunk in enumerate(chunks):
         for (a, b), vector in zip(chunk.sentences, data.sentences.rows(i, len(chunk.sentences))):

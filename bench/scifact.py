@@ -170,8 +170,8 @@ class Collection:
         top = rankings(scores[None, :], depth)[0]
         return top, scores[top]
 
-    def vector(self, row: int) -> np.ndarray:
-        return self.vectors[row]
+    def vectors_of(self, rows: np.ndarray) -> np.ndarray:
+        return self.vectors[rows]
 
     def lexical_coverage(self, text: str, rows: np.ndarray) -> np.ndarray:
         return self.bm25.coverage(text, rows)

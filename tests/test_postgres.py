@@ -129,7 +129,7 @@ def test_hnsw_search_finds_what_exact_search_finds(db_settings, real_embedder, s
     for query, rows_e in same_top_10(exact, approximate, real_embedder, atol=1e-5):
         allowed = np.array([i for i, c in enumerate(exact.chunks) if c.report_id == SECOND])
         assert list(approximate.dense_search(query, 5, allowed)[0]) == list(exact.dense_search(query, 5, allowed)[0])
-        np.testing.assert_allclose(approximate.vector(int(rows_e[0])), exact.vector(int(rows_e[0])), atol=1e-6)
+        np.testing.assert_allclose(approximate.vectors_of(rows_e), exact.vectors_of(rows_e), atol=1e-6)
 
 
 def test_the_schema_is_versioned_and_refuses_another_dimension(database_url):
@@ -218,14 +218,11 @@ def test_bm25_scores_are_the_folders_bit_for_bit_after_adds_and_removes(tmp_path
 @pytest.mark.slow
 def test_both_stores_give_the_same_answers_on_the_evaluation_sets(tmp_path, database_url):
     """Seed + corpus-extra (the reports the evaluation sets were written from), indexed in each store: the same
-    top passage, short answer and evidence for every question, and the same scores within float tolerance for all
-    but a few questions in a thousand. Those few: the passage vectors are the same (two builds on one machine are
-    bit-identical), but the database's dense search is approximate (HNSW over halfvec) and sums its inner products
-    in another order than FAISS, and the sentence model's trees are step functions, so a feature a hair's breadth
-    from one of their splits moves a passage's score by more than float noise, and the passages below the first
-    may reorder (4 of 1608 questions with the tenth session's models, by 0.005-0.015; their answers, first passages
-    and evidence the same). The encoders `tipqa serve` uses (ONNX builds, warmed-up question encoder): the torch
-    ones take ~10x longer."""
+    answer, evidence, confidence, passages and passage scores, to the last bit, for every question. The passage
+    vectors of two builds on one machine are the same, and retrieval scores candidates from them itself
+    (retrieval.cosines) rather than take the sums FAISS and numpy compute in their own orders: the answer step's
+    tree models had turned a last-bit difference at one of their splits into other scores for 4 of 1608 questions.
+    The encoders `tipqa serve` uses (ONNX builds, warmed-up question encoder): the torch ones take ~10x longer."""
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     for source in [*EXTRA.iterdir(), *(ROOT / "corpus").iterdir()]:
@@ -239,20 +236,12 @@ def test_both_stores_give_the_same_answers_on_the_evaluation_sets(tmp_path, data
     assert sorted(folder.data.reports) == sorted(database.data.reports) and len(folder.data.chunks) > 100
     questions = _eval_questions()
     assert len(questions) > 300
-    apart = []
     for item in questions:
         a, b = folder.ask(item["question"]), database.ask(item["question"])
-        assert (a.answer, a.passages[0].chunk_id) == (b.answer, b.passages[0].chunk_id), item["question"]
+        assert (a.answer, a.confidence) == (b.answer, b.confidence), item["question"]
         assert (a.evidence and a.evidence.sentence) == (b.evidence and b.evidence.sentence), item["question"]
-        assert len(a.passages) == len(b.passages), item["question"]
-        scores = np.array([[p.score for p in a.passages], [p.score for p in b.passages]])
-        assert np.isfinite(scores).all(), item["question"]
-        if np.allclose(scores[0], scores[1], rtol=1e-3, atol=1e-5):
-            assert [p.chunk_id for p in a.passages] == [p.chunk_id for p in b.passages], item["question"]
-        else:  # a passage below the first may then swap places with the next, or leave the five
-            apart.append((item["question"], float(np.abs(scores[0] - scores[1]).max())))
-    assert len(apart) <= len(questions) // 200, apart
-    assert all(gap < 0.05 for _, gap in apart), apart
+        assert [(p.chunk_id, p.score) for p in a.passages] == [(p.chunk_id, p.score) for p in b.passages], item
+        assert a.passages and np.isfinite([p.score for p in a.passages]).all(), item["question"]
 
 
 def test_the_corpus_of_a_replica_is_never_synced_over_the_database(db_settings, hash_embedder, second_report,

@@ -66,6 +66,27 @@ def rrf(rankings: list[np.ndarray], weights: list[float]) -> dict[int, float]:
     return fused
 
 
+def cosines(data: Generation, rows: np.ndarray, query_vector: np.ndarray) -> np.ndarray:
+    """float64[len(rows)]: each passage's cosine to the question, from its stored vector, summed here in float64
+    whatever the store. FAISS, numpy and pgvector each sum a dot product in their own order, and the answer step's
+    tree models turn a difference in the last bit at one of their splits into another score: the index folder and
+    the database had given 4 of 1608 evaluation questions other passage scores (tests/test_postgres.py)."""
+    rows = np.asarray(rows, dtype=np.int64)
+    if not len(rows):
+        return np.zeros(0, dtype=np.float64)
+    query = np.asarray(query_vector, dtype=np.float64).reshape(-1)
+    return np.asarray(data.vectors_of(rows), dtype=np.float64) @ query
+
+
+def dense_ranking(data: Generation, query_vector: np.ndarray, depth: int, allowed: np.ndarray | None
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, cosines) of the store's dense search, rescored by cosines() and ordered by them (ties by row)."""
+    rows, _ = data.dense_search(query_vector, depth, allowed)
+    scores = cosines(data, rows, query_vector)
+    order = np.lexsort((rows, -scores))
+    return np.asarray(rows, dtype=np.int64)[order], scores[order]
+
+
 def candidate_features(data: Generation, query_vector: np.ndarray, dense_ids: np.ndarray, cosine: dict[int, float],
                        lexical_ids: np.ndarray, bm25: np.ndarray, question: str | None = None
                        ) -> tuple[np.ndarray, np.ndarray]:
@@ -73,9 +94,7 @@ def candidate_features(data: Generation, query_vector: np.ndarray, dense_ids: np
     COSINE (row -> cosine) gets the cosines of BM25's candidates that dense search did not return. QUESTION: the
     text BM25 scored (its terms' coverage; zeros without it)."""
     docs = np.unique(np.concatenate([dense_ids, lexical_ids])).astype(np.int64)
-    for doc in docs.tolist():
-        if doc not in cosine:
-            cosine[doc] = float(data.vector(doc) @ query_vector)
+    _add_cosines(data, cosine, docs, query_vector)
     dense_rank = {int(d): r for r, d in enumerate(dense_ids.tolist())}
     lexical_rank = {int(d): r for r, d in enumerate(lexical_ids.tolist())}
     cos = np.array([cosine[int(d)] for d in docs], dtype=np.float64)
@@ -88,6 +107,12 @@ def candidate_features(data: Generation, query_vector: np.ndarray, dense_ids: np
         best_sentence_cosines(data, docs, query_vector, cos),
         term_coverage(data, question, docs)])
     return docs, features
+
+
+def _add_cosines(data: Generation, cosine: dict[int, float], rows, query_vector: np.ndarray) -> None:
+    """COSINE (row -> cosine) gets the cosines of ROWS it lacks (BM25's candidates that dense search did not return)."""
+    missing = [int(r) for r in rows if int(r) not in cosine]
+    cosine.update(zip(missing, cosines(data, np.array(missing, dtype=np.int64), query_vector).tolist()))
 
 
 def term_coverage(data: Generation, question: str | None, docs: np.ndarray) -> np.ndarray:
@@ -146,7 +171,7 @@ def _examples(data: Generation, questions: list[tuple[np.ndarray, str, np.ndarra
     """(features, target distribution over the relevant candidates) per question with a relevant candidate."""
     sets = []
     for vector, text, relevant in questions:
-        dense_ids, dense_scores = data.dense_search(vector, depth, None)
+        dense_ids, dense_scores = dense_ranking(data, vector, depth, None)
         bm25 = data.lexical_scores(text)
         docs, x = candidate_features(data, vector, dense_ids, dict(zip(dense_ids.tolist(), dense_scores.tolist())),
                                      lexical_ranking(bm25, depth, None), bm25, text)
@@ -177,7 +202,7 @@ def search(data: Generation, query_vector: np.ndarray, question: str, k: int = 5
             return []
     depth = min(max(depth, k), n)
     bm25 = data.lexical_scores(question)
-    dense_ids, dense_scores = data.dense_search(query_vector, depth, allowed)
+    dense_ids, dense_scores = dense_ranking(data, query_vector, depth, allowed)
     cosine = dict(zip(dense_ids.tolist(), dense_scores.tolist()))
     rankings, weights = [], []
     if mode in ("hybrid", "dense"):
@@ -198,12 +223,10 @@ def search(data: Generation, query_vector: np.ndarray, question: str, k: int = 5
     else:
         fused = _with_each_top(sorted(rrf(rankings, weights).items(), key=lambda item: -item[1]), rankings, k)
         coverage = term_coverage(data, question, np.array([doc for doc, _ in fused], dtype=np.int64))
+    _add_cosines(data, cosine, [doc for doc, _ in fused], query_vector)
     hits = []
     for rank, ((doc, score), covered) in enumerate(zip(fused, coverage.tolist()), start=1):
-        dense = cosine.get(doc)
-        if dense is None:
-            dense = float(data.vector(int(doc)) @ query_vector)
-        hits.append(Hit(data.chunks[doc], float(score), rank, float(dense), float(bm25[doc]), row=int(doc),
+        hits.append(Hit(data.chunks[doc], float(score), rank, cosine[doc], float(bm25[doc]), row=int(doc),
                         coverage=float(covered)))
     return hits
 

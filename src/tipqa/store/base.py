@@ -82,8 +82,9 @@ class Generation(Protocol):
                      allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(rows, cosine scores) of the depth passages nearest the query, best first, among allowed rows if given."""
 
-    def vector(self, row: int) -> np.ndarray:
-        """The stored vector of one passage."""
+    def vectors_of(self, rows: np.ndarray) -> np.ndarray:
+        """float32[len(rows), dim]: the stored vectors of the passages ROWS (retrieval scores candidates with them,
+        retrieval.cosines), read at once."""
 
     def all_vectors(self) -> np.ndarray:
         """float32[passages, dim]: every passage vector, in row order."""

@@ -64,8 +64,11 @@ class IndexData(ManifestFields):
         keep = ids[0] >= 0
         return ids[0][keep], scores[0][keep]
 
-    def vector(self, row: int) -> np.ndarray:
-        return self.vectors.reconstruct(int(row))
+    def vectors_of(self, rows: np.ndarray) -> np.ndarray:
+        rows = np.asarray(rows, dtype=np.int64)
+        if not len(rows):
+            return np.zeros((0, self.vectors.d), dtype=np.float32)
+        return self.vectors.reconstruct_batch(rows)  # an IVF index keeps a direct map for this (ann.py)
 
     def lexical_scores(self, text: str) -> np.ndarray:
         return self.lexical.scores(text)

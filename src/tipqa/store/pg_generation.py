@@ -26,6 +26,11 @@ EXACT_LIMIT = 200_000
 _LIVE = "gen_from <= %(g)s AND (gen_to IS NULL OR gen_to > %(g)s)"
 
 
+def _gone(passage: int) -> IndexCorrupt:
+    return IndexCorrupt(f"Passage {passage} is gone from the database (pruned by two later writes while this "
+                        f"process still answered from an old generation); ask again.")
+
+
 class _Records:
     """Where a StoredChunk reads its record: the passage row, by id (see generation.StoredChunk)."""
 
@@ -37,8 +42,7 @@ class _Records:
             found = conn.execute("SELECT record::text FROM tipqa_passage WHERE id = %s", (int(self.ids[row]),)
                                  ).fetchone()
         if found is None:
-            raise IndexCorrupt(f"Passage {int(self.ids[row])} is gone from the database (pruned by two later "
-                               f"writes while this process still answered from an old generation); ask again.")
+            raise _gone(int(self.ids[row]))
         return found[0].encode("utf-8")
 
 
@@ -148,21 +152,22 @@ class DatabaseGeneration(ManifestFields):
         order = np.argsort(-scores, kind="stable")  # relaxed_order iterative scans may return them a little out of order
         return self._rows_of(ids[order]), scores[order]
 
-    def vector(self, row: int) -> np.ndarray:
+    def vectors_of(self, rows: np.ndarray) -> np.ndarray:
+        rows = np.asarray(rows, dtype=np.int64)
         if self.vectors is not None:
-            return self.vectors[int(row)]
-        with self.store.reading() as conn:
-            return np.asarray(conn.execute("SELECT embedding FROM tipqa_passage WHERE id = %s",
-                                           (int(self.ids[int(row)]),)).fetchone()[0].to_numpy(), dtype=np.float32)
+            return self.vectors[rows]
+        ids = self.ids[rows].tolist()
+        if not ids:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        with self.store.reading() as conn, conn.cursor(binary=True) as cursor:
+            cursor.execute("SELECT id, vector_send(embedding) FROM tipqa_passage WHERE id = ANY(%s)", (ids,))
+            found = {pid: np.frombuffer(sent, ">f4", self.dim, 4) for pid, sent in cursor}  # as _fetch_passages
+        if any(i not in found for i in ids):
+            raise _gone(next(i for i in ids if i not in found))
+        return np.stack([found[i] for i in ids]).astype(np.float32)
 
     def all_vectors(self) -> np.ndarray:
-        if self.vectors is not None:
-            return self.vectors
-        with self.store.reading() as conn:
-            found = dict(conn.execute("SELECT id, embedding FROM tipqa_passage WHERE id = ANY(%s)",
-                                      (self.ids.tolist(),)).fetchall())
-        return np.stack([found[i].to_numpy() for i in self.ids.tolist()]).astype(np.float32) if len(self.ids) \
-            else np.zeros((0, self.dim), dtype=np.float32)
+        return self.vectors if self.vectors is not None else self.vectors_of(np.arange(len(self.ids)))
 
     def lexical_scores(self, text: str) -> np.ndarray:
         return self.lexical.scores(text)
