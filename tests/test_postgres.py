@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from tipqa.assistant import Assistant
 from tipqa.cli import cli
 from tipqa.config import load_settings
-from tipqa.errors import ConfigError
+from tipqa.errors import ConfigError, IndexCorrupt
 from tipqa.store import open_store, pg_write
 from tipqa.store.postgres import SCHEMA_VERSION, DatabaseError, DatabaseStore
 
@@ -130,6 +130,20 @@ def test_hnsw_search_finds_what_exact_search_finds(db_settings, real_embedder, s
         allowed = np.array([i for i, c in enumerate(exact.chunks) if c.report_id == SECOND])
         assert list(approximate.dense_search(query, 5, allowed)[0]) == list(exact.dense_search(query, 5, allowed)[0])
         np.testing.assert_allclose(approximate.vectors_of(rows_e), exact.vectors_of(rows_e), atol=1e-6)
+
+
+def test_a_passage_pruned_under_a_reader_is_reported_with_what_to_do(db_settings, hash_embedder):
+    """A reader of an old generation whose passage two later writes pruned is told to ask again, not handed
+    another passage's vector (the candidates' vectors are read by id, in one query, in HNSW mode)."""
+    Assistant.open(settings=db_settings, embedder=hash_embedder)
+    data = DatabaseStore(db_settings.database_url, exact_limit=0).load()
+    rows_ = np.array([2, 0, 1])
+    assert data.vectors_of(rows_).shape == (3, data.dim)
+    with DatabaseStore(db_settings.database_url).connect() as conn:
+        conn.execute("DELETE FROM tipqa_passage WHERE id = %s", (int(data.ids[0]),))
+    assert data.vectors_of(rows_[:1]).shape == (1, data.dim)
+    with pytest.raises(IndexCorrupt, match=f"Passage {int(data.ids[0])} is gone .*ask again"):
+        data.vectors_of(rows_)
 
 
 def test_the_schema_is_versioned_and_refuses_another_dimension(database_url):
