@@ -89,14 +89,15 @@ def collect(sets: list[str]) -> list[dict]:
             query = assistant.question_embedder.embed_query(
                 item.question if assistant.encoders.multilingual else text)
             hits = search(data, query, text, assistant.settings.top_k)
-            sentences, query = assistant._answer_inputs(data, query)
-            found = extract.read_candidates(item.question, hits, sentences, query, assistant.settings.model)
+            sentences, calibrated = assistant._answer_inputs(data, query)
+            found = extract.read_candidates(item.question, hits, sentences, calibrated, assistant.settings.model)
             if found is None:
                 continue
             labels = np.array([any(sentence_matches(hit.chunk.text[a:b], e) for e in item.evidence)
                                for hit, (a, b) in found.items], dtype=float) if item.answer else np.zeros(len(found.items))
             report = record.get("report") or (SEED_REPORT if kind == "seed" else "none")
             records.append({"set": name, "item": item, "found": found, "labels": labels, "hits": hits,
+                            "query": query, "data": data,  # for scripts that read more of the question (answer_background.py)
                             "group": report[0] if isinstance(report, list) else report,
                             "spans": span_rows(item, found, labels)})
         log(f"{name}: {sum(r['set'] == name for r in records)} questions collected")
