@@ -134,7 +134,8 @@ def test_stores_that_sum_dot_products_differently_give_the_same_hits():
         def dense_search(self, query, depth, allowed=None):
             rows, scores = super().dense_search(query, depth, allowed)
             noisy = scores * (1 + rng.choice([-3e-7, 3e-7], size=len(scores)))
-            rows[[0, 1]] = rows[[1, 0]]  # the tie (rows 3 and 7) comes back the other way round
+            assert sorted(rows[:2].tolist()) == [3, 7]
+            rows[[0, 1]] = rows[[1, 0]]  # the tie comes back the other way round
             return rows, noisy.astype(np.float32)
 
     noisy = Noisy(exact.vectors, exact.bm25)
