@@ -351,22 +351,28 @@ def _other(q: Question, text: str, clause: tuple[int, int]) -> str | None:
     say: of its pieces (cut at punctuation, quotation marks and parentheses; a quoted name counts two words more), the
     one with the most words the question does not have and the fewest it does, begun at its first such word; None
     when every such piece is a clause longer than a short answer."""
-    asked = stems(q.text) | stems(q.english)
-    body = text[clause[0]:clause[1]]
     best, best_score = None, 0.0
-    for piece, quoted in _pieces(body):
+    for answer, score in other_pieces(q, text, clause):
+        if score > best_score or (score == best_score and best is not None):
+            best, best_score = answer, score
+    return best
+
+
+def other_pieces(q: Question, text: str, clause: tuple[int, int]) -> list[tuple[str, float]]:
+    """Every piece of the clause that could answer an 'other' question (_other's candidates), with the rules'
+    score: the words the question does not have, less twice those it does, two more for a quoted piece."""
+    asked = stems(q.text) | stems(q.english)
+    out = []
+    for piece, quoted in _pieces(text[clause[0]:clause[1]]):
         words = [w for w in _WORD_IN.findall(piece) if fold(w) not in _LEADING]
         new = [w for w in words if stem(w) not in asked]
-        old = len(words) - len(new)
         if not new:
             continue
         answer = _after_known(piece, asked)
         if len(answer.split()) > OTHER_WORDS:
             continue  # a clause, not a short answer: the sentence is shown as the closest the reports come
-        score = len(new) - 2.0 * old + (2.0 if quoted else 0.0)
-        if score > best_score or (score == best_score and best is not None):
-            best, best_score = answer, score
-    return best
+        out.append((answer, len(new) - 2.0 * (len(words) - len(new)) + (2.0 if quoted else 0.0)))
+    return out
 
 
 OTHER_WORDS = 12  # the longest short answer to an 'other' question: a name or a noun phrase, not a clause
