@@ -55,9 +55,9 @@ class _Collection:
         return np.zeros(len(rows))
 
 
-def _collection(scale=1.0, spread=1.0, seed=0):
+def _collection(scale=1.0, spread=1.0, seed=0, dim=16):
     rng = np.random.default_rng(seed)
-    vectors = rng.normal(size=(200, 16)).astype(np.float32)
+    vectors = rng.normal(size=(200, dim)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     bm25 = np.where(rng.random(200) < 0.3, rng.gamma(2.0, 3.0, 200), 0.0).astype(np.float32) * scale
     return _Collection(vectors * spread if spread != 1.0 else vectors, bm25), rng
@@ -122,31 +122,32 @@ def test_fusion_reads_each_candidates_best_sentence():
 
 def test_stores_that_sum_dot_products_differently_give_the_same_hits():
     """Two stores of the same vectors whose dense searches sum in other orders (scores a few ulps apart, near
-    ties returned swapped) give the same hits, scores and cosines to the last bit in both fusions: retrieval
-    rescores the candidates from their stored vectors itself."""
+    ties and the whole list returned in another order) give the same hits, scores and cosines to the last bit in
+    both fusions, over many questions: retrieval rescores the candidates from their stored vectors itself, each
+    row summed alone (a BLAS product over the batch sums a row in an order that depends on where it stands)."""
     from tipqa.answering import retrieval
 
-    exact, rng = _collection(seed=3)
+    exact, rng = _collection(seed=3, dim=384)  # the model's width: BLAS kernels block rows and columns
     exact.vectors[7], exact.bm25[7] = exact.vectors[3], exact.bm25[3]  # a tie, broken by row
-    query = exact.vectors[3] + 0.1 * rng.normal(size=16).astype(np.float32)
 
     class Noisy(_Collection):
         def dense_search(self, query, depth, allowed=None):
             rows, scores = super().dense_search(query, depth, allowed)
             noisy = scores * (1 + rng.choice([-3e-7, 3e-7], size=len(scores)))
-            assert sorted(rows[:2].tolist()) == [3, 7]
-            rows[[0, 1]] = rows[[1, 0]]  # the tie comes back the other way round
-            return rows, noisy.astype(np.float32)
+            return rows[::-1].copy(), noisy[::-1].astype(np.float32)  # worst first, ties the other way round
 
     noisy = Noisy(exact.vectors, exact.bm25)
     saved = retrieval.FUSION_WEIGHTS.get("m")
     retrieval.FUSION_WEIGHTS["m"] = (5.0, 1.0, 3.0, 0.6, 0.0, 0.0)
     try:
-        for fusion in ("learned", "rrf"):
-            hits = [retrieval.search(c, query, "q", k=8, fusion=fusion) for c in (exact, noisy)]
-            assert [(h.row, h.score, h.dense) for h in hits[0]] == [(h.row, h.score, h.dense) for h in hits[1]]
-            rows = [h.row for h in hits[0]]
-            assert 3 in rows and (7 not in rows or rows.index(3) < rows.index(7)), rows  # the tie, by row
+        queries = [exact.vectors[3] + 0.1 * rng.normal(size=384).astype(np.float32)]
+        queries += [rng.normal(size=384).astype(np.float32) for _ in range(20)]
+        for query in queries:
+            for fusion in ("learned", "rrf"):
+                hits = [retrieval.search(c, query, "q", k=8, depth=50, fusion=fusion) for c in (exact, noisy)]
+                assert [(h.row, h.score, h.dense) for h in hits[0]] == [(h.row, h.score, h.dense) for h in hits[1]]
+        rows = [h.row for h in retrieval.search(exact, queries[0], "q", k=8, depth=50, fusion="learned")]
+        assert rows[:2] == [3, 7], rows  # the tie, by row
     finally:
         retrieval.FUSION_WEIGHTS.pop("m")
         if saved is not None:

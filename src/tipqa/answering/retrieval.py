@@ -70,12 +70,14 @@ def cosines(data: Generation, rows: np.ndarray, query_vector: np.ndarray) -> np.
     """float64[len(rows)]: each passage's cosine to the question, from its stored vector, summed here in float64
     whatever the store. FAISS, numpy and pgvector each sum a dot product in their own order, and the answer step's
     tree models turn a difference in the last bit at one of their splits into another score: the index folder and
-    the database had given 4 of 1608 evaluation questions other passage scores (tests/test_postgres.py)."""
+    the database had given 4 of 1608 evaluation questions other passage scores (tests/test_postgres.py). Each row
+    is summed alone (its exact float64 products, numpy's pairwise sum), so its cosine does not depend on which
+    other rows come with it or where it stands: a BLAS matrix-vector product sums a row in an order that does."""
     rows = np.asarray(rows, dtype=np.int64)
     if not len(rows):
         return np.zeros(0, dtype=np.float64)
     query = np.asarray(query_vector, dtype=np.float64).reshape(-1)
-    return np.asarray(data.vectors_of(rows), dtype=np.float64) @ query
+    return (np.asarray(data.vectors_of(rows), dtype=np.float64) * query).sum(axis=1)
 
 
 def dense_ranking(data: Generation, query_vector: np.ndarray, depth: int, allowed: np.ndarray | None

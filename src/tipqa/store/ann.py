@@ -4,8 +4,8 @@ Exact search reads all n x 384 floats for every question (tens of ms at 200k pas
 machine, hundreds at 1M), and the other stages of an answer need their share of the budget, so past
 ANN_THRESHOLD the vectors go into inverted lists (IndexIVFFlat, inner product) and a question scans nprobe of them.
 bench/latency.py measures recall@10 against exact search (>= 0.99 is the target) and the latency at each size.
-The IVF index keeps the full vectors and a direct map, so reconstruct() (vector reuse on incremental
-builds, cosine of a fused hit) works exactly as with the flat index.
+The IVF index keeps the full vectors and a direct map, so reconstruct_n() and reconstruct_batch() (vector reuse
+on incremental builds, the candidates' cosines: answering.retrieval.cosines) work exactly as with the flat index.
 """
 from __future__ import annotations
 
