@@ -24,7 +24,8 @@ with the body the question names as a span feature ("span-introduced"), a questi
 read as no person ("place-names"), names read from their form as a person question's span candidates ("person-form"),
 and with them a post where the sentence names no one ("person-role"), whether the short answer is, whole, an entity
 the gazetteer knows as an answer feature ("answer-known"), and both ("person-role-known"), the span model choosing
-among the rules' pieces for "other" questions ("other-ranked"). Each variant runs in its
+among the rules' pieces for "other" questions ("other-ranked"), each sentence's cosine less the question's mean
+cosine over an even sample of passages as a sentence feature ("sentence-background"). Each variant runs in its
 own process, so no patch leaks into the next. eval/test_qa.jsonl is never read.
 """
 from __future__ import annotations
@@ -48,7 +49,7 @@ VARIANTS = ("product", "top-k-8", "rescore-15", "l2-sentence-1", "l2-sentence-10
             "answer-unmet", "demonstrative", "cognates", "listwise", "ranker", "logistic-sentence", "trees-sentence",
             "trees-ranker", "trees-answer", "trees-weight-0.3", "trees-weight-0.7", "span-trees", "answer-support",
             "abstain-0.80", "two-stage", "answer-blend", "span-introduced", "answer-substitute", "answer-form",
-            "place-names", "person-form", "person-role", "answer-known", "person-role-known", "other-ranked", "adapter")
+            "place-names", "person-form", "person-role", "answer-known", "person-role-known", "other-ranked", "sentence-background", "adapter")
 
 
 def lexical_of(record: dict):
@@ -100,6 +101,15 @@ def with_features(records: list[dict], extra, names: tuple[str, ...] = (), repla
         out.append(dict(r, found=dataclasses.replace(r["found"], features=f)))
     scoring.SENTENCE_FEATURES = scoring.SENTENCE_FEATURES + names
     return out
+
+
+def sentence_background(record: dict, texts: list[str]) -> np.ndarray:
+    """Each candidate sentence's cosine (the `dense` feature) less the question's mean cosine over an even sample
+    of 512 passages of its index (answer_background.py, where it was tried as an answer feature)."""
+    from answer_background import backgrounds
+    from tipqa.answering import scoring
+    dense = record["found"].features[:, scoring.SENTENCE_FEATURES.index("dense")]
+    return dense - backgrounds([record], 512)["mean"][0]
 
 
 def patch_l2(sentence: float | None = None, answer: float | None = None) -> None:
@@ -780,6 +790,8 @@ def run(variant: str) -> None:
         records = with_features(records, idf_share, ("sentence_coverage",))
     elif variant == "sentence-idf-replace":
         records = with_features(records, idf_share, replace_lexical=True)
+    elif variant == "sentence-background":
+        records = with_features(records, sentence_background, ("dense_background",))
     elif variant == "answer-coverage":
         patch_answer_coverage(records)
     elif variant == "answer-unmet":
