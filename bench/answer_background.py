@@ -9,7 +9,8 @@ search scores; each is added to the answer model's features (fit_answers.fit_ans
 fit_answers.held_out) and scored as answer_gate.py scores its gate: right short answers (and the precision of those
 given to answerable questions) at the lowest threshold that declines 75 / 78 / 80 % of the unanswerable questions,
 five-fold over three shuffles and one report left out. Two columns of random noise are scored the same way, as a
-control: what a feature that carries nothing does to those counts. bench/README.md, "The question's background".
+control: what a feature that carries nothing does to those counts. bench/README.md, "The question's background,
+'other' answers ranked, and the two stores alike".
 """
 from __future__ import annotations
 
@@ -27,16 +28,20 @@ from tipqa.answering.retrieval import cosines  # noqa: E402
 from tipqa.answering.scoring import ANSWER_FEATURES, fit_logistic  # noqa: E402
 
 
+def sample_rows(data, sample: int) -> np.ndarray:
+    """An even sample of at most SAMPLE rows of the generation's passages."""
+    n = len(data.chunks)
+    return np.unique(np.linspace(0, n - 1, min(sample, n)).astype(np.int64))
+
+
 def backgrounds(records: list[dict], sample: int) -> dict[str, np.ndarray]:
     """Per question: mean and spread of its cosines over an even sample of its index's passages, and the mean of
     its top 50 dense scores."""
     out = {"mean": [], "spread": [], "top50": []}
     for r in records:
         data, query = r["data"], np.asarray(r["query"], dtype=np.float32)
-        n = len(data.chunks)
-        rows = np.unique(np.linspace(0, n - 1, min(sample, n)).astype(np.int64))
-        scores = cosines(data, rows, query)
-        top = np.sort(cosines(data, np.arange(n), query))[::-1][:50]
+        scores = cosines(data, sample_rows(data, sample), query)
+        top = np.sort(cosines(data, np.arange(len(data.chunks)), query))[::-1][:50]
         out["mean"].append(scores.mean())
         out["spread"].append(scores.std())
         out["top50"].append(top.mean())

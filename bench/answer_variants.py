@@ -49,7 +49,8 @@ VARIANTS = ("product", "top-k-8", "rescore-15", "l2-sentence-1", "l2-sentence-10
             "answer-unmet", "demonstrative", "cognates", "listwise", "ranker", "logistic-sentence", "trees-sentence",
             "trees-ranker", "trees-answer", "trees-weight-0.3", "trees-weight-0.7", "span-trees", "answer-support",
             "abstain-0.80", "two-stage", "answer-blend", "span-introduced", "answer-substitute", "answer-form",
-            "place-names", "person-form", "person-role", "answer-known", "person-role-known", "other-ranked", "sentence-background", "adapter")
+            "place-names", "person-form", "person-role", "answer-known", "person-role-known", "other-ranked",
+            "sentence-background", "adapter")
 
 
 def lexical_of(record: dict):
@@ -106,10 +107,11 @@ def with_features(records: list[dict], extra, names: tuple[str, ...] = (), repla
 def sentence_background(record: dict, texts: list[str]) -> np.ndarray:
     """Each candidate sentence's cosine (the `dense` feature) less the question's mean cosine over an even sample
     of 512 passages of its index (answer_background.py, where it was tried as an answer feature)."""
-    from answer_background import backgrounds
+    from answer_background import sample_rows
     from tipqa.answering import scoring
+    from tipqa.answering.retrieval import cosines
     dense = record["found"].features[:, scoring.SENTENCE_FEATURES.index("dense")]
-    return dense - backgrounds([record], 512)["mean"][0]
+    return dense - cosines(record["data"], sample_rows(record["data"], 512), record["query"]).mean()
 
 
 def patch_l2(sentence: float | None = None, answer: float | None = None) -> None:

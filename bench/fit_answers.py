@@ -97,7 +97,8 @@ def collect(sets: list[str]) -> list[dict]:
                                for hit, (a, b) in found.items], dtype=float) if item.answer else np.zeros(len(found.items))
             report = record.get("report") or (SEED_REPORT if kind == "seed" else "none")
             records.append({"set": name, "item": item, "found": found, "labels": labels, "hits": hits,
-                            "query": query, "data": data,  # for scripts that read more of the question (answer_background.py)
+                            # the question's vector and index, for scripts that read more (answer_background.py)
+                            "query": query, "data": data,
                             "group": report[0] if isinstance(report, list) else report,
                             "spans": span_rows(item, found, labels)})
         log(f"{name}: {sum(r['set'] == name for r in records)} questions collected")
