@@ -4,6 +4,7 @@
     python bench/answer_diff.py diff BEFORE.jsonl AFTER.jsonl
     python bench/answer_diff.py signals DUMP.jsonl
     python bench/answer_diff.py losses DUMP.jsonl
+    python bench/answer_diff.py pieces DUMP.jsonl
 
 dump asks every question of the sets (default: the fitting sets and officers, never test) through Assistant.ask
 and writes one line per question (its set, report, answer, whether it is right, the sentence, the confidence).
@@ -20,7 +21,8 @@ state's demonyms, echoes").
 
 losses counts where a dump's answerable questions are lost (made with --answer-at 0, so the threshold is not one
 of the causes): the evidence in none of the passages, in a passage below the first or in the first but another
-sentence chosen, the right sentence with a wrong short answer or none.
+sentence chosen, the right sentence with a wrong short answer or none. pieces counts, on such a dump, the "other"
+questions whose right sentence got a wrong short answer although another of the rules' pieces of it is right.
 """
 from __future__ import annotations
 
@@ -170,6 +172,34 @@ def losses(path: Path) -> None:
         print(f"  {cause:50} {len(lost):5}")
 
 
+def pieces(path: Path) -> None:
+    """Of the answerable "other" questions whose answering sentence was chosen: how many got a right short answer,
+    and of the rest, for how many another piece of that sentence (spans.other_pieces over the whole sentence, as
+    the rules cut it) would be right: what a better choice among the rules' pieces could win at most."""
+    from tipqa.answering.questions import analyse
+    from tipqa.answering.spans import other_pieces
+    from tipqa.evaluate import answer_matches
+    aliases = {}
+    for file in (ROOT / "eval").glob("*_qa.jsonl"):
+        for item in load(file):
+            aliases[item["question"]] = item.get("aliases", [])
+    asked = right = another = 0
+    for r in load(path):
+        if not (r["answerable"] and r["sentence_ok"]):
+            continue
+        q = analyse(r["question"])
+        if q.expected != "other":
+            continue
+        asked += 1
+        golds = [r["expected"], *aliases.get(r["question"], [])]
+        if r["answer_ok"]:
+            right += 1
+        elif any(answer_matches(a, golds) for a, _ in other_pieces(q, r["sentence"], (0, len(r["sentence"])))):
+            another += 1
+    print(f'"other" questions with the right sentence: {asked}; right short answer {right}; wrong, but another '
+          f"piece of the sentence right {another}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -184,6 +214,8 @@ def main() -> None:
     s.add_argument("dump", type=Path)
     losses_parser = commands.add_parser("losses")
     losses_parser.add_argument("dump", type=Path)
+    pieces_parser = commands.add_parser("pieces")
+    pieces_parser.add_argument("dump", type=Path)
     args = parser.parse_args()
     if args.command == "dump":
         dump(args.out, args.sets, args.answer_at)
@@ -191,6 +223,8 @@ def main() -> None:
         diff(args.before, args.after)
     elif args.command == "losses":
         losses(args.dump)
+    elif args.command == "pieces":
+        pieces(args.dump)
     else:
         signals(args.dump)
 
