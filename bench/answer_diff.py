@@ -21,8 +21,10 @@ state's demonyms, echoes").
 
 losses counts where a dump's answerable questions are lost (made with --answer-at 0, so the threshold is not one
 of the causes): the evidence in none of the passages, in a passage below the first or in the first but another
-sentence chosen, the right sentence with a wrong short answer or none. pieces counts, on such a dump, the "other"
-questions whose right sentence got a wrong short answer although another of the rules' pieces of it is right.
+sentence chosen, the right sentence with a wrong short answer or none; then the same by the kind of answer the
+question rules read (questions.analyse: "other" for open questions and for those the kind model reads). pieces
+counts, on such a dump, the "other" questions whose right sentence got a wrong short answer although another of the
+rules' pieces of it is right.
 """
 from __future__ import annotations
 
@@ -152,8 +154,8 @@ def signals(path: Path) -> None:
     print(f"{len(rows)} picks, {right.sum()} right; answer probability alone: AUC {held_out_auc(logit[:, None]):.4f}")
     for name, values in columns.items():
         values = np.asarray(values)
-        print(f"  + {name:12} AUC {held_out_auc(np.c_[logit, values]):.4f}; alone: right {roc_auc_score(right, values):.4f},"
-              f" answerable {roc_auc_score(answerable, values):.4f}")
+        print(f"  + {name:12} AUC {held_out_auc(np.c_[logit, values]):.4f};"
+              f" alone: right {roc_auc_score(right, values):.4f}, answerable {roc_auc_score(answerable, values):.4f}")
 
 
 def losses(path: Path) -> None:
@@ -170,6 +172,17 @@ def losses(path: Path) -> None:
     print(f"{len(rows)} answerable, {sum(r['answer_ok'] for r in rows)} right")
     for cause, lost in causes.items():
         print(f"  {cause:50} {len(lost):5}")
+    from tipqa.answering.questions import analyse
+    kinds = {r["question"]: analyse(r["question"]).expected for r in rows}
+    print(f"\nby the kind of answer the question rules read ('other': open, or left to the kind model):\n"
+          f"  {'kind':14} {'questions':>9} {'right':>6} {'right sentence':>15} {'its short answer wrong':>23}"
+          f" {'none':>5}")
+    for kind in sorted(set(kinds.values()), key=lambda k: -list(kinds.values()).count(k)):
+        of = [r for r in rows if kinds[r["question"]] == kind]
+        chosen = [r for r in of if r["sentence_ok"]]
+        print(f"  {kind:14} {len(of):>9} {sum(r['answer_ok'] for r in of):>6} {len(chosen):>15}"
+              f" {sum(bool(r['answer']) and not r['answer_ok'] for r in chosen):>23}"
+              f" {sum(not r['answer'] for r in chosen):>5}")
 
 
 def pieces(path: Path) -> None:
