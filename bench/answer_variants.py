@@ -26,11 +26,10 @@ and with them a post where the sentence names no one ("person-role"), whether th
 the gazetteer knows as an answer feature ("answer-known"), and both ("person-role-known"), the span model choosing
 among the rules' pieces for "other" questions ("other-ranked"), each sentence's cosine less the question's mean
 cosine over an even sample of passages as a sentence feature ("sentence-background"), the kind of answer asked for
-as answer features ("answer-kind"), and a relevance head over the question and each sentence encoded together as
-sentence features ("joint"), as an answer feature of the chosen sentence ("joint-answer"), or both
-("joint-both"), people read by their form (middle initials, a role holding an acronym, a work's
-authors: "names-by-form"). Each variant runs in its own process, so no patch leaks into the next. eval/test_qa.jsonl is
-never read.
+as answer features ("answer-kind"), a relevance head over the question and each sentence encoded together as
+sentence features ("joint"), as an answer feature of the chosen sentence ("joint-answer") or both ("joint-both"),
+and people read by their form (middle initials, a role holding an acronym, a work's authors: "names-by-form").
+Each variant runs in its own process, so no patch leaks into the next. eval/test_qa.jsonl is never read.
 """
 from __future__ import annotations
 
@@ -54,8 +53,7 @@ VARIANTS = ("product", "top-k-8", "rescore-15", "l2-sentence-1", "l2-sentence-10
             "trees-ranker", "trees-answer", "trees-weight-0.3", "trees-weight-0.7", "span-trees", "answer-support",
             "abstain-0.80", "two-stage", "answer-blend", "span-introduced", "answer-substitute", "answer-form",
             "place-names", "person-form", "person-role", "answer-known", "person-role-known", "other-ranked",
-            "sentence-background", "answer-kind", "joint", "joint-answer",
-            "joint-both", "names-by-form", "adapter")
+            "sentence-background", "answer-kind", "joint", "joint-answer", "joint-both", "names-by-form", "adapter")
 
 
 def lexical_of(record: dict):
