@@ -2,7 +2,7 @@
 bench/fit_answers.py scores the product: every model refitted per fold, five-fold over three shuffles, and one
 report left out at a time (the figure that tells whether a change carries to a report the models never saw).
 
-    python bench/answer_variants.py [--variant NAME ...] [--fixed 0.33,0.04 ...]
+    python bench/answer_variants.py [--variant NAME ...] [--fixed 0.33,0.04 ...] [--by-fact]
                                     # default: every variant but "adapter", each in turn
 
 Variants (see VARIANTS): the product as it is; sentences read from 8 passages instead of 5; the second view for
@@ -559,6 +559,8 @@ def figures(records: list[dict]) -> None:
     thresholds of the five-fold (shuffle 0) fit, as bench/fit_answers.py prints them."""
     answerable = np.array([r["item"].answer is not None for r in records])
     fa.shuffled_figures(records, answerable, 3)
+    if BY_FACT:
+        fa.shuffled_figures(records, answerable, 3, by_fact=True)
     target = np.array([r["set"] in fa.THRESHOLD_SETS for r in records])
     shuffled = np.random.default_rng(0).permutation(len(records))
     random_cv = fa.held_out(records, [sorted(shuffled[k::5].tolist()) for k in range(5)])
@@ -576,6 +578,7 @@ def figures(records: list[dict]) -> None:
 
 
 FIXED: list[tuple[float, float]] = []  # --fixed
+BY_FACT = False  # --by-fact
 
 
 def fit_listwise(x: np.ndarray, y: np.ndarray, groups: np.ndarray, names: tuple[str, ...], l2: float = 1.0,
@@ -921,14 +924,20 @@ def main() -> None:
                         help="the variants to score (default: all but 'adapter', each in its own process)")
     parser.add_argument("--fixed", nargs="*", default=[], metavar="ANSWER_AT,CLOSEST_AT",
                         help="also print the left-out figures at these thresholds (e.g. 0.29,0.045 0.33,0.04)")
+    parser.add_argument("--by-fact", action="store_true",
+                        help="also print five-fold figures with each fact's questions in one fold "
+                             "(fit_answers.fact_folds)")
     args = parser.parse_args()
+    global BY_FACT
+    BY_FACT = args.by_fact
     FIXED.extend(tuple(float(v) for v in pair.split(",")) for pair in args.fixed)
     if args.variant and len(args.variant) == 1:
         print(f"== {args.variant[0]}", flush=True)
         run(args.variant[0])
         return
     for variant in args.variant or [v for v in VARIANTS if v != "adapter"]:
-        subprocess.run([sys.executable, __file__, "--variant", variant, "--fixed", *args.fixed], check=True)
+        subprocess.run([sys.executable, __file__, "--variant", variant, "--fixed", *args.fixed,
+                        *(["--by-fact"] if args.by_fact else [])], check=True)
 
 
 if __name__ == "__main__":

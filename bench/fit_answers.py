@@ -1,7 +1,7 @@
 """Fit the answering models (src/tipqa/answering/weights.json) on labelled questions, cross-validated by report.
 
     python bench/fit_answers.py [--sets dev,dev2,dev3,dev4,dev5,dev6,seed,heldout] [--dry-run] [--span-ablation] [--shuffles 3]
-                                [--fixed 0.34,0.04]
+                                [--fixed 0.34,0.04] [--by-fact]
 
 1. Every candidate sentence of every question (the sentences of its top passages, as Assistant.ask reads them) is
    a row of scoring.SENTENCE_FEATURES, labelled 1 when it is the question's evidence sentence. A logistic model
@@ -287,6 +287,26 @@ def five_fold(records: list[dict], seed: int) -> list[list[int]]:
     return [sorted(shuffled[k::5].tolist()) for k in range(5)]
 
 
+def fact_folds(records: list[dict], seed: int) -> list[list[int]]:
+    """Five folds that keep each fact on one side: the dev sets ask many a fact several times in other words, and
+    a random five-fold then scores a question with models fitted on its paraphrases. A question's fact is its
+    evidence sentence among its candidates (passage and span), else its answer, else (unanswerable) itself; the
+    facts are dealt out at random."""
+    from tipqa.evaluate import norm
+    keys = []
+    for i, r in enumerate(records):
+        labelled = np.flatnonzero(r["labels"])
+        if len(labelled):
+            hit, span = r["found"].items[int(labelled[0])]
+            keys.append(("sentence", hit.chunk.chunk_id, span))
+        else:
+            keys.append(("answer", norm(r["item"].answer)) if r["item"].answer else ("question", i))
+    facts = list(dict.fromkeys(keys))
+    order = np.random.default_rng(seed).permutation(len(facts))
+    fold_of = {facts[j]: k % 5 for k, j in enumerate(order)}
+    return [[i for i, key in enumerate(keys) if fold_of[key] == k] for k in range(5)]
+
+
 def thresholds(h: dict, answerable: np.ndarray) -> tuple[float, float]:
     """answer_at: the lowest probability that still leaves ABSTAIN_UNANSWERABLE of the unanswerable questions without
     a short answer (held out); closest_at: the highest sentence probability below which "not in the reports" stays
@@ -314,15 +334,15 @@ def figures_of(h: dict, answerable: np.ndarray, answer_at: float, closest_at: fl
             "ece": round(ece, 3)}
 
 
-def shuffled_figures(records: list[dict], answerable: np.ndarray, shuffles: int) -> None:
+def shuffled_figures(records: list[dict], answerable: np.ndarray, shuffles: int, by_fact: bool = False) -> None:
     """Five-fold figures for shuffles 0..shuffles-1 and their mean (thresholds chosen per shuffle, as main does
     for shuffle 0); "users' words" is the short-answer accuracy on the answerable questions of the sets not written
-    in the report's words."""
+    in the report's words. by_fact: the folds keep each fact on one side (fact_folds)."""
     users = np.array([r["set"] not in REPORT_WORDED for r in records]) & answerable
     target = np.array([r["set"] in THRESHOLD_SETS for r in records])
     rows = []
     for seed in range(shuffles):
-        h = held_out(records, five_fold(records, seed))
+        h = held_out(records, (fact_folds if by_fact else five_fold)(records, seed))
         answer_at, closest_at = thresholds({k: v[target] for k, v in h.items()}, answerable[target])
         f = figures_of(h, answerable, answer_at, closest_at)
         answered = (h["p"] >= answer_at) & h["found"]
@@ -331,8 +351,9 @@ def shuffled_figures(records: list[dict], answerable: np.ndarray, shuffles: int)
         print(f"shuffle {seed} (answer_at {answer_at:.2f}): short answer {rows[-1][0]:.3f}, sentence@1 {rows[-1][1]:.3f}, "
               f"abstained (unanswerable) {rows[-1][2]:.3f}, short answer in users' words {rows[-1][3]:.3f}")
     mean = np.mean(rows, axis=0)
-    print(f"mean of {shuffles} shuffles: short answer {mean[0]:.3f}, sentence@1 {mean[1]:.3f}, "
-          f"abstained (unanswerable) {mean[2]:.3f}, short answer in users' words {mean[3]:.3f}")
+    print(f"mean of {shuffles} shuffles{' (folds by fact)' if by_fact else ''}: short answer {mean[0]:.3f}, "
+          f"sentence@1 {mean[1]:.3f}, abstained (unanswerable) {mean[2]:.3f}, short answer in users' words "
+          f"{mean[3]:.3f}")
 
 
 def fixed_thresholds(records: list[dict], h: dict, answerable: np.ndarray, answer_at: float, closest_at: float) -> None:
@@ -365,6 +386,9 @@ def main() -> None:
     parser.add_argument("--shuffles", type=int, default=1,
                         help="also print five-fold figures averaged over this many shuffles of the questions "
                              "(one shuffle moves short answers by ~0.01: compare changes on the mean)")
+    parser.add_argument("--by-fact", action="store_true",
+                        help="with --shuffles, also print the five-fold figures with each fact's questions kept in one "
+                             "fold (fact_folds): no question scored by models fitted on its paraphrases")
     parser.add_argument("--fixed", default="", metavar="ANSWER_AT,CLOSEST_AT",
                         help="also print the left-out figures at these thresholds (thresholds move with every refit: "
                              "compare two versions at one pair) and per report")
@@ -412,6 +436,8 @@ def main() -> None:
         fixed_thresholds(records, by_report, answerable, *(float(v) for v in args.fixed.split(",")))
     if args.shuffles > 1:
         shuffled_figures(records, answerable, args.shuffles)
+        if args.by_fact:
+            shuffled_figures(records, answerable, args.shuffles, by_fact=True)
     if args.dry_run:
         return
     everything = list(range(len(records)))
