@@ -105,19 +105,23 @@ def _dropped_word(assistant, question: str, sentence: str) -> float:
     return float((vectors[2:] @ vectors[1]).max() - vectors[0] @ vectors[1])
 
 
+def token_states(assistant, text: str, before: str = "") -> tuple[np.ndarray, np.ndarray]:
+    """TEXT's contextual token vectors as the ONNX encoder reads "query: " + BEFORE + TEXT (at most 256 tokens),
+    and their character offsets in TEXT; the prompt's and BEFORE's tokens are left out."""
+    from tipqa.encoders.onnx_bert import _feed
+    bert, session = assistant.sentence_embedder._bert, assistant.sentence_embedder._sessions[0]
+    head = bert.prompts.get("query", "") + before
+    encoding = bert.tokenizer.encode(head + text)
+    states = session.run(None, _feed(bert, np.asarray([encoding.ids[:256]], dtype=np.int64)))[1][0]
+    offsets = np.array(encoding.offsets[:256]).reshape(-1, 2) - len(head)
+    keep = (np.asarray(encoding.special_tokens_mask[:256]) == 0) & (offsets[:, 0] >= 0)
+    return states[keep], offsets[keep]
+
+
 def _maxsim(assistant, question: str, sentence: str) -> list[float]:
     """Each question token's best cosine with the sentence's tokens: their mean, minimum and lower quartile."""
-    from tipqa.encoders.onnx_bert import _feed
-    encoder = assistant.sentence_embedder
-    bert, session = encoder._bert, encoder._sessions[0]
-    prompt = bert.prompts.get("query", "")
-
     def tokens(text: str) -> np.ndarray:
-        encoding = bert.tokenizer.encode(prompt + text)
-        states = session.run(None, _feed(bert, np.asarray([encoding.ids], dtype=np.int64)))[1][0]
-        starts = np.array([a for a, _ in encoding.offsets])
-        keep = (np.asarray(encoding.special_tokens_mask) == 0) & (starts >= len(prompt))
-        states = states[keep]
+        states = token_states(assistant, text)[0]
         return states / np.linalg.norm(states, axis=1, keepdims=True)
 
     best = (tokens(question) @ tokens(sentence).T).max(axis=1)

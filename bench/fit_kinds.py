@@ -1,7 +1,7 @@
 """Fit the model of the kind of answer a question asks for (src/tipqa/answering/kinds.json), used where the question
 rules find none; cross-validated, grouped by question set.
 
-    python bench/fit_kinds.py [--sets dev,dev2,dev3,seed,heldout] [--dry-run]
+    python bench/fit_kinds.py [--sets dev,dev2,dev3,seed,heldout] [--dry-run] [--overrides]
 
 Each labelled answerable question gives one row: its embedding (as Assistant.ask computes it) beside the embedding
 of its first words, labelled with the set's "type" (kinds.LABELS). A multinomial logistic regression (scikit-learn)
@@ -52,10 +52,26 @@ def collect(sets: list[str]):
     return assistant.settings.model, np.array(rows), np.array(labels), np.array(rules), np.array(groups)
 
 
+def overrides(p: np.ndarray, y: np.ndarray, rules: np.ndarray) -> None:
+    """Where the rules name a kind the model knows: how often they are right, and, where the model (five-fold)
+    disagrees with at least a given probability, how often each of the two is right (tried and not kept: the model
+    overriding the rules)."""
+    from tipqa.answering import kinds
+    rule = np.array([kinds.LABELS.index(r) if r in kinds.LABELS and r != "other" else -1 for r in rules])
+    typed = rule >= 0
+    print(f"the rules name a kind for {typed.sum()} questions, right for {(rule[typed] == y[typed]).mean():.3f}; "
+          f"where the model disagrees with probability >= t: questions / model right / rules right")
+    for t in (0.5, 0.7, 0.9):
+        over = typed & (p.max(1) >= t) & (p.argmax(1) != rule)
+        print(f"  t={t}: {over.sum()} / {(p.argmax(1)[over] == y[over]).sum()} / {(rule[over] == y[over]).sum()}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sets", default="dev,dev2,dev3,seed,heldout")
     parser.add_argument("--dry-run", action="store_true")
+    parser.add_argument("--overrides", action="store_true",
+                        help="also print how the model fares against the rules where the rules name a kind")
     args = parser.parse_args()
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold
@@ -92,6 +108,8 @@ def main() -> None:
                "by_set_after": {g: round(float((kind[fallback & (groups == g)] == y[fallback & (groups == g)]).mean()), 3)
                                 for g in dict.fromkeys(groups) if (fallback & (groups == g)).any()}}
     print(json.dumps(figures, indent=1))
+    if args.overrides:
+        overrides(p, y, rules)
     if args.dry_run:
         return
     fitted = LogisticRegression(C=c, max_iter=3000).fit(x, y)

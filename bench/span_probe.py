@@ -9,7 +9,8 @@ where the product's short answer is), two logistic models over the sentence's to
 answer starts and ends (the answer or an alias found in the sentence); five folds grouped by the evidence (the same
 fact asked in other words stays on one side). The best span (start + end logits, at most 16 tokens, widened to
 whole words) is scored as the product's short answers are (evaluate.answer_matches) and printed beside the
-product's, by the kind of answer the question rules read; also what it gives where the product has no short answer.
+product's, by the kind of answer the question rules read; also what it gives where the product has no short answer,
+and where its own score is highest.
 No extractive (SQuAD) model ships its weights on the registries here; this asks whether the encoder the index
 already uses reads answers with a head learnt from our own questions. ONNX encoder only (TIPQA_ENCODER=fast).
 eval/test_qa.jsonl is never read.
@@ -17,7 +18,6 @@ eval/test_qa.jsonl is never read.
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import sys
 from pathlib import Path
@@ -25,27 +25,15 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from answer_diff import assistant_for, load  # noqa: E402
+from answer_diff import assistant_for, load, token_states  # noqa: E402
 from answers import ROOT, SETS  # noqa: E402
 
 SETS_READ = ("dev", "dev2", "dev3", "dev4", "dev5", "dev6")
 LONGEST = 16  # tokens
 
 
-def token_states(assistant, question: str, sentence: str) -> tuple[np.ndarray, np.ndarray]:
-    """The sentence's contextual token vectors read with the question, and their character offsets in it."""
-    from tipqa.encoders.onnx_bert import _feed
-    bert, session = assistant.sentence_embedder._bert, assistant.sentence_embedder._sessions[0]
-    head = bert.prompts.get("query", "") + question + " passage: "
-    encoding = bert.tokenizer.encode(head + sentence)
-    ids = np.asarray([encoding.ids[:256]], dtype=np.int64)
-    states = session.run(None, _feed(bert, ids))[1][0]
-    offsets = np.array(encoding.offsets[:256]) - len(head)
-    keep = (np.asarray(encoding.special_tokens_mask[:256]) == 0) & (offsets[:, 0] >= 0)
-    return states[keep], offsets[keep]
-
-
-def best_span(sentence: str, offsets: np.ndarray, start: np.ndarray, end: np.ndarray) -> str:
+def best_span(sentence: str, offsets: np.ndarray, start: np.ndarray, end: np.ndarray) -> tuple[str, float]:
+    """The span with the best start + end logit (at most LONGEST tokens, widened to whole words), and that logit."""
     score, pick = -np.inf, (0, 0)
     for a in range(len(start)):
         for b in range(a, min(len(start), a + LONGEST)):
@@ -56,7 +44,7 @@ def best_span(sentence: str, offsets: np.ndarray, start: np.ndarray, end: np.nda
         a -= 1
     while b < len(sentence) and re.match(r"[\wÀ-ÿ]", sentence[b]):
         b += 1
-    return sentence[a:b]
+    return sentence[a:b], float(score)
 
 
 def main() -> None:
@@ -79,7 +67,7 @@ def main() -> None:
     for r in rows:
         item = items[r["question"]]
         golds = [item.answer, *item.aliases]
-        states, offsets = token_states(assistant, r["question"], r["sentence"])
+        states, offsets = token_states(assistant, r["sentence"], before=r["question"] + " passage: ")
         starts, ends = np.zeros(len(states)), np.zeros(len(states))
         found = next((m for g in golds if (m := re.search(re.escape(g.strip(" .")), r["sentence"], re.I))), None)
         inside = [i for i, (a, b) in enumerate(offsets) if found and a < found.end() and found.start() < b]
@@ -87,7 +75,7 @@ def main() -> None:
             starts[inside[0]], ends[inside[-1]] = 1, 1
         data.append({"row": r, "golds": golds, "states": states, "offsets": offsets, "starts": starts, "ends": ends,
                      "group": norm(item.evidence[0] if item.evidence else item.answer)[:60]})
-    spans = [None] * len(data)
+    spans, sureness = [None] * len(data), np.zeros(len(data))
     for train, held in GroupKFold(5).split(np.zeros(len(data)), groups=[d["group"] for d in data]):
         train = [data[i] for i in train if data[i]["starts"].any()]
         x = np.vstack([d["states"] for d in train])
@@ -95,8 +83,8 @@ def main() -> None:
         end = LogisticRegression(C=args.c, max_iter=2000).fit(x, np.concatenate([d["ends"] for d in train]))
         for i in held:
             d = data[i]
-            spans[i] = best_span(d["row"]["sentence"], d["offsets"], start.decision_function(d["states"]),
-                                 end.decision_function(d["states"]))
+            spans[i], sureness[i] = best_span(d["row"]["sentence"], d["offsets"], start.decision_function(d["states"]),
+                                              end.decision_function(d["states"]))
     product = np.array([bool(d["row"]["answer_ok"]) for d in data])
     probe = np.array([answer_matches(span, d["golds"]) for span, d in zip(spans, data)])
     none = np.array([not d["row"]["answer"] for d in data])
@@ -109,6 +97,9 @@ def main() -> None:
         print(f"  {kind:14} {m.sum():>9} {product[m].sum():>8} {probe[m].sum():>6} {(product | probe)[m].sum():>7}")
     print(f"  {'all':14} {len(data):>9} {product.sum():>8} {probe.sum():>6} {(product | probe).sum():>7}")
     print(f"where the product gives no short answer: the probe right for {probe[none].sum()} of {none.sum()}")
+    surest = sureness >= np.quantile(sureness, 0.9)  # can its own score tell when to take its answer?
+    print(f"where the probe is surest (its top tenth by start + end logit, {surest.sum()} questions): the product "
+          f"right for {product[surest].sum()}, the probe for {probe[surest].sum()}")
 
 
 if __name__ == "__main__":
