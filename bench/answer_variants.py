@@ -162,7 +162,7 @@ def joint_relevance(records: list[dict], sentence: bool = True, answer: bool = F
     with_evidence = [r for r in records if r["labels"].any()]
     labels = np.concatenate([r["labels"] for r in with_evidence])
     print(f"[joint] {count} candidates of {len(records)} questions, {1000 * seconds / count:.1f} ms each "
-          f"({getattr(embedder, 'workers', 1)} sessions); held-out AUC of evidence sentences "
+          f"(encoder sessions: {getattr(embedder, 'workers', 1)}); held-out AUC of evidence sentences "
           f"among the candidates of the {len(with_evidence)} questions that have one: head "
           f"{roc_auc_score(labels, np.concatenate([logits[id(r)] for r in with_evidence])):.3f}, first view's cosine "
           f"{roc_auc_score(labels, np.concatenate([r['found'].features[:, dense] for r in with_evidence])):.3f}",
