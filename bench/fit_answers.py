@@ -88,7 +88,7 @@ def collect(sets: list[str]) -> list[dict]:
             text = retrieval_text(item.question)
             query = assistant.question_embedder.embed_query(
                 item.question if assistant.encoders.multilingual else text)
-            hits = search(data, query, text, assistant.settings.top_k)
+            hits = search(data, query, text, assistant.settings.top_k, asked=item.question)
             sentences, calibrated = assistant._answer_inputs(data, query)
             found = extract.read_candidates(item.question, hits, sentences, calibrated, assistant.settings.model)
             if found is None:

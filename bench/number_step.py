@@ -56,7 +56,7 @@ def main() -> None:
         for item in load_items(ROOT / "eval" / SETS[name][0]):
             text = retrieval_text(item.question)
             query = assistant.question_embedder.embed_query(item.question)
-            hits = search(assistant.data, query, text, assistant.settings.top_k)
+            hits = search(assistant.data, query, text, assistant.settings.top_k, asked=item.question)
             sentences, calibrated = assistant._answer_inputs(assistant.data, query)
             if kinds.refine(analyse(item.question), assistant.settings.model, calibrated, sentences).expected != "number":
                 continue

@@ -7,7 +7,8 @@ The corpus is the nine reports (corpus/ plus tests/data/corpus-extra/*.txt|md), 
 Indexer into bench/.cache/ (one index per model). A passage is a hit when it contains the evidence, or, for a
 two-report question (a list of evidence strings), any of them (evaluate.contains_evidence on each).
 Rows: the retrieval variants computed from the same question vectors and BM25 scores (plain RRF, the
-product's fusion, dense only, BM25 only; the Spanish glossary on or off), and with --product the passages of
+product's fusion, dense only, BM25 only; the Spanish glossary on or off; BM25 in each passage's language), then
+by the language asked in and the evidence's, and with --product the passages of
 `Assistant.ask` (extraction's reranking included). --fit fits the fusion's logistic weights on the given set
 (dev only: test is for checking) and prints them for answering/retrieval.py.
 """
@@ -95,37 +96,48 @@ def features(assistant: Assistant, items: list[dict]) -> list[dict]:
         for target in map(norm, item["targets"]):
             relevant[i] |= np.array([bool(target) and (target in p or (len(p) >= 40 and p in target))
                                      for p in passages])
+    languages = retrieval.passage_languages(data)
     for record, row in zip(out, relevant):
         record["relevant"] = row
+        record["item"]["report_lang"] = languages[int(np.argmax(row))] if row.any() else "?"
     return out
 
 
-def variant_ranks(data, records: list[dict], dense_glossary: bool, lexical_glossary: bool, mode: str,
-                  fusion: str | None = None) -> list[int | None]:
+def variant_ranks(data, records: list[dict], dense_glossary: bool, lexical_glossary: bool | str, mode: str,
+                  fusion: str | None = None, each_language: bool = False) -> list[int | None]:
+    """lexical_glossary: False (the question as asked), True (the glossary rendering), "both" (the two texts
+    together) or "routed" (the rendering, the question's own words for passages in its language: as asked)."""
     ranks = []
     for record in records:
         vector = record["g_vec"] if dense_glossary and record["g_vec"] is not None else record["q_vec"]
         text = record["g_text"] if lexical_glossary else record["q_text"]
         if lexical_glossary == "both" and record["g_text"] != record["q_text"]:
             text = f"{record['q_text']} {record['g_text']}"
-        hits = retrieval.search(data, vector, text, k=5, mode=mode, fusion=fusion)
+        asked = record["q_text"] if lexical_glossary == "routed" else None
+        hits = retrieval.search(data, vector, text, k=5, mode=mode, fusion=fusion, asked=asked,
+                                each_language=each_language)
         found = [r for r, hit in enumerate(hits, start=1) if record["relevant"][hit.row]]
         ranks.append(found[0] if found else None)
     return ranks
 
 
-def summary(items: list[dict], ranks: list[int | None]) -> str:
+def summary(items: list[dict], ranks: list[int | None], by_report_language: bool = False) -> str:
+    """hit@1/hit@3 over all questions and by the language asked in; BY_REPORT_LANGUAGE: hit@1/hit@5 by the
+    language asked in and that of the passage holding the evidence ('en>es': English questions on Spanish
+    reports)."""
     groups = defaultdict(list)
     for item, rank in zip(items, ranks):
         groups["all"].append(rank)
         groups[item.get("lang", "en")].append(rank)
+        groups[f"{item.get('lang', 'en')}>{item.get('report_lang', '?')}"].append(rank)
+    names, depth = (["en>en", "en>es", "es>en", "es>es"], 5) if by_report_language else (["all", "en", "es"], 3)
     cells = []
-    for name in ("all", "en", "es"):
+    for name in names:
         rs = groups.get(name, [])
         if rs:
             h1 = sum(1 for r in rs if r == 1) / len(rs)
-            h3 = sum(1 for r in rs if r is not None and r <= 3) / len(rs)
-            cells.append(f"{name} {h1:.3f}/{h3:.3f} (n={len(rs)})")
+            hk = sum(1 for r in rs if r is not None and r <= depth) / len(rs)
+            cells.append(f"{name} {h1:.3f}/{hk:.3f} (n={len(rs)})")
     return " | ".join(cells)
 
 
@@ -188,10 +200,19 @@ def main() -> None:
                     ("hybrid RRF, glossary BM25 only", False, True, "hybrid", "rrf"),
                     ("hybrid learned", False, False, "hybrid", "learned"),
                     ("hybrid learned, glossary BM25 only", False, True, "hybrid", "learned"),
-                    ("hybrid learned, BM25 question + glossary", False, "both", "hybrid", "learned")]
+                    ("hybrid learned, BM25 question + glossary", False, "both", "hybrid", "learned"),
+                    ("hybrid learned, BM25 routed", False, "routed", "hybrid", "learned")]
         for name, dense_g, lex_g, mode, fusion in variants:
             ranks = variant_ranks(data, records, dense_g, lex_g, mode, fusion)
             print(f"  {name:38} {summary(items, ranks)}")
+        # by the language asked in and the evidence's (hit@1/hit@5): BM25 in the passage's language, and each
+        # language's best passage among the five (the product's retrieval, as Assistant.ask searches)
+        print("  by the language asked in > the evidence's, hit@1/hit@5:")
+        for name, lex_g, each in (("hybrid learned, glossary BM25 only", True, False),
+                                  ("hybrid learned, BM25 routed", "routed", False),
+                                  ("... and each language's best passage", "routed", True)):
+            ranks = variant_ranks(data, records, False, lex_g, "hybrid", "learned", each_language=each)
+            print(f"  {name:38} {summary(items, ranks, by_report_language=True)}")
         if args.product:
             ranks = [hit_rank([p.text for p in assistant.ask(item["question"]).passages], item["targets"])
                      for item in items]

@@ -211,3 +211,52 @@ def test_term_coverage_counts_each_question_term_once_by_its_idf():
         retrieval.FUSION_WEIGHTS.pop("m")
         if saved is not None:
             retrieval.FUSION_WEIGHTS["m"] = saved
+
+
+def test_bm25_scores_each_passage_in_the_language_the_question_was_asked_in():
+    """A Spanish question is searched in English (its rendering) over English passages, and with its own words
+    over Spanish ones: the report's metadata language first, else the language its passages are written in."""
+    from types import SimpleNamespace
+
+    from tipqa.answering import retrieval
+    from tipqa.store.lexical import BM25
+
+    texts = ["The hotline received complaints from victims of trafficking.",  # English report, no metadata
+             "Annual report on forced labour in mining.",
+             "La línea 145 recibe denuncias de trata de personas las 24 horas.",  # Spanish report, detected
+             "Los datos de las denuncias se publican cada mes.",
+             "Hotline complaints are answered every day."]  # a report whose metadata says Spanish
+    bm25 = BM25.build(texts)
+    reports = ["en-report", "en-report", "es-report", "es-report", "said-es"]
+
+    class Collection(_Collection):
+        def lexical_scores(self, text):
+            return bm25.scores(text)
+
+    data = Collection(np.eye(5, dtype=np.float32), bm25.scores("x"))
+    data.chunks = [SimpleNamespace(report_id=r, text=t) for r, t in zip(reports, texts)]
+    data.reports = {"en-report": {}, "es-report": {"language": None}, "said-es": {"language": "es"}}
+    assert retrieval.passage_languages(data).tolist() == ["en", "en", "es", "es", "es"]
+
+    asked = "¿Cuántas denuncias recibe la línea 145?"
+    rendering = "how many complaints does the hotline 145 receive?"
+    routed = retrieval.lexical_scores(data, rendering, asked)
+    np.testing.assert_allclose(routed[:2], bm25.scores(rendering)[:2])
+    np.testing.assert_allclose(routed[2:], bm25.scores(asked)[2:])
+    assert routed[2] > routed[0] > 0 and bm25.scores(rendering)[2] < bm25.scores(rendering)[0]
+    for same in (None, rendering, "How many complaints does the hotline receive?"):  # asked in English: as before
+        np.testing.assert_allclose(retrieval.lexical_scores(data, rendering, same), bm25.scores(rendering))
+    hits = retrieval.search(data, np.eye(5, dtype=np.float32)[1], rendering, k=2, mode="lexical", asked=asked)
+    assert hits[0].chunk.text.startswith("La línea 145")
+
+
+def test_a_spanish_question_finds_a_spanish_reports_passage_by_its_own_words(tmp_path, real_embedder):
+    """The real model and index over an English and a Spanish report: a Spanish question about the Spanish one
+    finds its passage first (its English rendering alone had put an English passage before it)."""
+    from .conftest import EXTRA, open_seed_and
+
+    hotline = EXTRA / "ar_minjus_trata_linea145_denuncias_metadata_es.md"
+    assistant = open_seed_and(tmp_path, real_embedder, hotline)
+    answer = assistant.ask("¿A qué horas se puede llamar a la línea para denunciar?")
+    assert answer.passages[0].report_id == "ar-minjus-trata-linea145-denuncias-metadata-es"
+    assert "24hs" in answer.passages[0].text

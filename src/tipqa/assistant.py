@@ -315,14 +315,14 @@ class Assistant:
         # A multilingual model reads the question as asked (its English rendering lost 0.05-0.2 hit@1 on Spanish
         # dev questions: bench/qa_retrieval.py); an English-only one reads the rendering.
         query = self.question_embedder.embed_query(question if self.encoders.multilingual else text)
-        hits = self._passages(data, query, text, k, report)
+        hits = self._passages(data, query, question, text, k, report)
         about_meeting = (meeting_reply(question, data, hits, report) or officer_reply(question, data, hits, report)
                          or held_reply(question, data, hits))
         if about_meeting is not None:
             return about_meeting
         scope = officer_scope(question, data, report)
         if scope is not None:  # an officer of the meeting the question names: only from the reports that name it
-            scoped = self._passages(data, query, text, k, scope) if scope else []
+            scoped = self._passages(data, query, question, text, k, scope) if scope else []
             if not scoped:
                 return Answer(question, None, None, 0.0, None, [Passage.from_hit(h) for h in hits], outcome="not_found")
             hits = scoped
@@ -336,8 +336,9 @@ class Assistant:
                 return document_answer(question, found[0], hits)
         return build_answer(question, hits, sentences, query, model=self.settings.model)
 
-    def _passages(self, data: Generation, query: np.ndarray, text: str, k: int | None, report) -> list[Hit]:
-        hits = search(data, query, text, k or self.settings.top_k, report=report)
+    def _passages(self, data: Generation, query: np.ndarray, question: str, text: str, k: int | None,
+                  report) -> list[Hit]:
+        hits = search(data, query, text, k or self.settings.top_k, report=report, asked=question)
         if hasattr(data, "prefetch"):  # a store that reads passages from elsewhere: all of them at once
             data.prefetch([hit.row for hit in hits if hit.row >= 0])
         return hits
@@ -351,7 +352,7 @@ class Assistant:
         text = retrieval_text(question)
         query = self.question_embedder.embed_query(question if self.encoders.multilingual else text)
         passages = passages or documents.PASSAGES
-        hits = search(data, query, text, max(passages, self.settings.top_k))
+        hits = search(data, query, text, max(passages, self.settings.top_k), asked=question)
         sentences, calibrated_query = self._answer_inputs(data, query)
         q = kinds.refine(analyse(question), self.settings.model, calibrated_query, sentences)
         return q.expected, documents.scored(question, query, documents.cited_documents(hits, passages),
@@ -465,7 +466,7 @@ class Assistant:
         """Whether one of the speaker's statements is among the sentences the reports offer on the question, as the
         sentence model ranks every sentence of the passages retrieved for it: within two logits of the best (odds
         at least a seventh of the best sentence's)."""
-        hits = search(data, query, text, self.settings.top_k)
+        hits = search(data, query, text, self.settings.top_k, asked=question)
         found = read_candidates(question, hits, *self._answer_inputs(data, query), model=self.settings.model)
         if found is None:
             return False
