@@ -250,13 +250,29 @@ def test_bm25_scores_each_passage_in_the_language_the_question_was_asked_in():
     assert hits[0].chunk.text.startswith("La línea 145")
 
 
-def test_a_spanish_question_finds_a_spanish_reports_passage_by_its_own_words(tmp_path, real_embedder):
-    """The real model and index over an English and a Spanish report: a Spanish question about the Spanish one
-    finds its passage first (its English rendering alone had put an English passage before it)."""
+def test_the_passages_read_hold_each_languages_best():
+    """The best candidate of a language missing from the top k takes the last slot; nothing moves when every
+    language is there, or below three slots."""
+    from tipqa.answering.retrieval import with_each_language
+
+    languages = np.array(["en"] * 8 + ["es"] * 2, dtype=object)
+    docs = np.arange(10)
+    order = np.array([0, 1, 2, 3, 4, 5, 9, 8, 6, 7])  # the Spanish rows ranked 7th and 8th
+    assert with_each_language(order, docs, languages, 5).tolist() == [0, 1, 2, 3, 9]
+    assert with_each_language(order, docs, languages, 2).tolist() == [0, 1]
+    mixed = np.array([0, 8, 1, 2, 3, 4, 9])
+    assert with_each_language(mixed, docs, languages, 5).tolist() == [0, 8, 1, 2, 3]
+    assert with_each_language(order, docs, np.array(["en"] * 10, dtype=object), 5).tolist() == [0, 1, 2, 3, 4]
+
+
+def test_an_english_question_reads_the_spanish_report_that_answers_it(tmp_path, real_embedder):
+    """The real model and index over two English reports and a Spanish one: an English question answered only by
+    the Spanish report has that report's passage among those read (the English passages had filled all five)."""
     from .conftest import EXTRA, open_seed_and
 
     hotline = EXTRA / "ar_minjus_trata_linea145_denuncias_metadata_es.md"
-    assistant = open_seed_and(tmp_path, real_embedder, hotline)
-    answer = assistant.ask("¿A qué horas se puede llamar a la línea para denunciar?")
-    assert answer.passages[0].report_id == "ar-minjus-trata-linea145-denuncias-metadata-es"
-    assert "24hs" in answer.passages[0].text
+    assistant = open_seed_and(tmp_path, real_embedder, hotline, EXTRA / "un_palermo_protocol_2000_en.md")
+    answer = assistant.ask("Can complaints to the hotline be made anonymously?")
+    read = [p for p in answer.passages if "en forma anónima" in p.text]
+    assert read and read[0].report_id == "ar-minjus-trata-linea145-denuncias-metadata-es"
+    assert {p.report_id for p in answer.passages} > {read[0].report_id}  # English passages read beside it
