@@ -1,6 +1,6 @@
 """Passage hit@1/hit@3 on the question sets, English and Spanish apart, per model and fusion; fits the fusion.
 
-    python bench/qa_retrieval.py [--model ID] [--sets eval/test_qa.jsonl] [--product]
+    python bench/qa_retrieval.py [--model ID] [--sets eval/test_qa.jsonl] [--pool] [--product]
                                  [--fit eval/dev_qa.jsonl [eval/dev2_qa.jsonl ...] [--fit-scifact ../shared/bench/scifact]]
 
 The corpus is the nine reports (corpus/ plus tests/data/corpus-extra/*.txt|md), indexed with the product's
@@ -171,6 +171,7 @@ def main() -> None:
                         help="fit the fusion on these sets (development sets only; several: their questions pooled)")
     parser.add_argument("--src", type=Path, help="source tree to score (default: this one's src/)")
     parser.add_argument("--only-product", action="store_true", help="score only Assistant.ask's passages")
+    parser.add_argument("--pool", action="store_true", help="score the sets' questions together, as one set")
     parser.add_argument("--fit-scifact", type=Path, metavar="DIR",
                         help="with --fit: SciFact's train split (BEIR layout in DIR) weighs as much as the set in the fit")
     args = parser.parse_args()
@@ -184,9 +185,11 @@ def main() -> None:
         fitted_on = " + ".join(path.name for path in args.fit) + (" + SciFact train" if also else "")
         print(f"fitted on {fitted_on}: FUSION_WEIGHTS = {tuple(round(float(w), 3) for w in weights)}")
         retrieval.FUSION_WEIGHTS[data.model_id] = tuple(float(w) for w in weights)
-    for path in args.sets:
-        items = load_items(path)
-        print(f"\n{path.name} ({args.model}, {SRC}), passage hit@1/hit@3 over {len(items)} questions with evidence")
+    sets = [(path.name, load_items(path)) for path in args.sets]
+    if args.pool:
+        sets = [(" + ".join(name for name, _ in sets), [item for _, items in sets for item in items])]
+    for name, items in sets:
+        print(f"\n{name} ({args.model}, {SRC}), passage hit@1/hit@3 over {len(items)} questions with evidence")
         if args.only_product:
             ranks = [hit_rank([p.text for p in assistant.ask(item["question"]).passages], item["targets"])
                      for item in items]
