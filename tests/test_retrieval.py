@@ -276,3 +276,7 @@ def test_an_english_question_reads_the_spanish_report_that_answers_it(tmp_path, 
     read = [p for p in answer.passages if "en forma anónima" in p.text]
     assert read and read[0].report_id == "ar-minjus-trata-linea145-denuncias-metadata-es"
     assert {p.report_id for p in answer.passages} > {read[0].report_id}  # English passages read beside it
+    # each report's language recorded at ingestion: the seed's from its metadata, the others' from their words
+    assert {r: meta["language"] for r, meta in assistant.data.reports.items()} == {
+        "oas-rtp-ii-2009-buenos-aires-report": "en", "ar-minjus-trata-linea145-denuncias-metadata-es": "es",
+        "un-palermo-protocol-2000-en": "en"}

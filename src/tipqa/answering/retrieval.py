@@ -21,7 +21,7 @@ import numpy as np
 from ..config import E5_MODEL
 from ..ingest.chunking import Chunk
 from ..store.base import Generation
-from ..store.lexical import language
+from ..store.lexical import REPORT_SAMPLE, language, report_language
 
 RRF_K = 60  # the usual constant of reciprocal rank fusion (Cormack et al., 2009)
 # Weights of (cosine, BM25 / best BM25, 1/(1 + dense rank), 1/(1 + BM25 rank), best sentence cosine, IDF share of
@@ -62,13 +62,10 @@ def lexical_scores(data: Generation, text: str, asked: str | None = None) -> np.
     return np.where(own, data.lexical_scores(asked), scores) if own.any() else scores
 
 
-SAMPLE_PASSAGES = 5  # a report's language is read from its first passages where its metadata does not give it
-
-
 def passage_languages(data: Generation) -> np.ndarray:
-    """Each passage's language ('en' or 'es'), its report's: the report's metadata language, else the one its
-    first passages' words show (store.lexical.language). Read once per generation (only the first passages of a
-    report are read: a database generation fetches a passage's text when asked for it)."""
+    """Each passage's language ('en' or 'es'), its report's: the language the index recorded for it (its metadata's,
+    else the one its first passages' words show: store.lexical.report_language, at ingestion), else read here the
+    same way for an index built before it was recorded. Read once per generation."""
     cached = getattr(data, "_passage_languages", None)
     if cached is not None and len(cached) == len(data.chunks):
         return cached
@@ -79,8 +76,8 @@ def passage_languages(data: Generation) -> np.ndarray:
     reports = getattr(data, "reports", None) or {}
     for report_id, members in rows.items():
         given = str((reports.get(report_id) or {}).get("language") or "").lower()[:2]
-        lang = given if given in ("en", "es") else language(
-            " ".join(getattr(data.chunks[r], "text", "") for r in members[:SAMPLE_PASSAGES]))
+        lang = given if given in ("en", "es") else report_language(
+            [getattr(data.chunks[r], "text", "") for r in members[:REPORT_SAMPLE]])
         out[members] = lang
     try:
         data._passage_languages = out  # type: ignore[attr-defined]

@@ -50,6 +50,14 @@ def language(text: str) -> str:
     return "es" if spanish > english or (spanish and text.lstrip().startswith(("¿", "¡"))) else "en"
 
 
+REPORT_SAMPLE = 5  # a report's language is read from its first passages
+
+
+def report_language(passages: list[str]) -> str:
+    """A report's language ('en' or 'es') from the words of its first passages (language())."""
+    return language(" ".join(passages[:REPORT_SAMPLE]))
+
+
 def tokenize(text: str, lang: str | None = None) -> list[str]:
     """Lower-cased words without the language's stop words, stemmed by its Snowball stemmer, accents folded
     after stemming ('víctimas' -> 'victim', 'victims' -> 'victim').
