@@ -406,7 +406,8 @@ class Indexer:
             file.source_hash = self._source_hash(file)
         meta_file = sidecar_path(file.path)
         meta = {
-            "report_id": file.report_id, "title": report.title, "date": report.date, "language": report.language or report_language([c.text for c in chunks]),
+            "report_id": file.report_id, "title": report.title, "date": report.date,
+            "language": report.language or report_language([c.text for c in chunks]),
             "place": report.place, "meeting": meeting_facts(report, chunks),
             "source": file.path.name, "format": report.format, "source_hash": file.source_hash,
             "content_hash": report.content_hash, "size": file.size, "mtime_ns": file.mtime_ns,
