@@ -45,6 +45,7 @@ REPORT_WORDED = ("seed", "heldout")  # written on the seed report in its own wor
 USERS_SHARE = 0.5
 SPAN_MODEL = True  # the short answer chosen by span_ranker.py's learned score (else spans.py's rules alone)
 SPAN_L2, SPAN_QUADRATIC = 3.0, False
+TREE_DECIMALS = 4  # the trees' features on a grid of 1e-4 (scoring.Trees): far coarser than two encoders differ
 SENTENCE_TREES = True  # the sentence model: the logistic model's logits averaged with trees' (fit_trees)
 # A second sentence model that only orders the sentences (the first still gives the answer model its features), as
 # a function (records, idx) -> scoring.Logistic; None: the sentence model orders them (answer_variants.py "ranker").
@@ -190,12 +191,14 @@ def fit_sentence(records: list[dict], idx: list[int]):
 def fit_trees(x: np.ndarray, y: np.ndarray, weight: np.ndarray):
     """Gradient-boosted trees over the sentence features (their logits averaged with the logistic model's: the
     trees read interactions of more than two features; bench/README.md, "Notes, ordinals
-    and trees"). Early stopping on a tenth of the rows (scikit-learn's default past 10,000 rows), seeded."""
+    and trees"). Early stopping on a tenth of the rows (scikit-learn's default past 10,000 rows), seeded. Fitted
+    on the features rounded to TREE_DECIMALS, as scoring.Trees reads them (its docstring says why)."""
     from sklearn.ensemble import HistGradientBoostingClassifier
     from tipqa.answering.scoring import SENTENCE_FEATURES, Trees
     model = HistGradientBoostingClassifier(max_iter=300, learning_rate=0.05, max_leaf_nodes=15, min_samples_leaf=40,
-                                           l2_regularization=1.0, random_state=0).fit(x, y, sample_weight=weight)
-    return Trees.from_sklearn(model, SENTENCE_FEATURES)
+                                           l2_regularization=1.0, random_state=0)
+    model.fit(np.round(x, TREE_DECIMALS), y, sample_weight=weight)
+    return Trees.from_sklearn(model, SENTENCE_FEATURES, TREE_DECIMALS)
 
 
 def fit_ranker(records: list[dict], idx: list[int]):

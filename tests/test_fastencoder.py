@@ -284,10 +284,9 @@ def test_a_second_question_warms_the_process_up_with_the_same_answers(settings):
         a, b = warm.ask(question), cold[question]
         assert (a.answer, a.evidence.sentence) == (b.answer, b.evidence.sentence), question
         assert [p.chunk_id for p in a.passages] == [p.chunk_id for p in b.passages], question
-        # The scores within 0.01: the two question encoders agree to ~1e-5 in a cosine, and where a cosine lies at
-        # one of the sentence model's tree splits that moves its probability by a leaf's step (0.9648 against 0.9605
-        # for one passage after the fourteenth session's refit). Answers, sentences and order stay exact above.
-        assert [p.score for p in a.passages] == pytest.approx([p.score for p in b.passages], abs=0.01)
+        # The encoders agree to ~1e-6 in a feature; the sentence model's trees read their features on a 1e-4 grid
+        # (scoring.Trees), so no split lies next to a value they met in fitting (one had: 0.9648 against 0.9605).
+        assert [p.score for p in a.passages] == pytest.approx([p.score for p in b.passages], abs=1e-4)
 
 
 def test_warm_up_keeps_a_given_embedder(settings, hash_embedder):

@@ -47,6 +47,27 @@ def test_trees_are_read_as_scikit_learn_reads_them():
     assert json.loads(scoring._dumps(stored)) == stored  # how save_models writes it: a tree's array on one line
 
 
+def test_trees_fitted_on_a_grid_read_their_features_on_it():
+    """Trees fitted on features rounded to 4 decimals read them so (stored form included): values 1e-6 apart, as
+    two encoders give them, get the same logit however close they lie to a value met in fitting; the shipped
+    sentence model's trees are such trees."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    rng = np.random.default_rng(3)
+    x = rng.random(size=(6000, 2))
+    x[:3000, 0] = 0.5258532  # many rows at one value: a raw fit puts a split right beside it
+    y = ((x[:, 0] > 0.5258535) ^ (rng.random(len(x)) < 0.1)).astype(int)
+    x[3000:3100, 0] = 0.5258538
+    y[3000:3100] = 1
+    model = HistGradientBoostingClassifier(max_iter=30, random_state=0).fit(np.round(x, 4), y)
+    trees = scoring.model_from_dict(scoring.Trees.from_sklearn(model, ("a", "b"), decimals=4).to_dict())
+    near = np.array([[0.5258532, 0.5], [0.5258543, 0.5]])
+    assert trees.decimals == 4 and trees.logit(near)[0] == trees.logit(near)[1]
+    raw = HistGradientBoostingClassifier(max_iter=30, random_state=0).fit(x, y)
+    raw_trees = scoring.Trees.from_sklearn(raw, ("a", "b"))
+    assert raw_trees.logit(near)[0] != raw_trees.logit(near)[1]  # what the grid prevents
+    assert scoring.models().sentence.second.decimals == 4
+
+
 def test_the_answer_model_knows_when_question_and_sentence_differ_in_language():
     from tipqa.answering.extract import cross_lingual
     english = "Brazil proposed the establishment of joint investigation teams."

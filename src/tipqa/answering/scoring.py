@@ -96,7 +96,12 @@ class Trees:
     """Gradient-boosted regression trees, fitted by scikit-learn's HistGradientBoostingClassifier (bench/
     fit_answers.py) and evaluated here with numpy alone: logit = base + the sum over trees of the value of the leaf
     each row reaches (a row goes left where its feature is <= the node's threshold). Every tree's nodes are padded
-    to one length; a leaf has feature -1."""
+    to one length; a leaf has feature -1.
+
+    DECIMALS: the features are read rounded to this many decimals, as they were fitted. A split then falls halfway
+    between two steps of that grid, never next to a value met in fitting: fitted on raw values, a threshold lay
+    1e-6 from a seed sentence's feature, and the numpy and ONNX question encoders (which agree to ~1e-6) gave its
+    passage 0.9648 and 0.9605 (tests/test_fastencoder.py). None: raw values (trees saved before)."""
 
     names: tuple[str, ...]
     base: float
@@ -105,9 +110,12 @@ class Trees:
     left: np.ndarray  # int[trees, nodes]
     right: np.ndarray
     value: np.ndarray  # float[trees, nodes]: the leaves' values
+    decimals: int | None = None
 
     def logit(self, x: np.ndarray) -> np.ndarray:
         x = np.atleast_2d(np.asarray(x, dtype=np.float64))
+        if self.decimals is not None:
+            x = np.round(x, self.decimals)
         trees = np.arange(self.feature.shape[0])
         node = np.zeros((len(x), len(trees)), dtype=np.int64)
         for _ in range(self.feature.shape[1]):  # no tree is deeper than it has nodes
@@ -126,18 +134,20 @@ class Trees:
     def to_dict(self) -> dict:
         return {"names": list(self.names), "kind": "trees", "base": round(self.base, 8),
                 "feature": self.feature.tolist(), "threshold": self.threshold.round(8).tolist(),
-                "left": self.left.tolist(), "right": self.right.tolist(), "value": self.value.round(8).tolist()}
+                "left": self.left.tolist(), "right": self.right.tolist(), "value": self.value.round(8).tolist(),
+                "decimals": self.decimals}
 
     @classmethod
     def from_dict(cls, record: dict) -> "Trees":
         return cls(tuple(record["names"]), float(record["base"]), np.array(record["feature"], dtype=np.int64),
                    np.array(record["threshold"]), np.array(record["left"], dtype=np.int64),
-                   np.array(record["right"], dtype=np.int64), np.array(record["value"]))
+                   np.array(record["right"], dtype=np.int64), np.array(record["value"]), record.get("decimals"))
 
     @classmethod
-    def from_sklearn(cls, model, names: tuple[str, ...]) -> "Trees":
+    def from_sklearn(cls, model, names: tuple[str, ...], decimals: int | None = None) -> "Trees":
         """From a fitted binary HistGradientBoostingClassifier on numeric features (its _predictors: one
-        TreePredictor per iteration, whose nodes hold the thresholds on raw values)."""
+        TreePredictor per iteration, whose nodes hold the thresholds on the values it was fitted on: rounded to
+        DECIMALS, when given)."""
         predictors = [tree[0].nodes for tree in model._predictors]
         width = max(len(nodes) for nodes in predictors)
         shape = (len(predictors), width)
@@ -150,7 +160,8 @@ class Trees:
             feature[t, :n] = np.where(leaf, -1, nodes["feature_idx"])
             threshold[t, :n], left[t, :n], right[t, :n] = nodes["num_threshold"], nodes["left"], nodes["right"]
             value[t, :n] = np.where(leaf, nodes["value"], 0.0)
-        return cls(tuple(names), float(np.ravel(model._baseline_prediction)[0]), feature, threshold, left, right, value)
+        return cls(tuple(names), float(np.ravel(model._baseline_prediction)[0]), feature, threshold, left, right, value,
+                   decimals)
 
 
 @dataclass(frozen=True)
