@@ -29,7 +29,8 @@ from _common import EXTRA, ROOT, SEED, emit, log, machine  # noqa: E402
 
 SETS = {"dev": ("dev_qa.jsonl", "nine"), "dev2": ("dev2_qa.jsonl", "nine"), "dev3": ("dev3_qa.jsonl", "nine"),
         "dev4": ("dev4_qa.jsonl", "nine"), "dev5": ("dev5_qa.jsonl", "nine"),
-        "dev6": ("dev6_qa.jsonl", "nine"), "officers": ("officers_qa.jsonl", "nine"),
+        "dev6": ("dev6_qa.jsonl", "nine"), "dev7": ("dev7_qa.jsonl", "nine"),
+        "officers": ("officers_qa.jsonl", "nine"),
         "test": ("test_qa.jsonl", "nine"),
         "seed": ("seed_qa.jsonl", "seed"), "heldout": ("heldout_qa.jsonl", "seed")}
 COLUMNS = [("hit@1", "hit@1"), ("hit@3", "hit@3"), ("sent@1", "sentence@1"), ("answer", "answer_accuracy"),
