@@ -22,7 +22,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import fit_answers as fa  # noqa: E402
-from answer_gate import at_declined  # noqa: E402
+from fit_answers import at_declined  # noqa: E402
 
 from tipqa.answering.retrieval import cosines  # noqa: E402
 from tipqa.answering.scoring import ANSWER_FEATURES, fit_logistic  # noqa: E402

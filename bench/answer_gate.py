@@ -21,6 +21,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import fit_answers as fa  # noqa: E402
+from fit_answers import at_declined  # noqa: E402
 
 
 def with_gate(records: list[dict], answerable: np.ndarray, splits: list[list[int]]) -> dict:
@@ -41,17 +42,6 @@ def with_gate(records: list[dict], answerable: np.ndarray, splits: list[list[int
 def logit(p: np.ndarray) -> np.ndarray:
     p = np.clip(p, 1e-6, 1 - 1e-6)
     return np.log(p / (1 - p))
-
-
-def at_declined(h: dict, score: np.ndarray, answerable: np.ndarray, share: float) -> tuple[int, float]:
-    """(right short answers, share of the short answers given to answerable questions that are right) at the lowest
-    threshold on SCORE that declines SHARE of the unanswerable questions."""
-    for t in np.sort(np.unique(score)):
-        answered = (score >= t) & h["found"]
-        if (~answered)[~answerable].mean() >= share:
-            break
-    right = answered & (h["right"] == 1) & answerable
-    return int(right.sum()), round(float(right.sum() / max((answered & answerable).sum(), 1)), 3)
 
 
 def main() -> None:

@@ -1,7 +1,7 @@
 """Fit the answering models (src/tipqa/answering/weights.json) on labelled questions, cross-validated by report.
 
     python bench/fit_answers.py [--sets dev,dev2,dev3,dev4,dev5,dev6,seed,heldout] [--dry-run] [--span-ablation] [--shuffles 3]
-                                [--fixed 0.34,0.04] [--by-fact]
+                                [--fixed 0.34,0.04] [--by-fact] [--seeds 3] [--bag 5] [--tree-iter 180]
 
 1. Every candidate sentence of every question (the sentences of its top passages, as Assistant.ask reads them) is
    a row of scoring.SENTENCE_FEATURES, labelled 1 when it is the question's evidence sentence. A logistic model
@@ -47,6 +47,10 @@ SPAN_MODEL = True  # the short answer chosen by span_ranker.py's learned score (
 SPAN_L2, SPAN_QUADRATIC = 3.0, False
 TREE_DECIMALS = 4  # the trees' features on a grid of 1e-4 (scoring.Trees): far coarser than two encoders differ
 SENTENCE_TREES = True  # the sentence model: the logistic model's logits averaged with trees' (fit_trees)
+TREE_SEED = 0  # the trees' random_state (their early stopping's validation rows); --seeds refits with others
+TREE_BAG = 5  # the trees fitted with this many seeds, their logits averaged (fit_trees; bench/README.md, "How far
+# the figures move by chance")
+TREE_ITER = None  # None: early stopping on a tenth of the rows (seeded); a number: that many trees, on every row
 # A second sentence model that only orders the sentences (the first still gives the answer model its features), as
 # a function (records, idx) -> scoring.Logistic; None: the sentence model orders them (answer_variants.py "ranker").
 RANKER = None
@@ -192,13 +196,36 @@ def fit_trees(x: np.ndarray, y: np.ndarray, weight: np.ndarray):
     """Gradient-boosted trees over the sentence features (their logits averaged with the logistic model's: the
     trees read interactions of more than two features; bench/README.md, "Notes, ordinals
     and trees"). Early stopping on a tenth of the rows (scikit-learn's default past 10,000 rows), seeded. Fitted
-    on the features rounded to TREE_DECIMALS, as scoring.Trees reads them (its docstring says why)."""
+    on the features rounded to TREE_DECIMALS, as scoring.Trees reads them (its docstring says why). With TREE_BAG
+    seeds, one model per seed (TREE_SEED, TREE_SEED + 1, ...), their logits averaged (mean_trees)."""
     from sklearn.ensemble import HistGradientBoostingClassifier
     from tipqa.answering.scoring import SENTENCE_FEATURES, Trees
-    model = HistGradientBoostingClassifier(max_iter=300, learning_rate=0.05, max_leaf_nodes=15, min_samples_leaf=40,
-                                           l2_regularization=1.0, random_state=0)
-    model.fit(np.round(x, TREE_DECIMALS), y, sample_weight=weight)
-    return Trees.from_sklearn(model, SENTENCE_FEATURES, TREE_DECIMALS)
+    bag = []
+    for seed in range(TREE_SEED, TREE_SEED + TREE_BAG):
+        model = HistGradientBoostingClassifier(max_iter=TREE_ITER or 300, learning_rate=0.05, max_leaf_nodes=15,
+                                               min_samples_leaf=40, l2_regularization=1.0, random_state=seed,
+                                               early_stopping=TREE_ITER is None and "auto")
+        model.fit(np.round(x, TREE_DECIMALS), y, sample_weight=weight)
+        bag.append(Trees.from_sklearn(model, SENTENCE_FEATURES, TREE_DECIMALS))
+    return mean_trees(bag)
+
+
+def mean_trees(bag: list):
+    """Several scoring.Trees as one whose logit is the mean of theirs: every tree kept, its leaves' values and the
+    base divided by their number (scoring.Trees sums its trees, so it reads them with no change)."""
+    from tipqa.answering.scoring import Trees
+    if len(bag) == 1:
+        return bag[0]
+    width = max(t.feature.shape[1] for t in bag)
+
+    def padded(a: np.ndarray, fill) -> np.ndarray:
+        return np.pad(a, ((0, 0), (0, width - a.shape[1])), constant_values=fill)
+
+    k = len(bag)
+    return Trees(bag[0].names, float(np.mean([t.base for t in bag])),
+                 np.vstack([padded(t.feature, -1) for t in bag]), np.vstack([padded(t.threshold, 0.0) for t in bag]),
+                 np.vstack([padded(t.left, 0) for t in bag]), np.vstack([padded(t.right, 0) for t in bag]),
+                 np.vstack([padded(t.value, 0.0) for t in bag]) / k, bag[0].decimals)
 
 
 def fit_ranker(records: list[dict], idx: list[int]):
@@ -337,6 +364,55 @@ def figures_of(h: dict, answerable: np.ndarray, answer_at: float, closest_at: fl
             "ece": round(ece, 3)}
 
 
+DECLINED_SHARES = (0.75, 0.78, 0.80)
+
+
+def at_declined(h: dict, score: np.ndarray, answerable: np.ndarray, share: float) -> tuple[int, float]:
+    """(right short answers, share of the short answers given to answerable questions that are right) at the lowest
+    threshold on SCORE that declines SHARE of the unanswerable questions."""
+    for t in np.sort(np.unique(score)):
+        answered = (score >= t) & h["found"]
+        if (~answered)[~answerable].mean() >= share:
+            break
+    right = answered & (h["right"] == 1) & answerable
+    return int(right.sum()), round(float(right.sum() / max((answered & answerable).sum(), 1)), 3)
+
+
+def matched(five: list[dict], by_report: dict, answerable: np.ndarray) -> tuple[list[float], list[float]]:
+    """Right short answers at the threshold each run chooses for itself to decline DECLINED_SHARES of the unanswerable
+    questions, five-fold (mean of the shuffles) and with one report left out: two versions compared at one operating
+    point, not at one threshold that one fit's calibration happens to suit."""
+    return ([float(np.mean([at_declined(h, h["p"], answerable, share)[0] for h in five])) for share in DECLINED_SHARES],
+            [float(at_declined(by_report, by_report["p"], answerable, share)[0]) for share in DECLINED_SHARES])
+
+
+def print_matched(label: str, five: list[float], left_out: list[float], before: float, total: int) -> None:
+    shares = " / ".join(f"{s:.0%}" for s in DECLINED_SHARES)
+    print(f"{label}: right short answers (of {total}) at {shares} of the unanswerable declined: five-fold "
+          f"{' / '.join(f'{c:.1f}' for c in five)} (mean {np.mean(five):.1f}); one report left out "
+          f"{' / '.join(f'{c:.1f}' for c in left_out)} (mean {np.mean(left_out):.1f}); right before the threshold, "
+          f"left out {before:.1f}")
+
+
+def seed_spread(records: list[dict], answerable: np.ndarray, first: tuple, seeds: int) -> None:
+    """The matched figures refitted with the trees seeded 0..seeds-1 (FIRST: seed 0's, already computed), each and
+    their mean and standard deviation: a change is worth keeping when it moves the mean by more than chance moves
+    one seed (bench/README.md, "How far the figures move by chance")."""
+    global TREE_SEED
+    rows = [first]
+    for seed in range(1, seeds):
+        TREE_SEED = seed * TREE_BAG  # no seed shared by two bags
+        five = [held_out(records, five_fold(records, shuffle)) for shuffle in range(THRESHOLD_SHUFFLES)]
+        by_report = held_out(records, folds(records))
+        rows.append((*matched(five, by_report, answerable), float(by_report["right"][answerable].sum())))
+        print_matched(f"trees seeded {seed}", *rows[-1], int(answerable.sum()))
+    TREE_SEED = 0
+    five, left, before = (np.array([r[k] for r in rows]) for k in range(3))
+    print(f"over {seeds} seeds: five-fold mean {five.mean():.1f} (sd of a seed's mean {five.mean(axis=1).std():.1f}), "
+          f"one report left out mean {left.mean():.1f} (sd {left.mean(axis=1).std():.1f}), right before the "
+          f"threshold, left out {before.mean():.1f} (sd {before.std():.1f})")
+
+
 def shuffled_figures(records: list[dict], answerable: np.ndarray, shuffles: int, by_fact: bool = False) -> None:
     """Five-fold figures for shuffles 0..shuffles-1 and their mean (thresholds chosen per shuffle, as main does
     for shuffle 0); "users' words" is the short-answer accuracy on the answerable questions of the sets not written
@@ -381,6 +457,7 @@ def fixed_thresholds(records: list[dict], h: dict, answerable: np.ndarray, answe
 
 
 def main() -> None:
+    global TREE_BAG, TREE_ITER
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sets", default="dev,dev2,dev3,dev4,dev5,dev6,seed,heldout")
     parser.add_argument("--dry-run", action="store_true", help="print the cross-validated figures, write nothing")
@@ -395,7 +472,15 @@ def main() -> None:
     parser.add_argument("--fixed", default="", metavar="ANSWER_AT,CLOSEST_AT",
                         help="also print the left-out figures at these thresholds (thresholds move with every refit: "
                              "compare two versions at one pair) and per report")
+    parser.add_argument("--seeds", type=int, default=1,
+                        help="also print the matched figures with the sentence trees seeded 0..SEEDS-1 and their "
+                             "spread (compare two versions on the mean over seeds)")
+    parser.add_argument("--bag", type=int, default=TREE_BAG, help="fit the sentence trees with this many seeds, their "
+                        f"logits averaged (default {TREE_BAG})")
+    parser.add_argument("--tree-iter", type=int, default=TREE_ITER,
+                        help="fit the sentence trees to this many iterations on every row, no early stopping")
     args = parser.parse_args()
+    TREE_BAG, TREE_ITER = args.bag, args.tree_iter
     from tipqa.answering.scoring import save_models
     records = collect(args.sets.split(","))
     answerable = np.array([r["item"].answer is not None for r in records])
@@ -435,6 +520,10 @@ def main() -> None:
         print(f"  {name:8} {len(mine):4d} answerable: {reachable} / {picked} / {right} of {picked}")
     print(f"right short answers before the threshold, left out: {int(by_report['right'][answerable].sum())} of "
           f"{int(answerable.sum())}")
+    first = (*matched(runs, by_report, answerable), float(by_report["right"][answerable].sum()))
+    print_matched("trees seeded 0 (the product's)", *first, int(answerable.sum()))
+    if args.seeds > 1:
+        seed_spread(records, answerable, first, args.seeds)
     if args.fixed:
         fixed_thresholds(records, by_report, answerable, *(float(v) for v in args.fixed.split(",")))
     if args.shuffles > 1:
