@@ -394,10 +394,15 @@ def print_matched(label: str, five: list[float], left_out: list[float], before: 
           f"left out {before:.1f}")
 
 
+def seeded() -> str:
+    return str(TREE_SEED) if TREE_BAG == 1 else f"{TREE_SEED}-{TREE_SEED + TREE_BAG - 1}"
+
+
 def seed_spread(records: list[dict], answerable: np.ndarray, first: tuple, seeds: int) -> None:
-    """The matched figures refitted with the trees seeded 0..seeds-1 (FIRST: seed 0's, already computed), each and
-    their mean and standard deviation: a change is worth keeping when it moves the mean by more than chance moves
-    one seed (bench/README.md, "How far the figures move by chance")."""
+    """The matched figures refitted SEEDS times with other seeds for the trees (each bag of TREE_BAG seeds its own:
+    0-4, 5-9, ...; FIRST: the product's, already computed), each and their mean and spread: a change is worth
+    keeping when it moves the mean by more than chance moves one fit (bench/README.md, "How far the figures move
+    by chance")."""
     global TREE_SEED
     rows = [first]
     for seed in range(1, seeds):
@@ -405,7 +410,7 @@ def seed_spread(records: list[dict], answerable: np.ndarray, first: tuple, seeds
         five = [held_out(records, five_fold(records, shuffle)) for shuffle in range(THRESHOLD_SHUFFLES)]
         by_report = held_out(records, folds(records))
         rows.append((*matched(five, by_report, answerable), float(by_report["right"][answerable].sum())))
-        print_matched(f"trees seeded {seed}", *rows[-1], int(answerable.sum()))
+        print_matched(f"trees seeded {seeded()}", *rows[-1], int(answerable.sum()))
     TREE_SEED = 0
     five, left, before = (np.array([r[k] for r in rows]) for k in range(3))
     print(f"over {seeds} seeds: five-fold mean {five.mean():.1f} (sd of a seed's mean {five.mean(axis=1).std():.1f}), "
@@ -521,7 +526,7 @@ def main() -> None:
     print(f"right short answers before the threshold, left out: {int(by_report['right'][answerable].sum())} of "
           f"{int(answerable.sum())}")
     first = (*matched(runs, by_report, answerable), float(by_report["right"][answerable].sum()))
-    print_matched("trees seeded 0 (the product's)", *first, int(answerable.sum()))
+    print_matched(f"trees seeded {seeded()} (the product's)", *first, int(answerable.sum()))
     if args.seeds > 1:
         seed_spread(records, answerable, first, args.seeds)
     if args.fixed:
