@@ -197,7 +197,7 @@ def fit_trees(x: np.ndarray, y: np.ndarray, weight: np.ndarray):
     trees read interactions of more than two features; bench/README.md, "Notes, ordinals
     and trees"). Early stopping on a tenth of the rows (scikit-learn's default past 10,000 rows), seeded. Fitted
     on the features rounded to TREE_DECIMALS, as scoring.Trees reads them (its docstring says why). With TREE_BAG
-    seeds, one model per seed (TREE_SEED, TREE_SEED + 1, ...), their logits averaged (mean_trees)."""
+    seeds, one model per seed (TREE_SEED, TREE_SEED + 1, ...), their logits averaged (scoring.Trees.mean)."""
     from sklearn.ensemble import HistGradientBoostingClassifier
     from tipqa.answering.scoring import SENTENCE_FEATURES, Trees
     bag = []
@@ -207,25 +207,7 @@ def fit_trees(x: np.ndarray, y: np.ndarray, weight: np.ndarray):
                                                early_stopping=TREE_ITER is None and "auto")
         model.fit(np.round(x, TREE_DECIMALS), y, sample_weight=weight)
         bag.append(Trees.from_sklearn(model, SENTENCE_FEATURES, TREE_DECIMALS))
-    return mean_trees(bag)
-
-
-def mean_trees(bag: list):
-    """Several scoring.Trees as one whose logit is the mean of theirs: every tree kept, its leaves' values and the
-    base divided by their number (scoring.Trees sums its trees, so it reads them with no change)."""
-    from tipqa.answering.scoring import Trees
-    if len(bag) == 1:
-        return bag[0]
-    width = max(t.feature.shape[1] for t in bag)
-
-    def padded(a: np.ndarray, fill) -> np.ndarray:
-        return np.pad(a, ((0, 0), (0, width - a.shape[1])), constant_values=fill)
-
-    k = len(bag)
-    return Trees(bag[0].names, float(np.mean([t.base for t in bag])),
-                 np.vstack([padded(t.feature, -1) for t in bag]), np.vstack([padded(t.threshold, 0.0) for t in bag]),
-                 np.vstack([padded(t.left, 0) for t in bag]), np.vstack([padded(t.right, 0) for t in bag]),
-                 np.vstack([padded(t.value, 0.0) for t in bag]) / k, bag[0].decimals)
+    return Trees.mean(bag)
 
 
 def fit_ranker(records: list[dict], idx: list[int]):

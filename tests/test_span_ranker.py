@@ -47,6 +47,26 @@ def test_trees_are_read_as_scikit_learn_reads_them():
     assert json.loads(scoring._dumps(stored)) == stored  # how save_models writes it: a tree's array on one line
 
 
+def test_trees_of_several_seeds_read_as_the_mean_of_their_logits():
+    """The sentence trees are fitted with several seeds (their early stopping holds out other rows, and keeps other
+    numbers of trees) and stored as one Trees: its logit is the mean of the seeds' own decision functions, after a
+    round trip through the stored form; one model is itself."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    rng = np.random.default_rng(11)
+    x = rng.normal(size=(12000, 4))  # past 10,000 rows: early stopping on, seeded
+    y = (x[:, 0] * x[:, 1] + 0.5 * x[:, 2] + rng.normal(size=len(x)) > 0).astype(int)
+    models = [HistGradientBoostingClassifier(max_iter=200, learning_rate=0.5, max_leaf_nodes=7,
+                                             random_state=seed).fit(x, y) for seed in range(3)]
+    bag = [scoring.Trees.from_sklearn(m, tuple("abcd")) for m in models]
+    assert len({t.feature.shape for t in bag}) > 1  # the seeds kept different numbers of trees
+    mean = scoring.model_from_dict(scoring.Trees.mean(bag).to_dict())
+    fresh = rng.normal(size=(300, 4))
+    expected = np.mean([m.decision_function(fresh) for m in models], axis=0)
+    assert np.allclose(mean.logit(fresh), expected, atol=1e-5)
+    assert not np.allclose(bag[0].logit(fresh), expected, atol=1e-3)  # the mean, not one of them
+    assert scoring.Trees.mean(bag[:1]) is bag[0]
+
+
 def test_trees_fitted_on_a_grid_read_their_features_on_it():
     """Trees fitted on features rounded to 4 decimals read them so (stored form included): values 1e-6 apart, as
     two encoders give them, get the same logit however close they lie to a value met in fitting; the shipped

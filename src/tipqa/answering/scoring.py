@@ -163,6 +163,22 @@ class Trees:
         return cls(tuple(names), float(np.ravel(model._baseline_prediction)[0]), feature, threshold, left, right, value,
                    decimals)
 
+    @classmethod
+    def mean(cls, bag: list["Trees"]) -> "Trees":
+        """Several Trees as one whose logit is the mean of theirs (bench/fit_answers.py fits the sentence trees with
+        five seeds): every tree kept, its leaves' values and the base divided by their number."""
+        if len(bag) == 1:
+            return bag[0]
+        width = max(t.feature.shape[1] for t in bag)
+
+        def stacked(name: str, fill) -> np.ndarray:
+            return np.vstack([np.pad(getattr(t, name), ((0, 0), (0, width - t.feature.shape[1])), constant_values=fill)
+                              for t in bag])
+
+        return cls(bag[0].names, float(np.mean([t.base for t in bag])), stacked("feature", -1),
+                   stacked("threshold", 0.0), stacked("left", 0), stacked("right", 0),
+                   stacked("value", 0.0) / len(bag), bag[0].decimals)
+
 
 @dataclass(frozen=True)
 class Blend:
