@@ -187,9 +187,7 @@ def main() -> None:
     if args.fit:
         records = features(assistant, [item for path in args.fit for item in load_items(path)])
         also = (scifact_train(args.fit_scifact, data.model_id),) if args.fit_scifact else ()
-        # searched as Assistant.ask searches: BM25 on the rendering, routed by the language asked in
-        weights = retrieval.fit_fusion(data, [(r["q_vec"], r["g_text"], r["relevant"], r["q_text"]) for r in records],
-                                       also=also)
+        weights = retrieval.fit_fusion(data, [(r["q_vec"], r["q_text"], r["relevant"]) for r in records], also=also)
         fitted_on = " + ".join(path.name for path in args.fit) + (" + SciFact train" if also else "")
         print(f"fitted on {fitted_on}: FUSION_WEIGHTS = {tuple(round(float(w), 3) for w in weights)}")
         retrieval.FUSION_WEIGHTS[data.model_id] = tuple(float(w) for w in weights)

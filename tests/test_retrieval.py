@@ -265,46 +265,6 @@ def test_the_passages_read_hold_each_languages_best():
     assert with_each_language(order, docs, np.array(["en"] * 10, dtype=object), 5).tolist() == [0, 1, 2, 3, 4]
 
 
-def test_the_fusion_reads_which_candidates_are_in_another_language_than_asked():
-    """The fusion's seventh column is 1 for a candidate written in another language than the question was asked
-    in (its weight, fitted, is what e5's lower cosine across languages costs): 0 without the language asked in,
-    and 0 for every candidate of a corpus in one language, where it moves nothing. Weights fitted before the
-    column (six) fuse without it."""
-    from types import SimpleNamespace
-
-    from tipqa.answering import retrieval
-
-    vectors = np.eye(4, dtype=np.float32)
-    query = np.array([0.9, 0.0, 0.8, 0.0], dtype=np.float32)  # English passage 0 a little closer than Spanish 2
-    data = _Collection(vectors, np.zeros(4, dtype=np.float32))
-    data.chunks = [SimpleNamespace(report_id=r, text="") for r in ("en-a", "en-b", "es-a", "es-b")]
-    data.reports = {"en-a": {"language": "en"}, "en-b": {"language": "en"}, "es-a": {"language": "es"},
-                    "es-b": {"language": "es"}}
-    docs, x = retrieval.candidate_features(data, query, np.array([0, 2, 1, 3]), {}, np.array([], dtype=np.int64),
-                                           data.bm25, None, "en")
-    assert x.shape[1] == 7 and dict(zip(docs.tolist(), x[:, 6].tolist())) == {0: 0.0, 1: 0.0, 2: 1.0, 3: 1.0}
-    assert dict(zip(docs.tolist(), retrieval.candidate_features(
-        data, query, np.array([0, 2, 1, 3]), {}, np.array([], dtype=np.int64), data.bm25, None, "es")[1][:, 6]
-        .tolist())) == {0: 1.0, 1: 1.0, 2: 0.0, 3: 0.0}
-    assert not retrieval.candidate_features(data, query, np.array([0, 2, 1, 3]), {}, np.array([], dtype=np.int64),
-                                            data.bm25)[1][:, 6].any()
-    saved = retrieval.FUSION_WEIGHTS.get("m")
-    try:
-        retrieval.FUSION_WEIGHTS["m"] = (1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.2)
-        assert [h.row for h in retrieval.search(data, query, "an English question", k=2)] == [2, 0]
-        retrieval.FUSION_WEIGHTS["m"] = (1.0, 0.0, 0.0, 0.0, 0.0, 0.0)  # fitted before the column
-        assert [h.row for h in retrieval.search(data, query, "an English question", k=2)] == [0, 2]
-        retrieval.FUSION_WEIGHTS["m"] = (1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.2)
-        for report in data.reports.values():  # one language: the column is 0 throughout
-            report["language"] = "en"
-        data._passage_languages = None
-        assert [h.row for h in retrieval.search(data, query, "an English question", k=2)] == [0, 2]
-    finally:
-        retrieval.FUSION_WEIGHTS.pop("m")
-        if saved is not None:
-            retrieval.FUSION_WEIGHTS["m"] = saved
-
-
 def test_an_english_question_reads_the_spanish_report_that_answers_it(tmp_path, real_embedder):
     """The real model and index over two English reports and a Spanish one: an English question answered only by
     the Spanish report has that report's passage among those read (the English passages had filled all five)."""

@@ -1,11 +1,10 @@
 """Hybrid retrieval: the store's dense and BM25 rankings fused by a small learned model (or reciprocal rank).
 
-The learned fusion scores each candidate (the union of both top-`depth` lists) by a linear function of seven
+The learned fusion scores each candidate (the union of both top-`depth` lists) by a linear function of six
 features: its cosine, its BM25 score over the best BM25 score, the reciprocal ranks in both lists, the best
 cosine of one of its sentences (the in-context sentence vectors the index stores for the answer step: a passage
-that answers in one sentence among others is no longer judged by its average alone), the share of the
-question's IDF its terms cover (each question term counted once, however often the passage repeats it), and
-whether it is written in another language than the question was asked in (other_language). Its
+that answers in one sentence among others is no longer judged by its average alone), and the share of the
+question's IDF its terms cover (each question term counted once, however often the passage repeats it). Its
 weights are fitted per model on the development sets (a softmax over each question's candidates, fit_fusion;
 `python bench/qa_retrieval.py --fit eval/dev_qa.jsonl eval/dev2_qa.jsonl eval/dev3_qa.jsonl`) and checked on
 eval/test_qa.jsonl. Unlike plain RRF, a BM25 list that shares only stop-like words with a paraphrased or
@@ -26,17 +25,15 @@ from ..store.lexical import REPORT_SAMPLE, language, report_language
 
 RRF_K = 60  # the usual constant of reciprocal rank fusion (Cormack et al., 2009)
 # Weights of (cosine, BM25 / best BM25, 1/(1 + dense rank), 1/(1 + BM25 rank), best sentence cosine, IDF share of
-# the question's terms, another language than the question's), fitted on dev, dev2 and dev3 pooled by `python
-# bench/qa_retrieval.py --fit eval/dev_qa.jsonl eval/dev2_qa.jsonl eval/dev3_qa.jsonl` (questions as asked, each
-# searched as search() searches it: BM25 routed by the passage's language). The sentence feature took SciFact test
-# 0.708 -> 0.712 nDCG@10; the term coverage 0.712 -> 0.7215 (issue 14's 0.72; SciFact's train split, not fitted on,
-# 0.714 -> 0.720); the language column 0.7215 -> 0.7181, and on dev4..dev6 (not fitted on) passage hit@1 0.633 ->
-# 0.651, English questions on Spanish reports 0.290 -> 0.387 (bench/README.md, "The fusion's other-language
-# column"). The six before it were (5.072, 0.94, 3.009, 0.61, 6.228, 4.187); the five before those (5.165, 2.207,
-# 3.058, 0.865, 6.344); the four before those, fitted on dev alone, (9.065, 4.363, 3.327, -0.797). all-MiniLM-L6-v2
-# keeps RRF.
+# the question's terms), fitted on dev, dev2 and dev3 pooled by `python bench/qa_retrieval.py --fit eval/dev_qa.jsonl
+# eval/dev2_qa.jsonl eval/dev3_qa.jsonl` (questions as asked; Assistant.ask then feeds BM25 the glossary rendering,
+# the best of the dev variants). The sentence feature took SciFact test 0.708 -> 0.712 nDCG@10; the term coverage
+# 0.712 -> 0.7215 (issue 14's 0.72; SciFact's train split, not fitted on, 0.714 -> 0.720), Assistant.ask passage
+# hit@3 over dev + dev2 + dev3 422 -> 422 of 552 (bench/README.md, "The fusion's term coverage"). The five features
+# before it were (5.165, 2.207, 3.058, 0.865, 6.344); the four before those, fitted on dev alone,
+# (9.065, 4.363, 3.327, -0.797). all-MiniLM-L6-v2 keeps RRF.
 FUSION_WEIGHTS: dict[str, tuple[float, ...]] = {
-    E5_MODEL: (6.094, 3.703, 3.262, 0.245, 6.952, 1.798, 3.509),
+    E5_MODEL: (5.072, 0.94, 3.009, 0.61, 6.228, 4.187),
 }
 
 
@@ -132,12 +129,11 @@ def dense_ranking(data: Generation, query_vector: np.ndarray, depth: int, allowe
 
 
 def candidate_features(data: Generation, query_vector: np.ndarray, dense_ids: np.ndarray, cosine: dict[int, float],
-                       lexical_ids: np.ndarray, bm25: np.ndarray, question: str | None = None,
-                       asked_in: str | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """(candidate rows, features[n, 7]) over the union of both rankings; see FUSION_WEIGHTS for the columns.
+                       lexical_ids: np.ndarray, bm25: np.ndarray, question: str | None = None
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """(candidate rows, features[n, 6]) over the union of both rankings; see FUSION_WEIGHTS for the columns.
     COSINE (row -> cosine) gets the cosines of BM25's candidates that dense search did not return. QUESTION: the
-    text BM25 scored (its terms' coverage; zeros without it). ASKED_IN: the language the question was asked in
-    (other_language; zeros without it)."""
+    text BM25 scored (its terms' coverage; zeros without it)."""
     docs = np.unique(np.concatenate([dense_ids, lexical_ids])).astype(np.int64)
     _add_cosines(data, cosine, docs, query_vector)
     dense_rank = {int(d): r for r, d in enumerate(dense_ids.tolist())}
@@ -150,20 +146,8 @@ def candidate_features(data: Generation, query_vector: np.ndarray, dense_ids: np
         [1.0 / (1 + dense_rank[int(d)]) if int(d) in dense_rank else 0.0 for d in docs],
         [1.0 / (1 + lexical_rank[int(d)]) if int(d) in lexical_rank else 0.0 for d in docs],
         best_sentence_cosines(data, docs, query_vector, cos),
-        term_coverage(data, question, docs),
-        other_language(data, asked_in, docs)])
+        term_coverage(data, question, docs)])
     return docs, features
-
-
-def other_language(data: Generation, asked_in: str | None, docs: np.ndarray) -> np.ndarray:
-    """1 for each candidate written in another language than the question was asked in, else 0 (all 0 without
-    ASKED_IN, and over a corpus in one language, where it changes no ranking). e5's cosine of a question with a
-    passage in the other language runs lower than with one in its own (its two languages are not one space), and
-    BM25 shares no words across them; the fusion's weight on this column, fitted like the others, is how much
-    that costs (FUSION_WEIGHTS says what it gained)."""
-    if not asked_in or not len(docs):
-        return np.zeros(len(docs), dtype=np.float64)
-    return (passage_languages(data)[docs] != asked_in).astype(np.float64)
 
 
 def _add_cosines(data: Generation, cosine: dict[int, float], rows, query_vector: np.ndarray) -> None:
@@ -198,19 +182,18 @@ def best_sentence_cosines(data: Generation, docs: np.ndarray, query_vector: np.n
     return best
 
 
-def fit_fusion(data: Generation, questions: list[tuple], depth: int = 50,
+def fit_fusion(data: Generation, questions: list[tuple[np.ndarray, str, np.ndarray]], depth: int = 50,
                l2: float = 1e-3, steps: int = 3000,
                also: tuple[tuple[Generation, list[tuple[np.ndarray, str, np.ndarray]]], ...] = ()) -> np.ndarray:
     """Fusion weights maximising the softmax probability of the relevant candidates of each question.
 
     Args:
-        questions: (question vector, the text searched with, relevant: bool per passage row[, the question as
-            asked, when the text renders it in another language: searched as search() does]) of a development set.
+        questions: (question vector, question text, relevant: bool per passage row) of a development set.
         also: more (collection, questions) sets; each set weighs as much as QUESTIONS in the fit, whatever its size.
     """
     groups = [_examples(collection, items, depth) for collection, items in ((data, questions), *also)]
     w = np.zeros(groups[0][0][0].shape[1])
-    for step in range(steps):  # plain gradient ascent: 7 weights, a few thousand candidates
+    for step in range(steps):  # plain gradient ascent: 6 weights, a few thousand candidates
         grad = -l2 * w
         for sets in groups:
             part = np.zeros_like(w)
@@ -224,16 +207,15 @@ def fit_fusion(data: Generation, questions: list[tuple], depth: int = 50,
     return w
 
 
-def _examples(data: Generation, questions: list[tuple], depth: int
+def _examples(data: Generation, questions: list[tuple[np.ndarray, str, np.ndarray]], depth: int
               ) -> list[tuple[np.ndarray, np.ndarray]]:
     """(features, target distribution over the relevant candidates) per question with a relevant candidate."""
     sets = []
-    for vector, text, relevant, *asked in questions:
-        asked = asked[0] if asked else None
+    for vector, text, relevant in questions:
         dense_ids, dense_scores = dense_ranking(data, vector, depth, None)
-        bm25 = lexical_scores(data, text, asked)
+        bm25 = data.lexical_scores(text)
         docs, x = candidate_features(data, vector, dense_ids, dict(zip(dense_ids.tolist(), dense_scores.tolist())),
-                                     lexical_ranking(bm25, depth, None), bm25, text, language(asked or text))
+                                     lexical_ranking(bm25, depth, None), bm25, text)
         y = relevant[docs].astype(np.float64)
         if y.any():
             sets.append((x, y / y.sum()))
@@ -277,9 +259,8 @@ def search(data: Generation, query_vector: np.ndarray, question: str, k: int = 5
     if fusion is None:
         fusion = "learned" if weights_fitted else "rrf"
     if mode == "hybrid" and fusion == "learned" and weights_fitted:
-        docs, x = candidate_features(data, query_vector, rankings[0], cosine, rankings[1], bm25, question,
-                                     language(asked or question))
-        scores = x[:, :len(weights_fitted)] @ np.asarray(weights_fitted)  # weights fitted before a column: without it
+        docs, x = candidate_features(data, query_vector, rankings[0], cosine, rankings[1], bm25, question)
+        scores = x @ np.asarray(weights_fitted)
         order = np.argsort(-scores, kind="stable")
         order = with_each_language(order, docs, passage_languages(data), k) if each_language else order[:k]
         fused = [(int(docs[i]), float(scores[i])) for i in order]
