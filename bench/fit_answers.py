@@ -51,6 +51,7 @@ TREE_SEED = 0  # the trees' random_state (their early stopping's validation rows
 TREE_BAG = 5  # the trees fitted with this many seeds, their logits averaged (fit_trees; bench/README.md, "How far
 # the figures move by chance")
 TREE_ITER = None  # None: early stopping on a tenth of the rows (seeded); a number: that many trees, on every row
+TREES_KEPT: list[int] = []  # how many trees each seed's early stopping kept, in the last fit_trees (printed by main)
 # A second sentence model that only orders the sentences (the first still gives the answer model its features), as
 # a function (records, idx) -> scoring.Logistic; None: the sentence model orders them (answer_variants.py "ranker").
 RANKER = None
@@ -207,6 +208,7 @@ def fit_trees(x: np.ndarray, y: np.ndarray, weight: np.ndarray):
                                                early_stopping=TREE_ITER is None and "auto")
         model.fit(np.round(x, TREE_DECIMALS), y, sample_weight=weight)
         bag.append(Trees.from_sklearn(model, SENTENCE_FEATURES, TREE_DECIMALS))
+    TREES_KEPT[:] = [t.feature.shape[0] for t in bag]
     return Trees.mean(bag)
 
 
@@ -443,6 +445,12 @@ def fixed_thresholds(records: list[dict], h: dict, answerable: np.ndarray, answe
         print(f"  {name:44} {n:10d} {right:6d} {sentence:9d} {unanswerable:13d} {declined:9d}")
 
 
+def positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"a whole number of at least 1, not {text!r}")
+    return int(text)
+
+
 def main() -> None:
     global TREE_BAG, TREE_ITER
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -459,12 +467,12 @@ def main() -> None:
     parser.add_argument("--fixed", default="", metavar="ANSWER_AT,CLOSEST_AT",
                         help="also print the left-out figures at these thresholds (thresholds move with every refit: "
                              "compare two versions at one pair) and per report")
-    parser.add_argument("--seeds", type=int, default=1,
+    parser.add_argument("--seeds", type=positive, default=1,
                         help="also print the matched figures with the sentence trees seeded 0..SEEDS-1 and their "
                              "spread (compare two versions on the mean over seeds)")
-    parser.add_argument("--bag", type=int, default=TREE_BAG, help="fit the sentence trees with this many seeds, their "
-                        f"logits averaged (default {TREE_BAG})")
-    parser.add_argument("--tree-iter", type=int, default=TREE_ITER,
+    parser.add_argument("--bag", type=positive, default=TREE_BAG,
+                        help=f"fit the sentence trees with this many seeds, their logits averaged (default {TREE_BAG})")
+    parser.add_argument("--tree-iter", type=positive, default=TREE_ITER,
                         help="fit the sentence trees to this many iterations on every row, no early stopping")
     args = parser.parse_args()
     TREE_BAG, TREE_ITER = args.bag, args.tree_iter
@@ -521,6 +529,8 @@ def main() -> None:
         return
     everything = list(range(len(records)))
     sentence = fit_sentence(records, everything)
+    if SENTENCE_TREES:
+        print(f"sentence trees kept by each seed's early stopping ({seeded()}): {TREES_KEPT}")
     span = fit_span(records, everything) if SPAN_MODEL else None
     final = [pick(records[i], sentence.logit(records[i]["found"].features), span) for i in everything]
     mine = [i for i in everything if records[i]["set"] in ANSWER_SETS]

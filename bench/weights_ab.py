@@ -30,6 +30,9 @@ def main() -> None:
     parser.add_argument("--questions", type=int, default=80)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
+    for path in (args.before, args.after):
+        if not path.is_file():
+            parser.error(f"no weights file at {path}")
     from tipqa.answering import scoring
     from tipqa.assistant import Assistant
     from tipqa.config import load_settings

@@ -65,6 +65,8 @@ def test_trees_of_several_seeds_read_as_the_mean_of_their_logits():
     assert np.allclose(mean.logit(fresh), expected, atol=1e-5)
     assert not np.allclose(bag[0].logit(fresh), expected, atol=1e-3)  # the mean, not one of them
     assert scoring.Trees.mean(bag[:1]) is bag[0]
+    with pytest.raises(ValueError, match="at least one"):
+        scoring.Trees.mean([])
 
 
 def test_trees_fitted_on_a_grid_read_their_features_on_it():

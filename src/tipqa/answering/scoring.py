@@ -167,6 +167,8 @@ class Trees:
     def mean(cls, bag: list["Trees"]) -> "Trees":
         """Several Trees as one whose logit is the mean of theirs (bench/fit_answers.py fits the sentence trees with
         five seeds): every tree kept, its leaves' values and the base divided by their number."""
+        if not bag:
+            raise ValueError("Trees.mean needs at least one Trees")
         if len(bag) == 1:
             return bag[0]
         width = max(t.feature.shape[1] for t in bag)
