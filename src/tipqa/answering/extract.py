@@ -317,12 +317,26 @@ def _missing(q: Question, hit: Hit) -> tuple[list[str], list[int]]:
 
 def _named_here(q: Question, hit: Hit, spans: list[tuple[int, int]]) -> float:
     """The share of what the question names (countries, organisations, people, symbols, dates) that the sentence
-    (with the one it leans on) names too, by canonical id: 'la delegación brasileña' meets 'Brazil'."""
+    (with the one it leans on) names too, by canonical id: 'la delegación brasileña' meets 'Brazil'; a date by the
+    time it names, so 'in 2010' and 'December 2012' are met by '8 de junio de 2010' and '26 December 2012'. With
+    dates matched by id alone, right short answers at matched declined shares were 549.9 five-fold and 473.6 with
+    a report left out; by time, 558.2 and 487.2 (bench/README.md, "The seventeenth session")."""
     named = [e for e in q.entities if e.kind in ("country", "organisation", "person", "document", "date")]
     if not named:
         return 0.0
-    ids = {e.canonical_id for e in chunk_entities(hit.chunk.text) if any(a <= e.start < b for a, b in spans)}
-    return sum(e.canonical_id in ids for e in named) / len(named)
+    here = [e for e in chunk_entities(hit.chunk.text) if any(a <= e.start < b for a, b in spans)]
+    ids = {e.canonical_id for e in here}
+    dates = [e.canonical_id for e in here if e.kind == "date"]
+    return sum(e.canonical_id in ids or (e.kind == "date" and any(_same_time(e.canonical_id, d) for d in dates))
+               for e in named) / len(named)
+
+
+def _same_time(a: str, b: str) -> bool:
+    """Whether two ISO-like dates ('2012-12', '2012-12-26', 'XXXX-06-08') can name the same time: one is the
+    other's start, its year known ('December 2012' is met by '26 de diciembre del año 2012')."""
+    if a.startswith("XXXX") or b.startswith("XXXX"):
+        return a == b
+    return a.startswith(b) or b.startswith(a)
 
 
 def _unmet(q: Question, hit: Hit) -> int:
