@@ -222,6 +222,26 @@ def test_the_sentence_overlap_weighs_a_word_by_how_few_candidates_hold_it():
     assert _weighted_overlap(q, []).shape == (0,)
 
 
+def test_a_date_the_question_names_is_met_by_a_date_of_the_same_time():
+    """extract._named_here: 'in 2010' is met by '8 de junio de 2010' and 'December 2012' by '26 December 2012'
+    (their canonical IDs differ: 2010 / 2010-06-08); another year, or a day with no year, is not."""
+    from tipqa.answering.extract import _named_here, _same_time
+    from tipqa.answering.retrieval import Hit
+    from tipqa.ingest.chunking import Chunk
+
+    def named(question: str, sentence: str) -> float:
+        chunk = Chunk("r/s/0", "r", "R", "S", ["S"], sentence, [(0, len(sentence))], "h")
+        return _named_here(analyse(question), Hit(chunk, 1.0, 1, 0.5, 0.0), [(0, len(sentence))])
+
+    assert named("Which resolution was adopted in 2010?", "Aprobada el 8 de junio de 2010.") == 1.0
+    assert named("Which law amended the offence in December 2012?", "It was amended on 26 December 2012.") == 1.0
+    assert named("Which resolution was adopted in 2011?", "Aprobada el 8 de junio de 2010.") == 0.0
+    assert named("What did Brazil propose in 2010?", "Brazil proposed it in 2009.") == 0.5
+    assert _same_time("2010", "2010-06-08") and _same_time("2012-12-26", "2012-12")
+    assert not _same_time("2012-12", "2012-11-26") and not _same_time("XXXX-06-08", "2010-06-08")
+    assert _same_time("XXXX-06-08", "XXXX-06-08")
+
+
 @pytest.mark.parametrize("question, answer, echoed", [
     ("What post does Egidi Crotti hold at UNICEF?", "UNICEF", True),
     ("¿Qué cargo ocupaba Patricia Seale dentro del Business and Professional Women's Club?",
