@@ -14,8 +14,8 @@ For the answerable questions of each set it prints:
 - short answers as the product gives them, and at threshold 0;
 - the bound: the short answers the product would reach with every answering sentence right and the reader as it
   is (the reader's rate at threshold 0), and the reader's rate the bars need together (short answers 0.75 with
-  sentence@1 at its bar of 0.85: 0.75 / 0.85, the most generous split; no right short answer comes from a wrong
-  sentence in these sets, the first table's last column says how many did);
+  sentence@1 at its bar of 0.85: 0.75 / 0.85). Both hold because a right short answer almost never comes from a
+  wrong sentence: the row "right short, wrong sentence" counts the ones that did;
 - then the reader's rate by the kind of answer the set's authors gave (its "type").
 
 Nothing per question is printed or written: test may be scored here, never read (bench/answer_diff.py dumps the
