@@ -2,12 +2,18 @@
 rules find none; cross-validated, grouped by question set.
 
     python bench/fit_kinds.py [--sets dev,dev2,dev3,seed,heldout] [--dry-run] [--overrides]
+    python bench/fit_kinds.py --compare dev4,dev5,dev6 [--score dev7]
 
 Each labelled answerable question gives one row: its embedding (as Assistant.ask computes it) beside the embedding
 of its first words, labelled with the set's "type" (kinds.LABELS). A multinomial logistic regression (scikit-learn)
 is chosen by five-fold cross-validation over its regularisation; the threshold is the lowest probability at which
 the model's kind, taken where the rules say 'other', agrees with the label at least as often as 'other' does.
 eval/test_qa.jsonl is never read here.
+
+--compare EXTRA asks whether fitting on more sets types better, and writes nothing: each set of --sets, EXTRA and
+--score (scored only, never fitted) is held out in turn, and the questions the rules call "other" in it are typed
+by the model fitted on --sets, then on --sets and EXTRA, neither ever on the held-out set (the product's C and
+threshold, from kinds.json); it prints how many each types right, set by set and in all.
 """
 from __future__ import annotations
 
@@ -66,13 +72,56 @@ def overrides(p: np.ndarray, y: np.ndarray, rules: np.ndarray) -> None:
         print(f"  t={t}: {over.sum()} / {(p.argmax(1)[over] == y[over]).sum()} / {(rule[over] == y[over]).sum()}")
 
 
+def compare(base: list[str], extra: list[str], scored: list[str]) -> None:
+    """Typing of the rules' "other" questions, each set held out in turn, by models fitted without and with EXTRA."""
+    from sklearn.linear_model import LogisticRegression
+
+    from tipqa.answering import kinds
+    record = kinds._load()
+    if record is None:
+        raise SystemExit(f"{kinds.KINDS_FILE} is missing: fit the product's kind model first")
+    c, threshold = record["fitted"]["cross_validated"]["C"], record["threshold"]
+    names = list(dict.fromkeys(base + extra + scored))
+    _, x, y, rules, groups = collect(names)
+    other = kinds.LABELS.index("other")
+
+    def right(fitted_on: list[str], held: str) -> tuple[int, int]:
+        train = np.isin(groups, [n for n in fitted_on if n != held])
+        asked = (groups == held) & (rules == "other")
+        if not asked.any():
+            return 0, 0
+        model = LogisticRegression(C=c, max_iter=3000).fit(x[train], y[train])
+        p = np.zeros((int(asked.sum()), len(kinds.LABELS)))
+        p[:, model.classes_] = model.predict_proba(x[asked])
+        kind = np.where((p.argmax(1) != other) & (p.max(1) >= threshold), p.argmax(1), other)
+        return int((kind == y[asked]).sum()), int(asked.sum())
+
+    print(f"the rules' 'other' questions typed right, each set held out (C={c}, threshold {threshold}):\n"
+          f"{'set':9} {'questions':>9} {'fitted on ' + ','.join(base):>30} {'+ ' + ','.join(extra):>20}")
+    totals = [0, 0, 0]
+    for held in names:
+        (without, n), (with_extra, _) = right(base, held), right(base + extra, held)
+        totals = [totals[0] + n, totals[1] + without, totals[2] + with_extra]
+        print(f"{held:9} {n:>9} {without:>30} {with_extra:>20}")
+    print(f"{'all':9} {totals[0]:>9} {totals[1]:>30} {totals[2]:>20}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sets", default="dev,dev2,dev3,seed,heldout")
     parser.add_argument("--dry-run", action="store_true")
     parser.add_argument("--overrides", action="store_true",
                         help="also print how the model fares against the rules where the rules name a kind")
+    parser.add_argument("--compare", default="", help="held out set by set, type with and without these sets too "
+                        "(writes nothing)")
+    parser.add_argument("--score", default="dev7", help="with --compare: sets only scored, never fitted")
     args = parser.parse_args()
+    if args.compare:
+        unknown = [n for n in (args.sets + "," + args.compare + "," + args.score).split(",") if n and n not in SETS]
+        if unknown or "test" in (args.compare + "," + args.score).split(","):
+            raise SystemExit(f"--compare and --score take question sets other than test; unknown: {unknown}")
+        compare(args.sets.split(","), args.compare.split(","), [n for n in args.score.split(",") if n])
+        return
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold
 
